@@ -1,0 +1,14 @@
+// Package all assembles the registry of every component shoal ships, from
+// the Registration each component package exports. It owns the list, and
+// nothing else: what a component does belongs to its own package, and
+// loading a config against the registry to internal/runtime.
+package all
+
+import (
+	"github.com/shoal-dev/shoal/internal/component"
+)
+
+// Registry returns a registry holding every component shoal ships.
+func Registry() *component.Registry {
+	return component.NewRegistry()
+}
