@@ -1,0 +1,496 @@
+// Package discovery runs one of prometheus' service discoverers as a shoal
+// component and turns what it finds into the `targets` export: a sorted,
+// deduplicated list of label maps. The components discovery.file,
+// discovery.http, discovery.dns and discovery.kubernetes are thin folders
+// below this one that convert their Alloy arguments into a prometheus SD
+// config and hand it to New; discovery.relabel, which discovers nothing,
+// lives below it too because it owns the same Target type.
+//
+// This package owns the discoverer's lifecycle (start, restart on changed
+// arguments, stop), the merge of target groups into targets, readiness (the
+// first complete refresh, which a node waits for before it takes part in a
+// cluster) and health (the last refresh failed, the last good targets are
+// kept). It does not discover anything itself, relabel, or decide which
+// node scrapes what.
+package discovery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	promdiscovery "github.com/prometheus/prometheus/discovery"
+	"github.com/prometheus/prometheus/discovery/targetgroup"
+
+	"github.com/shoal-dev/shoal/internal/component"
+)
+
+// Mechanism says how to tell from outside that a prometheus discoverer
+// finished a full refresh, for the discoverers that do not use prometheus'
+// refresh package (those are recognised by themselves).
+type Mechanism struct {
+	// ScanMetric names a summary or histogram that the discoverer observes
+	// at the end of every full refresh, after it has sent the groups of
+	// that refresh (file_sd's prometheus_sd_file_scan_duration_seconds).
+	ScanMetric string
+	// FailureMetrics name counters the discoverer increments when a
+	// refresh, a lookup or a watch fails.
+	FailureMetrics []string
+	// SettleQuiet and SettleTimeout are for discoverers that stream
+	// updates without ever marking the end of a full list (Kubernetes
+	// informers). The first refresh counts as complete once updates have
+	// been quiet for SettleQuiet after the first one, or after
+	// SettleTimeout without any update (an empty result).
+	SettleQuiet   time.Duration
+	SettleTimeout time.Duration
+	// PollInterval is how often the metrics above are read. Default 250ms.
+	PollInterval time.Duration
+}
+
+func (m Mechanism) settles() bool { return m.ScanMetric == "" && m.SettleTimeout > 0 }
+
+func (m Mechanism) polls() bool { return m.ScanMetric != "" || len(m.FailureMetrics) > 0 }
+
+// Converter turns a component's decoded arguments into a prometheus SD
+// config. It is called from New and Update.
+type Converter func(args component.Arguments) (promdiscovery.Config, error)
+
+// publishDelay coalesces bursts of updates (an informer's initial list, a
+// file rewritten in several writes) into one new export.
+const publishDelay = 100 * time.Millisecond
+
+// failureMemory is how long a streaming discoverer (no refresh cycle) stays
+// unhealthy after its last failure when no update proves it well again.
+const failureMemory = time.Minute
+
+// Component runs one prometheus discoverer. It implements
+// component.Component, component.ReadyComponent and
+// component.HealthComponent.
+type Component struct {
+	opts    component.Options
+	convert Converter
+	mech    Mechanism
+	refresh promdiscovery.RefreshMetricsManager
+
+	ready   atomic.Bool
+	restart chan struct{}
+
+	mu        sync.Mutex
+	cfg       promdiscovery.Config // of the newest instance
+	pending   *instance            // built by New or Update, not yet started
+	health    component.Health
+	published []Target
+	everSent  bool
+}
+
+var (
+	_ component.Component       = (*Component)(nil)
+	_ component.ReadyComponent  = (*Component)(nil)
+	_ component.HealthComponent = (*Component)(nil)
+)
+
+// New builds a discovery component: it converts args and constructs the
+// discoverer, so that a bad config (an unreadable kubeconfig, say) fails
+// here, and starts it when Run is called.
+func New(opts component.Options, args component.Arguments, convert Converter, mech Mechanism) (*Component, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if mech.PollInterval <= 0 {
+		mech.PollInterval = 250 * time.Millisecond
+	}
+	c := &Component{
+		opts:    opts,
+		convert: convert,
+		mech:    mech,
+		refresh: promdiscovery.NewRefreshMetrics(opts.Registerer),
+		restart: make(chan struct{}, 1),
+		health: component.Health{
+			State:   component.HealthUnknown,
+			Message: "waiting for the first refresh",
+			Updated: time.Now(),
+		},
+	}
+	cfg, err := convert(args)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := c.build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.cfg, c.pending = cfg, inst
+	return c, nil
+}
+
+// Update converts args and restarts the discoverer if its config changed.
+// The targets found so far stay exported until the new discoverer has
+// finished its first refresh.
+func (c *Component) Update(args component.Arguments) error {
+	cfg, err := c.convert(args)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	same := reflect.DeepEqual(cfg, c.cfg)
+	c.mu.Unlock()
+	if same {
+		return nil
+	}
+	inst, err := c.build(cfg)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.cfg, c.pending = cfg, inst
+	c.mu.Unlock()
+	select {
+	case c.restart <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Ready reports whether the first complete refresh has finished. An empty
+// or failed refresh counts: its result is known, and every node sees the
+// same.
+func (c *Component) Ready() bool { return c.ready.Load() }
+
+// CurrentHealth is unhealthy, with the error, while the last refresh
+// failed.
+func (c *Component) CurrentHealth() component.Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.health
+}
+
+// Targets returns the targets last exported.
+func (c *Component) Targets() []Target {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.published
+}
+
+// instance is one constructed discoverer with its probes.
+type instance struct {
+	cfg     promdiscovery.Config
+	disc    promdiscovery.Discoverer
+	metrics promdiscovery.DiscovererMetrics
+	probe   *probe
+}
+
+func (c *Component) build(cfg promdiscovery.Config) (*instance, error) {
+	p := newProbe(c.opts.Logger.Warn)
+	metrics := cfg.NewDiscovererMetrics(p.registerer(c.opts.Registerer), p.instantiator(c.refresh))
+	disc, err := cfg.NewDiscoverer(promdiscovery.DiscovererOptions{
+		Logger:  slog.New(p.handler(c.opts.Logger.Handler())),
+		Metrics: metrics,
+		SetName: c.opts.ID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating %s discovery: %w", cfg.Name(), err)
+	}
+	return &instance{cfg: cfg, disc: disc, metrics: metrics, probe: p}, nil
+}
+
+// run is the state of one started instance inside Run.
+type run struct {
+	*instance
+	cancel  context.CancelFunc
+	done    chan struct{}
+	up      chan []*targetgroup.Group
+	groups  map[string]*targetgroup.Group
+	seen    probeState // as of the last reconcile
+	first   bool       // the first refresh is complete: results may be exported
+	dirty   bool       // groups changed since the last export
+	waiting uint64     // successful refreshes whose groups have not arrived
+	started time.Time
+	updates int
+	// healthyAt is when a streaming discoverer's failure is forgotten.
+	healthyAt time.Time
+}
+
+// Run runs the discoverer until ctx is cancelled, restarting it when
+// Update changes its config.
+func (c *Component) Run(ctx context.Context) error {
+	if err := c.refresh.Register(); err != nil {
+		c.opts.Logger.Warn("registering refresh metrics", "err", err)
+	}
+	defer c.refresh.Unregister()
+
+	var r *run
+	defer func() {
+		if r != nil {
+			r.stop()
+		}
+	}()
+
+	publish := newTimer()
+	settle := newTimer()
+	var poll <-chan time.Time
+	if c.mech.polls() {
+		t := time.NewTicker(c.mech.PollInterval)
+		defer t.Stop()
+		poll = t.C
+	}
+
+	start := func() {
+		c.mu.Lock()
+		inst := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		if inst == nil {
+			return
+		}
+		if r != nil {
+			r.stop()
+		}
+		r = c.start(ctx, inst)
+		publish.stop()
+		settle.stop()
+		if !r.refreshBased() && c.mech.settles() {
+			settle.reset(c.mech.SettleTimeout)
+		}
+	}
+	start()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.restart:
+			start()
+		case groups := <-r.up:
+			if r.refreshBased() {
+				c.reconcile(r)
+			}
+			r.apply(groups)
+			switch {
+			case r.waiting > 0:
+				// The groups of a refresh that finished without failing.
+				r.waiting--
+				c.complete(r, false, "")
+			case r.first:
+				publish.arm(publishDelay)
+			case !r.refreshBased() && c.mech.settles():
+				settle.reset(c.mech.SettleQuiet)
+			}
+			if c.mech.settles() && !r.refreshBased() && r.first {
+				c.setHealthy(r)
+			}
+		case <-r.probe.notify:
+			c.reconcile(r)
+		case <-poll:
+			if !r.refreshBased() {
+				// Refresh-based discoverers report through the probe.
+				c.reconcile(r)
+			}
+		case <-publish.c():
+			publish.fired()
+			c.publish(r)
+		case <-settle.c():
+			settle.fired()
+			if !r.first {
+				c.complete(r, false, "")
+			}
+		}
+	}
+}
+
+func (r *run) refreshBased() bool {
+	r.probe.mu.Lock()
+	defer r.probe.mu.Unlock()
+	return r.probe.st.refreshBased
+}
+
+func (c *Component) start(ctx context.Context, inst *instance) *run {
+	if err := inst.metrics.Register(); err != nil {
+		c.opts.Logger.Warn("registering discovery metrics", "err", err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	r := &run{
+		instance: inst,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		up:       make(chan []*targetgroup.Group),
+		groups:   make(map[string]*targetgroup.Group),
+		started:  time.Now(),
+	}
+	r.seen = inst.probe.state(c.mech)
+	go func() {
+		defer close(r.done)
+		r.disc.Run(rctx, r.up)
+	}()
+	c.opts.Logger.Debug("discovery started", "mechanism", inst.cfg.Name())
+	return r
+}
+
+// stop cancels the discoverer and waits for it. Its sends are not read
+// any more; every prometheus discoverer gives up a send on cancellation.
+func (r *run) stop() {
+	r.cancel()
+	<-r.done
+	r.metrics.Unregister()
+}
+
+func (r *run) apply(groups []*targetgroup.Group) {
+	for _, g := range groups {
+		if g == nil {
+			continue
+		}
+		if len(g.Targets) == 0 {
+			delete(r.groups, g.Source)
+		} else {
+			r.groups[g.Source] = g
+		}
+	}
+	r.updates++
+	r.dirty = true
+}
+
+// reconcile compares what the probe has seen with the last time and acts
+// on refreshes that finished or failed since.
+func (c *Component) reconcile(r *run) {
+	st := r.probe.state(c.mech)
+	prev := r.seen
+	r.seen = st
+	failed := st.failures > prev.failures || st.counted > prev.counted
+	msg := "refresh failed"
+	if st.errors > prev.errors {
+		msg = st.lastError
+	}
+
+	switch {
+	case st.refreshBased:
+		done := st.refreshes - prev.refreshes
+		if done == 0 {
+			break
+		}
+		if failed {
+			// A failed refresh sends nothing (http) or a partial result
+			// (dns, which then arrives as an ordinary update): either way
+			// this refresh is over.
+			done--
+			c.complete(r, true, msg)
+		}
+		r.waiting += done
+	case c.mech.ScanMetric != "":
+		if st.scans > prev.scans {
+			// All groups of the scan were received before it was observed.
+			c.complete(r, failed, msg)
+		}
+	default:
+		now := time.Now()
+		if failed {
+			r.healthyAt = now.Add(failureMemory)
+			c.setHealth(component.HealthUnhealthy, msg)
+		} else if !r.healthyAt.IsZero() && now.After(r.healthyAt) {
+			c.setHealthy(r)
+		}
+	}
+
+	// Error logs may follow the failure they describe (the refresh package
+	// logs after counting): keep the message current while unhealthy.
+	if st.errors > prev.errors {
+		c.mu.Lock()
+		if c.health.State == component.HealthUnhealthy {
+			c.health.Message = st.lastError
+		}
+		c.mu.Unlock()
+	}
+}
+
+// complete marks the end of a refresh: its result is exported, the
+// component is ready, and healthy unless the refresh failed.
+func (c *Component) complete(r *run, failed bool, msg string) {
+	r.first = true
+	c.publish(r)
+	if failed {
+		c.setHealth(component.HealthUnhealthy, msg)
+	} else {
+		c.setHealthy(r)
+	}
+	if !c.ready.Load() {
+		c.ready.Store(true)
+		c.opts.Logger.Debug("discovery ready", "targets", len(c.Targets()))
+	}
+}
+
+func (c *Component) setHealthy(r *run) {
+	r.healthyAt = time.Time{}
+	c.setHealth(component.HealthHealthy, "")
+}
+
+func (c *Component) setHealth(s component.HealthState, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.health.State == s && c.health.Message == msg {
+		return
+	}
+	c.health = component.Health{State: s, Message: msg, Updated: time.Now()}
+}
+
+// publish exports the run's targets if they changed. Nothing is exported
+// before the run's first refresh is complete, so that a restarted
+// discoverer does not flash an empty list (which would make every
+// downstream scrape write staleness markers).
+func (c *Component) publish(r *run) {
+	if !r.first {
+		return
+	}
+	r.dirty = false
+	ts := targetsFromGroups(r.groups)
+	c.mu.Lock()
+	if c.everSent && sameTargets(ts, c.published) {
+		c.mu.Unlock()
+		return
+	}
+	c.published, c.everSent = ts, true
+	c.mu.Unlock()
+	if c.opts.OnStateChange != nil {
+		c.opts.OnStateChange(Exports{Targets: ts})
+	}
+}
+
+// timer is a one-shot timer usable in a select: c is nil while unarmed.
+type timer struct {
+	t     *time.Timer
+	armed bool
+}
+
+func newTimer() *timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &timer{t: t}
+}
+
+func (t *timer) c() <-chan time.Time {
+	if !t.armed {
+		return nil
+	}
+	return t.t.C
+}
+
+// arm starts the timer unless it is already running.
+func (t *timer) arm(d time.Duration) {
+	if !t.armed {
+		t.reset(d)
+	}
+}
+
+// reset (re)starts the timer.
+func (t *timer) reset(d time.Duration) {
+	t.t.Reset(d)
+	t.armed = true
+}
+
+func (t *timer) stop() {
+	t.t.Stop()
+	t.armed = false
+}
+
+func (t *timer) fired() { t.armed = false }
