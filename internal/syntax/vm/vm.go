@@ -1,0 +1,207 @@
+// Package vm evaluates shoal's configuration language: it gives values to
+// expressions (operators, references, indexing, function calls) in a Scope,
+// and decodes the attributes and blocks of a body into a Go struct tagged
+// with `alloy:"..."`, as Grafana Alloy's vm does. It also lists the
+// references an expression makes (Traversals), from which the runtime builds
+// its component graph.
+//
+// Every problem is a diag.Diagnostic at the file:line:col of the node that
+// caused it, and evaluation reports all of them rather than stopping at the
+// first. The package does not parse (internal/syntax/parser), convert values
+// (internal/syntax/value), or know what components exist (internal/runtime).
+package vm
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/diag"
+	"github.com/shoal-dev/shoal/internal/syntax/stdlib"
+	"github.com/shoal-dev/shoal/internal/syntax/token"
+	"github.com/shoal-dev/shoal/internal/syntax/value"
+)
+
+// Scope is a set of named values that expressions can refer to, chained to a
+// parent. The values are Go values (tagged structs such as a component's
+// Exports, maps, slices, capsules) or value.Value. Names found in no scope
+// are looked up in the standard library.
+type Scope struct {
+	Parent    *Scope
+	Variables map[string]any
+}
+
+// Lookup returns the value of name in s, its parents, or the standard
+// library.
+func (s *Scope) Lookup(name string) (any, bool) {
+	for sc := s; sc != nil; sc = sc.Parent {
+		if v, ok := sc.Variables[name]; ok {
+			return v, true
+		}
+	}
+	return stdlib.Lookup(name)
+}
+
+// Evaluator evaluates one block or body. It holds no state between calls and
+// may be used from several goroutines at once.
+type Evaluator struct {
+	node ast.Node
+}
+
+// New returns an Evaluator for node: a *ast.BlockStmt, an ast.Body or an
+// *ast.File.
+func New(node ast.Node) *Evaluator { return &Evaluator{node: node} }
+
+// Evaluate decodes the evaluator's block or body into target, which must be
+// a pointer to a struct with alloy tags (or to a map with string keys, which
+// takes attributes only). The target is first reset to its zero value and
+// given its defaults (SetToDefault), and checked at the end (Validate).
+// Errors are diag.Diagnostics naming every problem found.
+func (e *Evaluator) Evaluate(scope *Scope, target any) error {
+	rv := reflect.ValueOf(target)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("vm: Evaluate target must be a non-nil pointer, got %T", target)
+	}
+	into := rv.Elem()
+	st := &state{scope: scope}
+	var b block
+	switch n := e.node.(type) {
+	case *ast.BlockStmt:
+		b = block{body: n.Body, name: n.GetBlockName(), pos: n.NamePos, label: n.Label, labelPos: n.LabelPos, top: true}
+	case ast.Body:
+		b = block{body: n, pos: ast.StartPos(n), top: true}
+	case *ast.File:
+		b = block{body: n.Body, pos: ast.StartPos(n.Body), top: true}
+	default:
+		return fmt.Errorf("vm: cannot evaluate a %T as a block", e.node)
+	}
+	switch {
+	case into.Kind() == reflect.Struct && value.IsTagged(into.Type()):
+		into.SetZero()
+		if d, ok := into.Addr().Interface().(value.Defaulter); ok {
+			d.SetToDefault()
+		}
+		st.decodeBlock(b, into)
+	case into.Kind() == reflect.Map && into.Type().Key().Kind() == reflect.String:
+		st.decodeMap(b, into)
+	default:
+		return fmt.Errorf("vm: Evaluate target must point to a struct with alloy tags or a map, got %T", target)
+	}
+	return st.diags.ErrorOrNil()
+}
+
+// EvaluateExpr evaluates expr in scope and decodes the result into target
+// (a pointer; *value.Value keeps the value as it is). Errors are
+// diag.Diagnostics.
+func EvaluateExpr(scope *Scope, expr ast.Expr, target any) error {
+	rv := reflect.ValueOf(target)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("vm: EvaluateExpr target must be a non-nil pointer, got %T", target)
+	}
+	st := &state{scope: scope}
+	st.evalInto(expr, rv.Elem())
+	return st.diags.ErrorOrNil()
+}
+
+// state is one evaluation: the scope and the diagnostics found so far.
+type state struct {
+	scope *Scope
+	diags diag.Diagnostics
+}
+
+// errorAt records a diagnostic covering node.
+func (st *state) errorAt(node ast.Node, format string, args ...any) {
+	st.diags.Add(nodeDiag(node, fmt.Sprintf(format, args...)))
+}
+
+// errorAtPos records a diagnostic covering n bytes from pos.
+func (st *state) errorAtPos(pos token.Pos, n int, format string, args ...any) {
+	end := pos
+	if n > 1 {
+		end = pos.Add(n - 1)
+	}
+	st.diags.Add(diag.Diagnostic{
+		StartPos: pos.Position(),
+		EndPos:   end.Position(),
+		Message:  fmt.Sprintf(format, args...),
+	})
+}
+
+func nodeDiag(node ast.Node, msg string) diag.Diagnostic {
+	return diag.Diagnostic{
+		StartPos: ast.StartPos(node).Position(),
+		EndPos:   ast.EndPos(node).Position(),
+		Message:  msg,
+	}
+}
+
+// evalInto evaluates expr and decodes it into into, recording a diagnostic
+// at the most precise node a decoding error can be traced to.
+func (st *state) evalInto(expr ast.Expr, into reflect.Value) bool {
+	v, err := st.eval(expr)
+	if err != nil {
+		st.addErr(err)
+		return false
+	}
+	if err := value.DecodeReflect(v, into); err != nil {
+		node, msg := locate(expr, err)
+		st.diags.Add(nodeDiag(node, msg))
+		return false
+	}
+	return true
+}
+
+// addErr records an evaluation error, which is a diag.Diagnostic already.
+func (st *state) addErr(err error) {
+	if ds := diag.From(err); ds != nil {
+		st.diags = append(st.diags, ds...)
+		return
+	}
+	st.diags.Add(diag.Diagnostic{Message: err.Error()})
+}
+
+// locate follows a decoding error's path (array elements, object fields)
+// into the literal that produced the value, so that the diagnostic points at
+// the element that is wrong. What cannot be followed (a value that came from
+// a reference) is reported on the outermost node with the remaining path in
+// the message.
+func locate(expr ast.Expr, err error) (ast.Node, string) {
+	var node ast.Node = expr
+	for {
+		if p, ok := node.(*ast.ParenExpr); ok {
+			node = p.Inner
+			continue
+		}
+		switch e := err.(type) {
+		case *value.ElementError:
+			if arr, ok := node.(*ast.ArrayExpr); ok && e.Index < len(arr.Elements) {
+				node, err = arr.Elements[e.Index], e.Err
+				continue
+			}
+		case *value.FieldError:
+			if obj, ok := node.(*ast.ObjectExpr); ok {
+				if f := objectField(obj, e.Key); f != nil {
+					node, err = f.Value, e.Err
+					continue
+				}
+			}
+		case *value.UnknownKeyError:
+			if obj, ok := node.(*ast.ObjectExpr); ok {
+				if f := objectField(obj, e.Key); f != nil {
+					return f.Name, err.Error()
+				}
+			}
+		}
+		return node, err.Error()
+	}
+}
+
+func objectField(obj *ast.ObjectExpr, key string) *ast.ObjectField {
+	var found *ast.ObjectField
+	for _, f := range obj.Fields {
+		if f.Name.Name == key {
+			found = f // the last one wins, as in evaluation
+		}
+	}
+	return found
+}
