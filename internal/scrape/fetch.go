@@ -1,0 +1,184 @@
+package scrape
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// errBodySizeLimit fails a scrape whose uncompressed body is larger than
+// body_size_limit; the text is Prometheus'.
+var errBodySizeLimit = errors.New("body size limit exceeded")
+
+// pools are the body buffers and gzip readers shared by all targets of an
+// engine, so that an idle target holds neither.
+type pools struct {
+	// buffers are size classes of powers of two from 4 KiB.
+	buffers [minBufferShift + 32]sync.Pool
+	gzip    sync.Pool
+}
+
+const minBufferShift = 12
+
+type gzipReader struct {
+	br *bufio.Reader
+	gz *gzip.Reader
+}
+
+// getBuffer returns a buffer with capacity for at least n bytes.
+func (p *pools) getBuffer(n int) []byte {
+	c := sizeClass(n)
+	if v := p.buffers[c].Get(); v != nil {
+		return (*v.(*[]byte))[:0]
+	}
+	return make([]byte, 0, 1<<(c+minBufferShift))
+}
+
+// putBuffer returns b to the class it fully covers.
+func (p *pools) putBuffer(b []byte) {
+	if cap(b) < 1<<minBufferShift {
+		return
+	}
+	c := bits.Len(uint(cap(b))) - 1 - minBufferShift
+	if c >= len(p.buffers) {
+		return
+	}
+	b = b[:0]
+	p.buffers[c].Put(&b)
+}
+
+func sizeClass(n int) int {
+	if n <= 1<<minBufferShift {
+		return 0
+	}
+	c := bits.Len(uint(n-1)) - minBufferShift
+	if c >= len(pools{}.buffers) {
+		c = len(pools{}.buffers) - 1
+	}
+	return c
+}
+
+// fetcher fetches one target's body. It is used by one goroutine at a time.
+type fetcher struct {
+	client    *http.Client
+	req       *http.Request
+	timeout   time.Duration
+	bodyLimit int64
+	pools     *pools
+	// lastSize sizes the next buffer, so a steady target reads its body
+	// without growing it.
+	lastSize int
+}
+
+func newFetcher(client *http.Client, t *target, cfg *Config, accept string, p *pools) (*fetcher, error) {
+	req, err := http.NewRequest(http.MethodGet, t.url, http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", t.url, err)
+	}
+	req.Header.Set("Accept", accept)
+	if cfg.EnableCompression {
+		req.Header.Set("Accept-Encoding", "gzip")
+	} else {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
+	req.Header.Set("User-Agent", cfg.UserAgent)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(t.timeout.Seconds(), 'f', -1, 64))
+	return &fetcher{client: client, req: req, timeout: t.timeout, bodyLimit: cfg.BodySizeLimit, pools: p}, nil
+}
+
+// fetch scrapes the target once within its timeout. On success the caller
+// owns body and gives it back with release once parsed.
+func (f *fetcher) fetch(ctx context.Context) (body []byte, contentType string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	resp, err := f.client.Do(f.req.WithContext(ctx))
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() {
+		// Drain a little so the connection can be reused, but never an
+		// endless body.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4096)
+		resp.Body.Close()
+	}()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("server returned HTTP status %s", resp.Status)
+	}
+
+	var r io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		gr, _ := f.pools.gzip.Get().(*gzipReader)
+		if gr == nil {
+			gr = &gzipReader{br: bufio.NewReader(resp.Body)}
+		} else {
+			gr.br.Reset(resp.Body)
+		}
+		if gr.gz == nil {
+			gr.gz, err = gzip.NewReader(gr.br)
+		} else {
+			err = gr.gz.Reset(gr.br)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("reading gzip body: %w", err)
+		}
+		defer func() {
+			gr.br.Reset(nil)
+			f.pools.gzip.Put(gr)
+		}()
+		r = gr.gz
+	}
+
+	buf := f.pools.getBuffer(f.lastSize + 512)
+	buf, err = readLimited(r, buf, f.bodyLimit)
+	if err != nil {
+		f.pools.putBuffer(buf)
+		return nil, "", err
+	}
+	if len(buf) > 0 {
+		f.lastSize = len(buf)
+	}
+	return buf, resp.Header.Get("Content-Type"), nil
+}
+
+// release gives a body back to the pool.
+func (f *fetcher) release(body []byte) { f.pools.putBuffer(body) }
+
+// readLimited appends all of r to buf. With limit > 0, a body of more than
+// limit bytes fails with errBodySizeLimit as soon as the excess is read, so
+// neither a gzip bomb nor an endless stream is read further.
+func readLimited(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			grow := cap(buf)
+			if grow < 4096 {
+				grow = 4096
+			}
+			if limit > 0 && int64(cap(buf)+grow) > limit+1 {
+				grow = int(limit + 1 - int64(cap(buf)))
+				if grow <= 0 {
+					grow = 1
+				}
+			}
+			buf = append(buf, make([]byte, grow)...)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if limit > 0 && int64(len(buf)) > limit {
+			return buf, errBodySizeLimit
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
