@@ -1,0 +1,247 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shoal-dev/shoal/internal/syntax/alloyjson"
+)
+
+// componentJSON is Alloy's component info shape (web/api in Alloy).
+type componentJSON struct {
+	Name                 string          `json:"name"`
+	LocalID              string          `json:"localID"`
+	ModuleID             string          `json:"moduleID"`
+	Label                string          `json:"label,omitempty"`
+	ReferencesTo         []string        `json:"referencesTo"`
+	ReferencedBy         []string        `json:"referencedBy"`
+	DataFlowEdgesTo      []string        `json:"dataFlowEdgesTo"`
+	Health               healthJSON      `json:"health"`
+	Arguments            json.RawMessage `json:"arguments,omitempty"`
+	Exports              json.RawMessage `json:"exports,omitempty"`
+	DebugInfo            json.RawMessage `json:"debugInfo,omitempty"`
+	LiveDebuggingEnabled bool            `json:"liveDebuggingEnabled"`
+}
+
+type healthJSON struct {
+	State       string    `json:"state"`
+	Message     string    `json:"message"`
+	UpdatedTime time.Time `json:"updatedTime"`
+}
+
+type peerJSON struct {
+	Name              string         `json:"name"`
+	Addr              string         `json:"addr"`
+	IsSelf            bool           `json:"isSelf"`
+	State             string         `json:"state"`
+	Alive             bool           `json:"alive"`
+	Since             time.Time      `json:"since"`
+	ConfigFingerprint string         `json:"configFingerprint"`
+	FingerprintMatch  bool           `json:"configMatches"`
+	TargetsOwned      map[string]int `json:"targetsOwned"`
+	ClockOffsetMs     float64        `json:"clockOffsetMs"`
+}
+
+type targetJSON struct {
+	Component string            `json:"component"`
+	Key       string            `json:"key"`
+	URL       string            `json:"url"`
+	Labels    map[string]string `json:"labels"`
+	Owner     string            `json:"owner"`
+}
+
+func (s *Server) apiRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /api/v0/web/components", s.apiComponents)
+	m.HandleFunc("GET /api/v0/web/components/{id}", s.apiComponent)
+	m.HandleFunc("GET /api/v0/web/peers", s.apiPeers)
+	m.HandleFunc("GET /api/v0/web/targets", s.apiTargets)
+}
+
+func (s *Server) components() []Component {
+	if s.opts.Components == nil {
+		return nil
+	}
+	cs := s.opts.Components()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	return cs
+}
+
+func (s *Server) findComponent(id string) (Component, bool) {
+	for _, c := range s.components() {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Component{}, false
+}
+
+func encodeComponent(c Component, detail bool) (componentJSON, error) {
+	out := componentJSON{
+		Name:            c.Name,
+		LocalID:         c.ID,
+		Label:           c.Label,
+		ReferencesTo:    nonNil(c.ReferencesTo),
+		ReferencedBy:    nonNil(c.ReferencedBy),
+		DataFlowEdgesTo: nonNil(c.ReferencedBy),
+		Health: healthJSON{
+			State:       string(c.Health.State),
+			Message:     c.Health.Message,
+			UpdatedTime: c.Health.Updated,
+		},
+	}
+	if out.Health.State == "" {
+		out.Health.State = "unknown"
+	}
+	if !detail {
+		return out, nil
+	}
+	var err error
+	if c.Arguments != nil {
+		if out.Arguments, err = alloyjson.MarshalBody(c.Arguments); err != nil {
+			return out, err
+		}
+	}
+	if c.Exports != nil {
+		if out.Exports, err = alloyjson.MarshalBody(c.Exports); err != nil {
+			return out, err
+		}
+	}
+	if c.DebugInfo != nil {
+		if out.DebugInfo, err = alloyjson.MarshalBody(c.DebugInfo); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) apiComponents(w http.ResponseWriter, r *http.Request) {
+	cs := s.components()
+	out := make([]componentJSON, 0, len(cs))
+	for _, c := range cs {
+		j, err := encodeComponent(c, true)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, out)
+}
+
+func (s *Server) apiComponent(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.findComponent(r.PathValue("id"))
+	if !ok {
+		http.Error(w, "component not found", http.StatusNotFound)
+		return
+	}
+	j, err := encodeComponent(c, true)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, j)
+}
+
+func (s *Server) peers() []Peer {
+	if s.opts.Peers == nil {
+		return nil
+	}
+	ps := s.opts.Peers()
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	return ps
+}
+
+func (s *Server) apiPeers(w http.ResponseWriter, r *http.Request) {
+	ps := s.peers()
+	out := make([]peerJSON, 0, len(ps))
+	for _, p := range ps {
+		owned := p.TargetsOwned
+		if owned == nil {
+			owned = map[string]int{}
+		}
+		out = append(out, peerJSON{
+			Name: p.Name, Addr: p.Addr, IsSelf: p.Self, State: p.State, Alive: p.Alive,
+			Since: p.Since, ConfigFingerprint: p.ConfigFingerprint, FingerprintMatch: p.FingerprintMatch,
+			TargetsOwned: owned, ClockOffsetMs: float64(p.ClockOffset) / float64(time.Millisecond),
+		})
+	}
+	writeJSON(w, out)
+}
+
+// matchTarget reports whether a target matches a "who scrapes X" query: a
+// substring of its URL, owner, key or any label value, or name=value.
+func matchTarget(t TargetOwner, q string) bool {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return true
+	}
+	if name, val, ok := strings.Cut(q, "="); ok {
+		v, has := t.Labels[strings.TrimSpace(name)]
+		return has && strings.Contains(v, strings.Trim(strings.TrimSpace(val), `"`))
+	}
+	if strings.Contains(t.URL, q) || strings.Contains(t.Owner, q) || strings.Contains(hexKey(t.Key), q) {
+		return true
+	}
+	for _, v := range t.Labels {
+		if strings.Contains(v, q) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) targets(match string) []TargetOwner {
+	if s.opts.Targets == nil {
+		return nil
+	}
+	all := s.opts.Targets()
+	out := all[:0:0]
+	for _, t := range all {
+		if matchTarget(t, match) {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Component != out[j].Component {
+			return out[i].Component < out[j].Component
+		}
+		return out[i].URL < out[j].URL
+	})
+	return out
+}
+
+func (s *Server) apiTargets(w http.ResponseWriter, r *http.Request) {
+	ts := s.targets(r.URL.Query().Get("match"))
+	out := make([]targetJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, targetJSON{Component: t.Component, Key: hexKey(t.Key), URL: t.URL, Labels: t.Labels, Owner: t.Owner})
+	}
+	writeJSON(w, out)
+}
+
+func hexKey(k uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[k&0xf]
+		k >>= 4
+	}
+	return string(b[:])
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
