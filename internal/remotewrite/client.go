@@ -1,0 +1,101 @@
+package remotewrite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sendResult classifies a receiver's answer.
+type sendResult int
+
+const (
+	sendOK        sendResult = iota
+	sendRetry                // 5xx, 429 when allowed, or a network error: send again later
+	sendBisect               // 400 or 413: some samples are bad; split the request
+	sendDrop                 // any other 4xx: sending again cannot help
+)
+
+// client posts encoded requests to one endpoint.
+type client struct {
+	url        string
+	hc         *http.Client
+	timeout    time.Duration
+	headers    map[string]string
+	userAgent  string
+	retryOn429 bool
+}
+
+// post sends one snappy-compressed WriteRequest. It returns how to go on, the
+// receiver's Retry-After if any, and an error describing a failure (with
+// the receiver's message, which names the reason for a rejection).
+func (c *client) post(ctx context.Context, body []byte) (sendResult, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return sendDrop, 0, fmt.Errorf("building request to %s: %w", c.url, err)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Encoding", "snappy")
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return sendRetry, 0, fmt.Errorf("sending to %s: %w", c.url, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	code := resp.StatusCode
+	if code/100 == 2 {
+		return sendOK, 0, nil
+	}
+	err = fmt.Errorf("%s answered %s: %s", c.url, resp.Status, strings.TrimSpace(string(msg)))
+	switch {
+	case code/100 == 5 || code == http.StatusTooManyRequests && c.retryOn429:
+		return sendRetry, retryAfter(resp.Header.Get("Retry-After")), err
+	case code == http.StatusBadRequest || code == http.StatusRequestEntityTooLarge:
+		return sendBisect, 0, err
+	default:
+		return sendDrop, 0, err
+	}
+}
+
+// retryAfter parses a Retry-After header: seconds or an HTTP date.
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// rejectReason names why a receiver rejected a single sample, from the
+// message of Prometheus, Mimir, Cortex, Thanos or VictoriaMetrics.
+func rejectReason(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "out of order"), strings.Contains(m, "out-of-order"):
+		return "out_of_order"
+	case strings.Contains(m, "duplicate sample for timestamp"), strings.Contains(m, "duplicate"), strings.Contains(m, "conflict"):
+		return "duplicate"
+	case strings.Contains(m, "too old"), strings.Contains(m, "out of bounds"), strings.Contains(m, "too far in the past"):
+		return "too_old"
+	default:
+		return "other"
+	}
+}

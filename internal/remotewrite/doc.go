@@ -1,0 +1,67 @@
+// Package remotewrite is shoal's remote-write engine: the durable disk queue
+// that samples are appended to, and the sender shards that deliver them to
+// receivers with Prometheus remote write 1.0 (snappy-compressed protobuf
+// WriteRequest). It owns the record format, the protobuf encoder, retry and
+// bisection, resharding, the delivery watermark and the self-metrics. It
+// knows nothing of the configuration language: the prometheus.remote_write
+// component (internal/component/prometheus/remotewrite) decodes arguments
+// into Config and EndpointConfig.
+//
+// # The queue
+//
+// One log of segment files under Options.Dir is shared by all endpoints;
+// each endpoint keeps its own positions in it. Sharing writes every sample
+// once whatever the number of endpoints, and keeps one size bound; a slow
+// endpoint only keeps segments it has not read, and when the bound is hit
+// only endpoints that had not yet sent the dropped segment lose data.
+//
+//   - Receive encodes the batch into CRC-framed records and appends them with
+//     one write(2) before returning: what Receive accepted survives kill -9.
+//   - The active segment is fsynced once a second and when it is sealed
+//     (on rotation), never per batch. A power loss can lose the last second.
+//   - A segment that was not sealed (the process died) is scanned on open;
+//     a torn or corrupt tail is truncated.
+//   - Records hold series labels once per segment and refer to them after,
+//     and each series entry starts with its hash and length, so a shard skips
+//     other shards' series without decoding them.
+//   - The queue is bounded by Options.MaxBytes (default 1 GiB) and
+//     Options.MaxAge (default 2h): past either, the oldest segment is
+//     deleted and its unsent samples are counted in
+//     prometheus_remote_storage_samples_dropped_total{reason="queue_full"}
+//     (or "too_old"), per endpoint.
+//   - Memory does not grow with the backlog: readers hold one record and one
+//     batch, and the in-memory summary of the queue is 32 bytes per 64 KiB.
+//
+// # Sending
+//
+// Each endpoint reads the log with between min_shards and max_shards shards;
+// shard i takes the series whose hash modulo the shard count is i, so the
+// samples of one series are sent in the order they were appended. A shard
+// sends a batch when it holds max_samples_per_send items, after
+// batch_send_deadline, or on Flush. Every ReshardInterval the endpoint
+// doubles its shards while a backlog of more than 4 MiB keeps growing (and
+// no shard is retrying), or halves them after three checks with almost no
+// backlog; before the count changes, every shard is drained to one offset.
+//
+// A shard retries 5xx, network errors and (with retry_on_http_429) 429 with
+// exponential backoff between min_backoff and max_backoff, or the
+// receiver's Retry-After; it blocks only itself. On 400 (and 413) it splits
+// the request in halves and sends each, recursively, so every sample the
+// receiver accepts is delivered; a single rejected sample is dropped and
+// counted in shoal_remote_write_rejected_samples_total by the reason in the
+// receiver's message (out_of_order, duplicate, too_old, other). Rejecting k
+// samples of a batch of n costs at most about 2k·log2(n) requests. Other
+// 4xx answers drop the request.
+//
+// # Acknowledgements
+//
+// Each shard's acknowledged position (a record offset, and how many of the
+// shard's items in that record are done) is kept in memory and persisted,
+// after the data it refers to was fsynced, once a second. A restart resends
+// at most the last second of acknowledged samples (none after a clean
+// shutdown), and everything not acknowledged. A request in flight when the
+// process stops is sent again.
+//
+// Options.MaxBytes, MaxAge, FlushOnShutdown and WatermarkLag are documented
+// on Options; the watermark is defined on Writer.Watermark.
+package remotewrite

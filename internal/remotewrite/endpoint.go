@@ -1,0 +1,312 @@
+package remotewrite
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/common/config"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
+)
+
+// EndpointConfig is one receiver to send to.
+type EndpointConfig struct {
+	// Name identifies the endpoint's positions in the queue: an endpoint
+	// keeps its backlog across restarts and updates as long as its name
+	// stays the same. Empty means the URL.
+	Name string
+	URL  string
+	// RemoteTimeout bounds each request.
+	RemoteTimeout time.Duration
+	// Headers are added to every request; they cannot replace the
+	// protocol's own headers.
+	Headers              map[string]string
+	SendExemplars        bool
+	SendNativeHistograms bool
+	// HTTPClient holds authentication, TLS, proxy and redirect settings.
+	HTTPClient   config.HTTPClientConfig
+	Queue        QueueConfig
+	WriteRelabel []*relabel.Config
+}
+
+// QueueConfig tunes the senders of one endpoint, with Prometheus' names.
+type QueueConfig struct {
+	// Capacity is accepted for compatibility: the disk queue holds the
+	// backlog, and a shard buffers at most one batch plus one record.
+	Capacity          int
+	MaxShards         int
+	MinShards         int
+	MaxSamplesPerSend int
+	BatchSendDeadline time.Duration
+	MinBackoff        time.Duration
+	MaxBackoff        time.Duration
+	RetryOnHTTP429    bool
+	// SampleAgeLimit drops samples older than this when they are read for
+	// sending; 0 keeps everything.
+	SampleAgeLimit time.Duration
+}
+
+// DefaultQueueConfig is Prometheus' and Alloy's queue_config.
+var DefaultQueueConfig = QueueConfig{
+	Capacity:          10000,
+	MaxShards:         50,
+	MinShards:         1,
+	MaxSamplesPerSend: 2000,
+	BatchSendDeadline: 5 * time.Second,
+	MinBackoff:        30 * time.Millisecond,
+	MaxBackoff:        5 * time.Second,
+	RetryOnHTTP429:    true,
+}
+
+func (c *EndpointConfig) id() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.URL
+}
+
+func (c *EndpointConfig) normalize() error {
+	if c.URL == "" {
+		return fmt.Errorf("endpoint %q: url is required", c.Name)
+	}
+	q := &c.Queue
+	d := DefaultQueueConfig
+	if q.MaxSamplesPerSend <= 0 {
+		q.MaxSamplesPerSend = d.MaxSamplesPerSend
+	}
+	if q.MinShards <= 0 {
+		q.MinShards = d.MinShards
+	}
+	if q.MaxShards <= 0 {
+		q.MaxShards = d.MaxShards
+	}
+	if q.MaxShards < q.MinShards {
+		return fmt.Errorf("endpoint %q: max_shards %d is below min_shards %d", c.id(), q.MaxShards, q.MinShards)
+	}
+	if q.BatchSendDeadline <= 0 {
+		q.BatchSendDeadline = d.BatchSendDeadline
+	}
+	if q.MinBackoff <= 0 {
+		q.MinBackoff = d.MinBackoff
+	}
+	if q.MaxBackoff < q.MinBackoff {
+		q.MaxBackoff = q.MinBackoff
+	}
+	if c.RemoteTimeout <= 0 {
+		c.RemoteTimeout = 30 * time.Second
+	}
+	return nil
+}
+
+// sameEndpoint reports whether two configs send the same way, so that an
+// update can leave the endpoint's senders alone.
+func sameEndpoint(a, b EndpointConfig) bool {
+	ra, rb := a.WriteRelabel, b.WriteRelabel
+	a.WriteRelabel, b.WriteRelabel = nil, nil
+	if !reflect.DeepEqual(a, b) || len(ra) != len(rb) {
+		return false
+	}
+	for i := range ra {
+		x, y := *ra[i], *rb[i]
+		if x.Regex.String() != y.Regex.String() {
+			return false
+		}
+		x.Regex, y.Regex = relabel.Regexp{}, relabel.Regexp{}
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// reshardLagBytes is the backlog above which a growing backlog adds shards.
+const reshardLagBytes = 4 << 20
+
+// endpoint runs the shards of one receiver and resizes them.
+type endpoint struct {
+	name   string
+	cfg    EndpointConfig
+	ext    labels.Labels
+	q      *queue
+	c      *consumer
+	client *client
+	m      *endpointMetrics
+	logger *slog.Logger
+	every  time.Duration // reshard check interval
+
+	stopAt   atomic.Uint64 // shards read no further; MaxUint64 while running
+	flushTo  atomic.Uint64 // shards send all they read before it now
+	retrying atomic.Int64
+	readPos  []atomic.Uint64
+	highest  atomic.Int64
+
+	sigMu sync.Mutex
+	sig   chan struct{}
+
+	cancel context.CancelFunc
+	drain  chan struct{} // closed: send everything, then stop
+	done   chan struct{}
+}
+
+func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, m *metrics, logger *slog.Logger, userAgent string, every time.Duration) (*endpoint, error) {
+	hc, err := config.NewClientFromConfig(cfg.HTTPClient, "remote_write", config.WithUserAgent(userAgent))
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", cfg.id(), err)
+	}
+	c, err := q.addConsumer(cfg.id(), cfg.Queue.MinShards)
+	if err != nil {
+		return nil, err
+	}
+	e := &endpoint{
+		name: cfg.id(), cfg: cfg, ext: ext, q: q, c: c,
+		client: &client{url: cfg.URL, hc: hc, timeout: cfg.RemoteTimeout, headers: cfg.Headers, userAgent: userAgent, retryOn429: cfg.Queue.RetryOnHTTP429},
+		m:      m.forEndpoint(cfg.id(), cfg.URL),
+		logger: logger.With("remote_name", cfg.id(), "url", cfg.URL),
+		every:  every,
+		sig:    make(chan struct{}),
+		drain:  make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	e.highest.Store(math.MinInt64)
+	e.stopAt.Store(math.MaxUint64)
+	return e, nil
+}
+
+
+// signal returns a channel closed at the next poke.
+func (e *endpoint) signal() <-chan struct{} {
+	e.sigMu.Lock()
+	defer e.sigMu.Unlock()
+	return e.sig
+}
+
+// poke wakes every shard to look at flushTo and stopAt.
+func (e *endpoint) poke() {
+	e.sigMu.Lock()
+	close(e.sig)
+	e.sig = make(chan struct{})
+	e.sigMu.Unlock()
+}
+
+func (e *endpoint) flush() {
+	e.flushTo.Store(e.q.end.Load())
+	e.poke()
+}
+
+func (e *endpoint) noteSent(t int64) {
+	for {
+		old := e.highest.Load()
+		if t <= old || e.highest.CompareAndSwap(old, t) {
+			break
+		}
+	}
+	e.m.highestSent.Set(float64(e.highest.Load()) / 1000)
+}
+
+// run runs shards until ctx ends, or until drain is closed and everything
+// appended before then is sent. Between runs of shards it changes their
+// number, always after draining them to one offset.
+func (e *endpoint) run(ctx context.Context) {
+	defer close(e.done)
+	ticker := time.NewTicker(e.every)
+	defer ticker.Stop()
+	var lastLag uint64
+	idle := 0
+	for {
+		n, pos := e.q.positions(e.c)
+		want := min(max(n, e.cfg.Queue.MinShards), e.cfg.Queue.MaxShards)
+		e.stopAt.Store(math.MaxUint64)
+		e.readPos = make([]atomic.Uint64, n)
+		for i := range pos {
+			e.readPos[i].Store(pos[i].Off)
+		}
+		e.m.shards.Set(float64(n))
+		sctx, scancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for i := range n {
+			s := newShard(e, i, n, pos[i])
+			wg.Go(func() {
+				if err := s.run(sctx); err != nil && sctx.Err() == nil {
+					e.logger.Error("sender shard stopped", "shard", i, "err", err)
+				}
+			})
+		}
+		finished := make(chan struct{})
+		go func() { wg.Wait(); close(finished) }()
+
+		stopAndWait := func(stop uint64) bool {
+			e.stopAt.Store(stop)
+			e.poke()
+			select {
+			case <-finished:
+				scancel()
+				return true
+			case <-ctx.Done():
+				scancel()
+				<-finished
+				return false
+			}
+		}
+	wait:
+		for want == n {
+			select {
+			case <-ctx.Done():
+				scancel()
+				<-finished
+				return
+			case <-e.drain:
+				stopAndWait(e.q.end.Load())
+				return
+			case <-ticker.C:
+				want = e.desiredShards(n, &lastLag, &idle)
+				if want != n {
+					break wait
+				}
+			}
+		}
+		// Drain every shard to the furthest point any of them has read,
+		// so that the new mapping starts from one offset.
+		var stop uint64
+		for i := range e.readPos {
+			stop = max(stop, e.readPos[i].Load())
+		}
+		if !stopAndWait(stop) {
+			return
+		}
+		if err := e.q.reshard(e.c, want, stop); err != nil {
+			e.logger.Error("resharding", "err", err)
+			continue
+		}
+		e.logger.Info("resharded", "from", n, "to", want)
+	}
+}
+
+// desiredShards doubles the shards while the backlog grows and halves them
+// after three idle checks. A failing receiver gets no more shards.
+func (e *endpoint) desiredShards(n int, lastLag *uint64, idle *int) int {
+	_, lag := e.q.pending(e.c)
+	q := e.cfg.Queue
+	want := n
+	switch {
+	case e.retrying.Load() > 0:
+	case lag > reshardLagBytes && lag >= *lastLag:
+		want = n * 2
+	case lag < blockBytes:
+		*idle++
+		if *idle >= 3 {
+			want = n / 2
+			*idle = 0
+		}
+	}
+	if lag >= blockBytes {
+		*idle = 0
+	}
+	*lastLag = lag
+	return min(max(want, q.MinShards), q.MaxShards)
+}

@@ -1,0 +1,163 @@
+package remotewrite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// segReader reads records from the log for one shard. It reads with pread
+// into its own buffer and never past the committed end, so a record being
+// appended is never seen half-written.
+type segReader struct {
+	q          *queue
+	f          *os.File
+	start, end uint64 // the open segment; end is final once sealed
+	sealed     bool
+	pos        uint64 // offset of the next record
+	buf        []byte // log bytes from bufOff
+	bufOff     uint64
+	newSeg     bool // a segment was opened since the last record returned
+}
+
+// record is one frame read from the log; payload is valid until the next
+// call to next.
+type record struct {
+	payload    []byte
+	off, end   uint64
+	newSegment bool
+}
+
+var errNoData = errors.New("no more data")
+
+const readChunk = 256 << 10
+
+// seek positions the reader at the start of the segment holding off and
+// returns off, moved forward if its data was dropped.
+func (r *segReader) seek(off uint64) uint64 {
+	r.close()
+	start, _, _, moved := r.q.locate(off)
+	r.pos = start
+	return moved
+}
+
+func (r *segReader) close() {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+	r.buf = r.buf[:0]
+}
+
+func (r *segReader) open() error {
+	for tries := 0; ; tries++ {
+		start, end, sealed, pos := r.q.locate(r.pos)
+		f, err := os.Open(r.q.segPath(start))
+		if err != nil {
+			// The segment was dropped between locate and open.
+			if errors.Is(err, os.ErrNotExist) && tries < 3 {
+				continue
+			}
+			return fmt.Errorf("opening queue segment: %w", err)
+		}
+		r.f, r.start, r.end, r.sealed, r.pos = f, start, end, sealed, pos
+		r.buf, r.bufOff = r.buf[:0], pos
+		r.newSeg = true
+		return nil
+	}
+}
+
+// available reports whether a record can be read without waiting.
+func (r *segReader) available() bool {
+	return r.pos < r.q.end.Load() || r.pos < r.q.first.Load()
+}
+
+// next returns the next record, or errNoData at the committed end.
+func (r *segReader) next() (record, error) {
+	for {
+		if r.f == nil {
+			if err := r.open(); err != nil {
+				return record{}, err
+			}
+		}
+		if r.pos < r.q.first.Load() {
+			// Dropped under us to keep the queue in its bounds.
+			r.close()
+			continue
+		}
+		limit := r.end
+		if !r.sealed {
+			var sealed bool
+			limit, sealed = r.q.segmentEnd(r.start)
+			if sealed {
+				if limit == 0 {
+					r.close()
+					continue
+				}
+				r.end, r.sealed = limit, true
+			}
+		}
+		if r.pos >= limit {
+			if r.sealed {
+				r.pos = r.end
+				r.close()
+				continue
+			}
+			return record{}, errNoData
+		}
+		payload, n, err := r.frame(limit)
+		if err != nil {
+			// Replay validated every segment, so this is damage done
+			// since: give up on the rest of the segment.
+			r.q.opts.logger.Error("skipping damaged queue segment", "segment", segName(r.start), "offset", r.pos, "err", err)
+			if !r.sealed {
+				return record{}, err
+			}
+			r.pos = r.end
+			r.close()
+			continue
+		}
+		rec := record{payload: payload, off: r.pos, end: r.pos + uint64(n), newSegment: r.newSeg}
+		r.newSeg = false
+		r.pos = rec.end
+		return rec, nil
+	}
+}
+
+// frame parses the frame at r.pos, reading more of the file as needed.
+func (r *segReader) frame(limit uint64) ([]byte, int, error) {
+	if err := r.fill(frameHeader, limit); err != nil {
+		return nil, 0, err
+	}
+	b := r.buf[r.pos-r.bufOff:]
+	l := uint64(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	if l == 0 || l > maxPayload {
+		return nil, 0, fmt.Errorf("%w: payload length %d", errCorrupt, l)
+	}
+	if err := r.fill(frameHeader+l, limit); err != nil {
+		return nil, 0, err
+	}
+	return parseFrame(r.buf[r.pos-r.bufOff:])
+}
+
+// fill makes buf hold [pos, pos+need).
+func (r *segReader) fill(need, limit uint64) error {
+	if r.pos >= r.bufOff && r.pos+need <= r.bufOff+uint64(len(r.buf)) {
+		return nil
+	}
+	if r.pos+need > limit {
+		return fmt.Errorf("%w: frame crosses the end of the data", errCorrupt)
+	}
+	want := min(max(need, readChunk), limit-r.pos)
+	if uint64(cap(r.buf)) < want {
+		r.buf = make([]byte, want)
+	}
+	r.buf = r.buf[:want]
+	n, err := r.f.ReadAt(r.buf, int64(r.pos-r.start))
+	r.bufOff = r.pos
+	r.buf = r.buf[:n]
+	if uint64(n) < need {
+		return fmt.Errorf("reading queue segment %s at %d: %d of %d bytes: %v", segName(r.start), r.pos-r.start, n, need, err)
+	}
+	return nil
+}

@@ -1,0 +1,459 @@
+package remotewrite
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
+)
+
+// A shard reads the series whose hash modulo the shard count is its index,
+// in log order, so the samples of one series leave in the order they came.
+// It reads, batches and sends in one goroutine: while it retries, it
+// holds its own place in the log and nobody else's.
+
+// seriesInfo is what a shard knows of a series in the current segment: its
+// labels after external labels and write relabelling, already encoded.
+type seriesInfo struct {
+	proto   []byte
+	dropped bool
+}
+
+// item is one pending sample or exemplar; raw (a histogram or exemplar
+// body) lives in the shard's arena.
+type item struct {
+	s      *seriesInfo
+	kind   byte
+	t      int64
+	v      float64
+	rawOff int
+	rawLen int
+	pos    Position
+}
+
+type shard struct {
+	e        *endpoint
+	idx, n   int
+	rd       segReader
+	skip     Position // items before it were acknowledged before a restart
+	series   map[uint64]*seriesInfo
+	items    []item
+	arena    []byte
+	lb       *labels.Builder
+	sb       labels.ScratchBuilder
+	firstAt  time.Time // when the oldest pending item was read
+	flushed  uint64
+	stopAt   uint64
+	readPos  uint64 // the reader's position, published for resharding
+	lastSent int64
+
+	// send scratch
+	rw     RequestWriter
+	comp   []byte
+	groups map[*seriesInfo]int
+	gser   []*seriesInfo
+	fill   []int
+	counts []int
+	points []Point
+	exs    [][]byte
+	order  []int
+}
+
+func newShard(e *endpoint, idx, n int, start Position) *shard {
+	s := &shard{
+		e: e, idx: idx, n: n, skip: start,
+		rd:     segReader{q: e.q},
+		series: make(map[uint64]*seriesInfo),
+		lb:     labels.NewBuilder(labels.EmptyLabels()),
+		groups: make(map[*seriesInfo]int),
+		stopAt: math.MaxUint64,
+	}
+	s.skip.Off = s.rd.seek(start.Off)
+	if s.skip.Off != start.Off {
+		s.skip.Idx = 0
+	}
+	return s
+}
+
+// pos is the shard's acknowledged position: its oldest pending item, or
+// everything it has read.
+func (s *shard) pos() Position {
+	if len(s.items) > 0 {
+		return s.items[0].pos
+	}
+	if p := (Position{Off: s.rd.pos}); s.skip.less(p) {
+		return p
+	}
+	return s.skip
+}
+
+// run reads and sends until the log is drained to the stop offset set by
+// the endpoint, or ctx ends. It returns ctx's error or nil.
+func (s *shard) run(ctx context.Context) error {
+	defer s.rd.close()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		sig := s.e.signal()
+		s.stopAt = s.e.stopAt.Load()
+		if err := s.read(); err != nil {
+			return err
+		}
+		full := len(s.items) >= s.e.cfg.Queue.MaxSamplesPerSend
+		flushTo := s.e.flushTo.Load()
+		flush := flushTo > s.flushed && s.rd.pos >= flushTo
+		stopping := s.rd.pos >= s.stopAt
+		due := len(s.items) > 0 && time.Since(s.firstAt) >= s.e.cfg.Queue.BatchSendDeadline
+		if len(s.items) > 0 && (full || flush || stopping || due) {
+			if err := s.sendPrefix(ctx); err != nil {
+				return err
+			}
+			if flush && len(s.items) == 0 {
+				s.flushed = flushTo
+			}
+			continue
+		}
+		if flush {
+			s.flushed = flushTo
+		}
+		s.e.q.ack(s.e.c, s.idx, s.pos())
+		if stopping && len(s.items) == 0 {
+			return nil
+		}
+		// Wait for data, the batch deadline, a flush, a stop or the end.
+		wait := s.e.q.waitCh()
+		if s.rd.available() && s.rd.pos < s.stopAt && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
+			continue
+		}
+		d := time.Hour
+		if len(s.items) > 0 {
+			d = max(s.e.cfg.Queue.BatchSendDeadline-time.Since(s.firstAt), time.Millisecond)
+		}
+		timer.Reset(d)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wait:
+		case <-sig:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// read decodes records until a batch is full, the data ends or the stop
+// offset is reached.
+func (s *shard) read() error {
+	for len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend && s.rd.pos < s.stopAt {
+		rec, err := s.rd.next()
+		if errors.Is(err, errNoData) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		s.consume(rec)
+		s.e.readPos[s.idx].Store(s.rd.pos)
+	}
+	return nil
+}
+
+// consume takes the shard's items from one record.
+func (s *shard) consume(rec record) {
+	if rec.newSegment {
+		s.series = make(map[uint64]*seriesInfo, len(s.series))
+	}
+	defsOnly := rec.off < s.skip.Off
+	var own uint32
+	er := newEntryReader(rec.payload)
+	now := time.Now()
+	for {
+		hash, body, ok := er.next()
+		if !ok {
+			break
+		}
+		if hash%uint64(s.n) != uint64(s.idx) {
+			continue
+		}
+		ent, err := parseEntry(body)
+		if err != nil {
+			s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
+			break
+		}
+		if ent.def {
+			ls, err := decodeLabels(&s.sb, ent)
+			if err != nil {
+				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
+				break
+			}
+			s.series[ent.ref] = s.e.processSeries(s.lb, ls)
+		}
+		if defsOnly {
+			continue
+		}
+		si := s.series[ent.ref]
+		ir := itemReader{b: ent.items, left: ent.count}
+		for {
+			it, ok := ir.next()
+			if !ok {
+				break
+			}
+			idx := own
+			own++
+			if rec.off == s.skip.Off && idx < s.skip.Idx {
+				continue
+			}
+			if !s.keep(si, it, now) {
+				continue
+			}
+			if len(s.items) == 0 {
+				s.firstAt = now
+			}
+			x := item{s: si, kind: it.kind, t: it.t, v: it.v, pos: Position{Off: rec.off, Idx: idx}}
+			if it.raw != nil {
+				x.rawOff, x.rawLen = len(s.arena), len(it.raw)
+				s.arena = append(s.arena, it.raw...)
+			}
+			s.items = append(s.items, x)
+		}
+		if ir.err != nil {
+			s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", ir.err)
+		}
+	}
+	if er.err != nil {
+		s.e.logger.Error("skipping damaged queue record", "offset", rec.off, "err", er.err)
+	}
+}
+
+// keep applies the endpoint's filters to one item, counting what it drops.
+func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
+	m := s.e.m
+	switch {
+	case si == nil:
+		m.dropped.WithLabelValues("unintentionally_dropped_series").Inc()
+		return false
+	case it.kind == kindExemplar:
+		return s.e.cfg.SendExemplars && !si.dropped
+	case si.dropped:
+		m.dropped.WithLabelValues("dropped_series").Inc()
+		return false
+	case it.kind == kindHist && !s.e.cfg.SendNativeHistograms:
+		m.dropped.WithLabelValues("native_histograms_disabled").Inc()
+		return false
+	case s.e.cfg.Queue.SampleAgeLimit > 0 && it.t < now.Add(-s.e.cfg.Queue.SampleAgeLimit).UnixMilli():
+		m.dropped.WithLabelValues("too_old").Inc()
+		return false
+	}
+	return true
+}
+
+// processSeries applies external labels (only where the series lacks the
+// name, as Prometheus does) and then write_relabel_config.
+func (e *endpoint) processSeries(lb *labels.Builder, ls labels.Labels) *seriesInfo {
+	lb.Reset(ls)
+	e.ext.Range(func(l labels.Label) {
+		if !ls.Has(l.Name) {
+			lb.Set(l.Name, l.Value)
+		}
+	})
+	if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
+		return &seriesInfo{dropped: true}
+	}
+	out := lb.Labels()
+	if out.IsEmpty() {
+		return &seriesInfo{dropped: true}
+	}
+	return &seriesInfo{proto: AppendLabels(nil, out)}
+}
+
+// sendPrefix sends up to max_samples_per_send of the oldest items and
+// acknowledges them.
+func (s *shard) sendPrefix(ctx context.Context) error {
+	n := min(len(s.items), s.e.cfg.Queue.MaxSamplesPerSend)
+	if err := s.send(ctx, s.items[:n], 0); err != nil {
+		return err
+	}
+	rest := copy(s.items, s.items[n:])
+	clear(s.items[rest:])
+	s.items = s.items[:rest]
+	// Compact the arena behind the items that are left.
+	if len(s.items) == 0 {
+		s.arena = s.arena[:0]
+	} else if s.items[0].rawLen > 0 || len(s.arena) > 1<<20 {
+		base := -1
+		for _, it := range s.items {
+			if it.rawLen > 0 {
+				base = it.rawOff
+				break
+			}
+		}
+		if base > 0 {
+			m := copy(s.arena, s.arena[base:])
+			s.arena = s.arena[:m]
+			for i := range s.items {
+				if s.items[i].rawLen > 0 {
+					s.items[i].rawOff -= base
+				}
+			}
+		}
+	}
+	s.firstAt = time.Now()
+	s.e.q.ack(s.e.c, s.idx, s.pos())
+	return nil
+}
+
+// send delivers items, retrying what can succeed later and bisecting a
+// request the receiver rejects, so that every sample it accepts arrives.
+// It returns only ctx's error.
+func (s *shard) send(ctx context.Context, items []item, depth int) error {
+	if len(items) == 0 {
+		return nil
+	}
+	body := s.encode(items)
+	backoff := s.e.cfg.Queue.MinBackoff
+	for {
+		start := time.Now()
+		res, after, err := s.e.client.post(ctx, body)
+		s.e.m.sendDuration.Observe(time.Since(start).Seconds())
+		switch res {
+		case sendOK:
+			s.count(items)
+			return nil
+		case sendRetry:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.e.m.retried.Add(float64(len(items)))
+			wait := backoff
+			if after > 0 {
+				wait = min(after, time.Minute)
+			}
+			s.e.logger.Warn("remote write failed, retrying", "err", err, "samples", len(items), "backoff", wait)
+			s.e.retrying.Add(1)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				s.e.retrying.Add(-1)
+				return ctx.Err()
+			case <-t.C:
+			}
+			s.e.retrying.Add(-1)
+			backoff = min(backoff*2, s.e.cfg.Queue.MaxBackoff)
+		case sendBisect:
+			if len(items) == 1 {
+				reason := rejectReason(err.Error())
+				s.e.m.rejected.WithLabelValues(reason).Inc()
+				s.e.m.failed.Inc()
+				s.e.logger.Debug("receiver rejected a sample", "reason", reason, "err", err)
+				return nil
+			}
+			if depth == 0 {
+				s.e.logger.Warn("receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(items))
+			}
+			half := len(items) / 2
+			if err := s.send(ctx, items[:half], depth+1); err != nil {
+				return err
+			}
+			if err := s.send(ctx, items[half:], depth+1); err != nil {
+				return err
+			}
+			return nil
+		default:
+			s.e.m.failed.Add(float64(len(items)))
+			s.e.logger.Error("remote write failed; dropping the request", "err", err, "samples", len(items))
+			return nil
+		}
+	}
+}
+
+func (s *shard) count(items []item) {
+	var f, h, x int
+	for _, it := range items {
+		switch it.kind {
+		case kindFloat:
+			f++
+		case kindHist:
+			h++
+		default:
+			x++
+		}
+		if it.kind != kindExemplar {
+			s.lastSent = max(s.lastSent, it.t)
+		}
+	}
+	s.e.m.samples.Add(float64(f + h))
+	s.e.m.histograms.Add(float64(h))
+	s.e.m.exemplars.Add(float64(x))
+	s.e.noteSent(s.lastSent)
+}
+
+// encode builds the snappy-compressed WriteRequest for items, one
+// TimeSeries per series, keeping each series' order.
+func (s *shard) encode(items []item) []byte {
+	clear(s.groups)
+	s.counts = s.counts[:0]
+	s.order = s.order[:0]
+	s.gser = s.gser[:0]
+	for _, it := range items {
+		g, ok := s.groups[it.s]
+		if !ok {
+			g = len(s.gser)
+			s.groups[it.s] = g
+			s.counts = append(s.counts, 0, 0)
+			s.gser = append(s.gser, it.s)
+		}
+		if it.kind == kindExemplar {
+			s.counts[2*g+1]++
+		} else {
+			s.counts[2*g]++
+		}
+		s.order = append(s.order, g)
+	}
+	// Offsets of each group's points and exemplars in flat slices.
+	np, nx := 0, 0
+	for g := 0; g < len(s.counts); g += 2 {
+		p, x := s.counts[g], s.counts[g+1]
+		s.counts[g], s.counts[g+1] = np, nx
+		np += p
+		nx += x
+	}
+	s.points = slices.Grow(s.points[:0], np)[:np]
+	s.exs = slices.Grow(s.exs[:0], nx)[:nx]
+	s.fill = append(s.fill[:0], s.counts...) // next free slot per group
+	fill := s.fill
+	for i, it := range items {
+		g := s.order[i]
+		if it.kind == kindExemplar {
+			s.exs[fill[2*g+1]] = s.arena[it.rawOff : it.rawOff+it.rawLen]
+			fill[2*g+1]++
+			continue
+		}
+		p := Point{T: it.t, V: it.v}
+		if it.kind == kindHist {
+			p.Hist = s.arena[it.rawOff : it.rawOff+it.rawLen]
+		}
+		s.points[fill[2*g]] = p
+		fill[2*g]++
+	}
+	s.rw.Reset()
+	for g := 0; g < len(s.counts); g += 2 {
+		pEnd, xEnd := np, nx
+		if g+2 < len(s.counts) {
+			pEnd, xEnd = s.counts[g+2], s.counts[g+3]
+		}
+		s.rw.AddSeries(s.gser[g/2].proto, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
+	}
+	s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
+	return s.comp
+}

@@ -1,0 +1,365 @@
+package remotewrite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/shoal-dev/shoal/internal/sample"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBytes        = 1 << 30
+	DefaultMaxAge          = 2 * time.Hour
+	DefaultFlushOnShutdown = 10 * time.Second
+	DefaultReshardInterval = 10 * time.Second
+	maxSegmentBytes        = 64 << 20
+)
+
+// Options configure a Writer once, when it is opened.
+type Options struct {
+	// Dir holds the queue; it is created if missing.
+	Dir        string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// MaxBytes bounds the queue on disk (default 1 GiB), MaxAge the age of
+	// its data (default 2h, negative for none). Past either, the oldest
+	// segment is dropped and its unsent samples are counted.
+	MaxBytes int64
+	MaxAge   time.Duration
+	// SegmentBytes is the size at which a segment is sealed; default
+	// MaxBytes/16, at most 64 MiB.
+	SegmentBytes int64
+	// WatermarkLag is subtracted from the watermark when nothing is
+	// pending (see Watermark).
+	WatermarkLag time.Duration
+	// FlushOnShutdown bounds how long Run keeps sending after its context
+	// ends (default 10s; negative for not at all).
+	FlushOnShutdown time.Duration
+	// ReshardInterval is how often each endpoint reconsiders its shard
+	// count (default 10s).
+	ReshardInterval time.Duration
+	UserAgent       string
+}
+
+// Config is what Update may change while the Writer runs.
+type Config struct {
+	// ExternalLabels are added to every series that lacks the label.
+	ExternalLabels labels.Labels
+	Endpoints      []EndpointConfig
+}
+
+// Writer is the remote-write engine: a disk queue that Receive appends to,
+// and one set of sender shards per endpoint reading from it.
+type Writer struct {
+	opts   Options
+	logger *slog.Logger
+	q      *queue
+	m      *metrics
+	killed atomic.Bool
+	// epIndex is a map[string]*endpoint copy of eps for the queue's drop
+	// callback, which runs under the queue lock and so cannot take mu.
+	epIndex atomic.Value
+
+	mu      sync.Mutex
+	cfg     Config
+	eps     map[string]*endpoint
+	hard    context.Context // nil until Run
+	stopped bool
+}
+
+var _ sample.Receiver = (*Writer)(nil)
+
+// Open opens (or creates) the queue in opts.Dir, replaying what a previous
+// process left, and prepares the endpoints of cfg. Nothing is sent until
+// Run.
+func Open(opts Options, cfg Config) (*Writer, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("remote write: no queue directory")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = min(opts.MaxBytes/16, maxSegmentBytes)
+	}
+	opts.SegmentBytes = max(opts.SegmentBytes, 4<<10)
+	if opts.FlushOnShutdown == 0 {
+		opts.FlushOnShutdown = DefaultFlushOnShutdown
+	}
+	if opts.ReshardInterval <= 0 {
+		opts.ReshardInterval = DefaultReshardInterval
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "shoal"
+	}
+	w := &Writer{opts: opts, logger: opts.Logger, m: newMetrics(opts.Registerer), eps: make(map[string]*endpoint)}
+	q, err := openQueue(queueOptions{
+		dir:          opts.Dir,
+		segmentBytes: opts.SegmentBytes,
+		maxBytes:     opts.MaxBytes,
+		maxAge:       max(opts.MaxAge, 0),
+		logger:       opts.Logger,
+		onDrop:       w.onDrop,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.q = q
+	if err := w.Update(cfg); err != nil {
+		q.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// onDrop is called with q.mu held.
+func (w *Writer) onDrop(consumer string, n int64) {
+	// The endpoint map is guarded by w.mu, which may be held while the
+	// queue lock is taken; count through the metric vector directly.
+	for _, e := range w.endpointsSnapshot(consumer) {
+		e.m.dropped.WithLabelValues("queue_full").Add(float64(n))
+	}
+}
+
+// endpointsSnapshot is called from queue callbacks; it must not take w.mu
+// (Update holds w.mu while creating consumers under q.mu), so endpoints
+// publish themselves in an atomic map.
+func (w *Writer) endpointsSnapshot(name string) []*endpoint {
+	m, _ := w.epIndex.Load().(map[string]*endpoint)
+	if e, ok := m[name]; ok {
+		return []*endpoint{e}
+	}
+	return nil
+}
+
+// Receive appends b to the disk queue. When it returns nil the batch
+// survives kill -9 of the process (it is in the kernel's page cache; it
+// is fsynced within a second).
+func (w *Writer) Receive(_ context.Context, b *sample.Batch) error {
+	return w.q.append(b)
+}
+
+// Watermark returns a Unix-ms time W such that every sample (float or
+// histogram; exemplars are not counted) with a timestamp at or before W
+// that Receive accepted before the call has been acknowledged or
+// definitively dropped by every endpoint:
+//
+//	W = min(min over pending samples of their timestamp − 1, now − 1ms − WatermarkLag)
+//
+// Pending samples are tracked in 64 KiB blocks of the queue, and a block
+// counts as pending until every shard of every endpoint is past it, so W
+// may lag the exact value by the samples of one block.
+func (w *Writer) Watermark() int64 {
+	return w.q.watermark(time.Now(), w.opts.WatermarkLag)
+}
+
+// Flush makes every shard send what it holds and what was appended before
+// the call, without waiting for full batches or the batch deadline.
+func (w *Writer) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.eps {
+		e.flush()
+	}
+}
+
+// Update applies a new config. Endpoints whose config (and the external
+// labels) did not change keep running untouched; a changed endpoint is
+// restarted from its acknowledged positions, so nothing queued is lost; a
+// removed endpoint forgets its positions; a new one starts at the end of
+// the queue.
+func (w *Writer) Update(cfg Config) error {
+	eps := make([]EndpointConfig, len(cfg.Endpoints))
+	seen := make(map[string]bool)
+	for i, e := range cfg.Endpoints {
+		if err := e.normalize(); err != nil {
+			return err
+		}
+		if seen[e.id()] {
+			return fmt.Errorf("two endpoints are named %q", e.id())
+		}
+		seen[e.id()] = true
+		if err := e.HTTPClient.Validate(); err != nil {
+			return fmt.Errorf("endpoint %q: %w", e.id(), err)
+		}
+		eps[i] = e
+	}
+	if len(eps) == 0 {
+		return errors.New("remote write needs at least one endpoint")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return errors.New("remote write has stopped")
+	}
+	extSame := labels.Equal(w.cfg.ExternalLabels, cfg.ExternalLabels)
+	next := make(map[string]*endpoint, len(eps))
+	var errs []error
+	for _, ec := range eps {
+		if old, ok := w.eps[ec.id()]; ok && extSame && sameEndpoint(old.cfg, ec) {
+			next[ec.id()] = old
+			continue
+		}
+		if old, ok := w.eps[ec.id()]; ok {
+			w.stopEndpoint(old)
+			delete(w.eps, ec.id())
+		}
+		e, err := newEndpoint(ec, cfg.ExternalLabels, w.q, w.m, w.logger, w.opts.UserAgent, w.opts.ReshardInterval)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		next[ec.id()] = e
+		if w.hard != nil {
+			w.startEndpoint(e)
+		}
+	}
+	for name, old := range w.eps {
+		if _, ok := next[name]; ok {
+			continue
+		}
+		w.stopEndpoint(old)
+		w.m.deleteEndpoint(old.name, old.cfg.URL)
+		if err := w.q.removeConsumer(name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	w.eps = next
+	w.publish()
+	w.cfg = Config{ExternalLabels: cfg.ExternalLabels, Endpoints: eps}
+	return errors.Join(errs...)
+}
+
+func (w *Writer) publish() {
+	m := make(map[string]*endpoint, len(w.eps))
+	for k, v := range w.eps {
+		m[k] = v
+	}
+	w.epIndex.Store(m)
+}
+
+func (w *Writer) startEndpoint(e *endpoint) {
+	ctx, cancel := context.WithCancel(w.hard)
+	e.cancel = cancel
+	go e.run(ctx)
+}
+
+// stopEndpoint stops e at once; what it had not sent stays queued.
+func (w *Writer) stopEndpoint(e *endpoint) {
+	if e.cancel == nil {
+		return
+	}
+	e.cancel()
+	<-e.done
+}
+
+// Run sends until ctx ends. Then it keeps sending what was queued for up to
+// FlushOnShutdown, stops the senders, syncs the queue and returns; what is
+// not sent stays queued for the next start.
+func (w *Writer) Run(ctx context.Context) error {
+	hard, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.mu.Lock()
+	if w.hard != nil || w.stopped {
+		w.mu.Unlock()
+		return errors.New("remote write: Run called twice")
+	}
+	w.hard = hard
+	for _, e := range w.eps {
+		w.startEndpoint(e)
+	}
+	w.mu.Unlock()
+
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case now := <-ticker.C:
+			w.tick(now)
+		}
+	}
+
+	w.mu.Lock()
+	w.stopped = true
+	eps := make([]*endpoint, 0, len(w.eps))
+	for _, e := range w.eps {
+		eps = append(eps, e)
+	}
+	w.mu.Unlock()
+	if w.killed.Load() {
+		cancel()
+		for _, e := range eps {
+			<-e.done
+		}
+		w.q.abort()
+		return nil
+	}
+	if w.opts.FlushOnShutdown > 0 {
+		for _, e := range eps {
+			close(e.drain)
+		}
+		deadline := time.NewTimer(w.opts.FlushOnShutdown)
+	flush:
+		for _, e := range eps {
+			select {
+			case <-e.done:
+			case <-deadline.C:
+				w.logger.Warn("shutdown flush deadline passed; the rest stays queued", "timeout", w.opts.FlushOnShutdown)
+				break flush
+			}
+		}
+		deadline.Stop()
+	}
+	cancel()
+	for _, e := range eps {
+		<-e.done
+	}
+	return w.q.close()
+}
+
+// tick syncs the queue and refreshes the gauges, once a second.
+func (w *Writer) tick(now time.Time) {
+	if err := w.q.sync(now); err != nil {
+		w.logger.Error("syncing the queue", "err", err)
+	}
+	w.m.queueBytes.Set(float64(w.q.size()))
+	if t := w.q.highestTimestamp(); t > 0 {
+		w.m.highestTs.Set(float64(t) / 1000)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.eps {
+		samples, bytes := w.q.pending(e.c)
+		e.m.pending.Set(float64(samples))
+		e.m.backlogBytes.Set(float64(bytes))
+	}
+}
+
+// Close closes the queue of a Writer that was never Run. After Run, the
+// queue is already closed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	return w.q.close()
+}
+
+// kill makes Run stop like kill -9 would: no flush, no final sync, the last
+// second of positions lost. For tests.
+func (w *Writer) kill() { w.killed.Store(true) }
