@@ -138,6 +138,11 @@ func (p *parser) endCommentGroup() {
 // errorAt records an error at pos, unless the line already has one: later
 // errors on a line are almost always consequences of the first.
 func (p *parser) errorAt(pos token.Pos, msg string) {
+	p.errorSpan(pos, pos, msg)
+}
+
+// errorSpan records an error for the source from pos to end (inclusive).
+func (p *parser) errorSpan(pos, end token.Pos, msg string) {
 	position := pos.Position()
 	if p.errLine == nil {
 		p.errLine = make(map[int]bool)
@@ -149,13 +154,14 @@ func (p *parser) errorAt(pos token.Pos, msg string) {
 	p.diags.Add(diag.Diagnostic{
 		Severity: diag.SeverityLevelError,
 		StartPos: position,
-		EndPos:   position,
+		EndPos:   end.Position(),
 		Message:  msg,
 	})
 }
 
+// errorf records an error spanning the current token.
 func (p *parser) errorf(format string, args ...any) {
-	p.errorAt(p.pos, fmt.Sprintf(format, args...))
+	p.errorSpan(p.pos, p.pos.Add(max(p.tokenLen()-1, 0)), fmt.Sprintf(format, args...))
 }
 
 // describe names the current token for a message: "newline" and "EOF"
@@ -302,8 +308,9 @@ func (p *parser) parseStatement(until token.Token) ast.Stmt {
 		p.next()
 		block.Body = p.parseBody(token.RCURLY)
 		if p.tok != token.RCURLY {
-			p.errorf("expected }, got %s: block %s opened at %s is not closed",
-				p.describe(), blockTitle(block), block.NamePos.Position())
+			open := block.NamePos.Position()
+			p.errorf("expected }, got %s: block %s opened at %d:%d is not closed",
+				p.describe(), blockTitle(block), open.Line, open.Column)
 			block.RCurlyPos = p.pos
 			return block
 		}
@@ -556,8 +563,12 @@ func (p *parser) parseExprList(closer token.Token, what string) []ast.Expr {
 			p.next()
 		case p.tok == closer:
 		case p.tok == token.TERMINATOR:
-			p.errorAt(p.prevEnd, "missing ',' in "+what)
+			at := p.prevEnd
 			p.next()
+			if p.tok == token.EOF {
+				return list // reported as a missing closer
+			}
+			p.errorAt(at, "missing ',' in "+what)
 		case canStartExpr(p.tok):
 			p.errorAt(p.prevEnd, "missing ',' in "+what)
 		default:

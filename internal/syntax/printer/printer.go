@@ -118,6 +118,7 @@ type printer struct {
 	needNewline   bool // a // comment ended the line: the next token starts a new one
 	pendingSpace  bool // a space before the next token, unless it closes something
 	suppressBlank bool // no blank line before the first line of a body or list
+	glued         bool // an own-line /* */ comment wants the next token on its line
 }
 
 // startLine begins a new output line at indent.
@@ -232,6 +233,7 @@ func (p *printer) token(pos token.Pos, text string) {
 	}
 	p.pendingSpace = false
 	p.suppressBlank = false
+	p.glued = false
 	p.write(text)
 	if pos.IsValid() {
 		p.lastLine = pos.Position().Line + strings.Count(text, "\n")
@@ -313,6 +315,7 @@ func (p *printer) comment(c *ast.Comment, next token.Pos) {
 		p.needNewline = true
 	case next.IsValid() && srcLine(next) == endLine:
 		p.pendingSpace = true
+		p.glued = !trailing
 	case !trailing:
 		// An own-line /* */ comment keeps what follows off its line.
 		p.needNewline = true
@@ -326,6 +329,11 @@ func (p *printer) comment(c *ast.Comment, next token.Pos) {
 // had at least one.
 func (p *printer) linebreak(pos token.Pos) {
 	p.flush(pos)
+	if p.glued {
+		// `/* note */ attr = 1`: the item stays on the comment's line.
+		p.glued = false
+		return
+	}
 	blank := p.lastLine > 0 && pos.IsValid() && srcLine(pos) > p.lastLine+1
 	p.newline(p.innerIndent(), blank)
 }
@@ -428,6 +436,9 @@ func (p *printer) expr(e ast.Expr) {
 		p.token(e.RParenPos, ")")
 	case *ast.UnaryExpr:
 		p.token(e.KindPos, e.Kind.String())
+		if u, ok := e.Value.(*ast.UnaryExpr); ok && e.Kind == token.SUB && u.Kind == token.SUB {
+			p.write(" ") // `- -1`, not `--1`
+		}
 		if _, ok := e.Value.(*ast.BinaryExpr); ok {
 			p.parenthesized(e.Value)
 		} else {
@@ -566,8 +577,8 @@ func (p *printer) object(o *ast.ObjectExpr) {
 		ownLine := differentLines(prevEnd, start)
 		if ownLine {
 			p.linebreak(start)
-		} else if i > 0 {
-			p.space()
+		} else {
+			p.space() // `{ a = 1, b = 2 }`
 		}
 		name := f.Name.Name
 		if f.Quoted || !isIdentifier(name) {
@@ -582,6 +593,12 @@ func (p *printer) object(o *ast.ObjectExpr) {
 		p.write("= ")
 		p.expr(f.Value)
 		prevEnd = ast.EndPos(f.Value)
+	}
+	if len(o.Fields) > 0 && !differentLines(o.LCurlyPos, o.RCurlyPos) {
+		p.flush(o.RCurlyPos)
+		if !p.needNewline {
+			p.write(" ")
+		}
 	}
 	p.closeList(prevEnd, len(o.Fields) > 0, o.RCurlyPos, "}")
 }

@@ -123,7 +123,7 @@ scanAgain:
 		lit = s.scanIdentifier()
 		tok = token.Lookup(lit)
 		insertTerm = true
-	case isDecimal(ch) || (ch == '.' && isDecimal(rune(s.peek()))):
+	case isDecimal(ch):
 		tok, lit = s.scanNumber()
 		insertTerm = true
 	default:
@@ -221,6 +221,12 @@ scanAgain:
 				s.errorf(pos.Offset(), "illegal character %#U; did you mean ||?", ch)
 				tok, lit = token.ILLEGAL, "|"
 			}
+		case ':':
+			s.errorf(pos.Offset(), "illegal character %#U; object fields are written key = value", ch)
+			tok, lit = token.ILLEGAL, ":"
+		case '?':
+			s.errorf(pos.Offset(), "illegal character %#U; the language has no ternary operator", ch)
+			tok, lit = token.ILLEGAL, "?"
 		default:
 			if ch != bom && ch != 0 && (ch != utf8.RuneError || s.offset-pos.Offset() != 1) {
 				// NUL, BOM and invalid UTF-8 were reported by next.
@@ -371,12 +377,19 @@ func (s *Scanner) scanNumber() (token.Token, string) {
 		}
 	}
 	if isLetter(s.ch) {
-		// 10s, 5m and the like: Alloy durations are strings.
+		digits := s.offset
+		onlyLetters := true
 		for isLetter(s.ch) || isDigit(s.ch) {
+			onlyLetters = onlyLetters && isLetter(s.ch)
 			s.next()
 		}
-		s.errorf(off, "invalid number %q: durations and other units must be strings, e.g. \"%s\"",
-			string(s.src[off:s.offset]), string(s.src[off:s.offset]))
+		text := string(s.src[off:s.offset])
+		if onlyLetters && tok == token.NUMBER && digits > off {
+			// 15s, 10MiB: durations and sizes are strings in Alloy.
+			s.errorf(off, "invalid number %s: durations and sizes must be quoted strings, as in \"%s\"", text, text)
+		} else {
+			s.errorf(off, "invalid number %s: numbers are decimal, as in 42, 1.5 or 2e10", text)
+		}
 	}
 	return tok, string(s.src[off:s.offset])
 }
@@ -433,14 +446,15 @@ func (s *Scanner) scanEscape(quote rune) {
 	}
 
 	var x uint32
+	need, kind := n, "hex"
+	if base == 8 {
+		kind = "octal"
+	}
 	for ; n > 0; n-- {
 		d := uint32(digitVal(s.ch))
 		if d >= base {
-			if s.ch < 0 || s.ch == '\n' {
-				s.errorf(off, "escape sequence not terminated")
-			} else {
-				s.errorf(off, "illegal character %#U in escape sequence", s.ch)
-			}
+			s.errorf(off, "invalid escape sequence %s: %s needs %d %s digits",
+				string(s.src[off:s.offset]), string(s.src[off:off+2]), need, kind)
 			return
 		}
 		x = x*base + d
