@@ -15,10 +15,10 @@ import (
 type sendResult int
 
 const (
-	sendOK        sendResult = iota
-	sendRetry                // 5xx, 429 when allowed, or a network error: send again later
-	sendBisect               // 400 or 413: some samples are bad; split the request
-	sendDrop                 // any other 4xx: sending again cannot help
+	sendOK     sendResult = iota
+	sendRetry             // 5xx, 429 when allowed, or a network error: send again later
+	sendBisect            // 400 or 413: some samples are bad; split the request
+	sendDrop              // any other 4xx: sending again cannot help
 )
 
 // client posts encoded requests to one endpoint.

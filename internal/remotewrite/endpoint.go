@@ -178,7 +178,6 @@ func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, m *metrics, lo
 	return e, nil
 }
 
-
 // signal returns a channel closed at the next poke.
 func (e *endpoint) signal() <-chan struct{} {
 	e.sigMu.Lock()

@@ -233,7 +233,6 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, lbls ...string
 	return total
 }
 
-
 // checkExactlyOnce asserts every series got exactly want timestamps, each
 // once and in increasing order.
 func checkExactlyOnce(t *testing.T, got map[string][]int64, series, perSeries int) {
