@@ -232,8 +232,12 @@ func (c *compiler) trialEvaluate(r *Runtime) {
 	scope := r.scope(vars)
 	for _, pb := range c.blocks {
 		_, diags := evalComponent(pb.block, pb.reg, scope)
+		if len(diags) == 0 {
+			continue
+		}
+		soft := c.valueDependent(pb.block.Body)
 		for _, d := range diags {
-			if !c.coveredByBadRef(pb.id, d.StartPos.Offset) {
+			if !covered(c.badRefs[pb.id], d.StartPos.Offset) && !covered(soft, d.StartPos.Offset) {
 				c.diags.Add(d)
 			}
 		}
@@ -257,13 +261,43 @@ func (c *compiler) trialEvaluate(r *Runtime) {
 	}
 }
 
-func (c *compiler) coveredByBadRef(id string, off int) bool {
-	for _, s := range c.badRefs[id] {
+func covered(spans []span, off int) bool {
+	for _, s := range spans {
 		if s.start <= off && off <= s.end {
 			return true
 		}
 	}
 	return false
+}
+
+// valueDependent returns the ranges of the expressions in body whose
+// success depends on the values, not only the types, of other components'
+// exports: function calls, indexing, division and remainder with a
+// component reference among their operands. With zero exports these fail
+// where real exports would not (`encoding.from_json(local.file.x.content)`
+// of an empty file, `targets[0]` of an empty list), so trial evaluation does
+// not report errors inside them; the real evaluation does.
+func (c *compiler) valueDependent(body ast.Body) []span {
+	var out []span
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch e := n.(type) {
+		case *ast.CallExpr, *ast.IndexExpr:
+		case *ast.BinaryExpr:
+			if e.Kind != token.DIV && e.Kind != token.MOD {
+				return true
+			}
+		default:
+			return true
+		}
+		for _, tr := range vm.Traversals(n) {
+			if _, ok := c.resolve(tr.Names()); ok {
+				out = append(out, span{ast.StartPos(n).Offset(), ast.EndPos(n).Offset()})
+				return false
+			}
+		}
+		return true
+	})
+	return out
 }
 
 func isIdentifier(s string) bool {

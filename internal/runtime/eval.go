@@ -3,6 +3,7 @@ package runtime
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"reflect"
 
 	"github.com/shoal-dev/shoal/internal/component"
@@ -35,11 +36,30 @@ func (r *Runtime) scope(vars map[string]any) *vm.Scope {
 // evalComponent decodes a component block into a new value of its
 // Arguments type.
 func evalComponent(b *ast.BlockStmt, reg component.Registration, scope *vm.Scope) (component.Arguments, diag.Diagnostics) {
-	ptr := reflect.New(reflect.TypeOf(reg.Args))
+	t := reflect.TypeOf(reg.Args)
+	if t.Kind() == reflect.Struct && t.NumField() == 0 {
+		return reg.Args, noArguments(b)
+	}
+	ptr := reflect.New(t)
 	if diags := evalInto(b, scope, ptr.Interface()); diags.HasErrors() {
 		return nil, diags
 	}
 	return ptr.Elem().Interface(), nil
+}
+
+// noArguments reports every statement of the block of a component that
+// takes none.
+func noArguments(b *ast.BlockStmt) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, stmt := range b.Body {
+		switch s := stmt.(type) {
+		case *ast.AttributeStmt:
+			diags.Add(diag.Diagnostic{StartPos: s.Name.NamePos.Position(), EndPos: ast.EndPos(s.Name).Position(), Message: fmt.Sprintf("unrecognized attribute name %q", s.Name.Name)})
+		case *ast.BlockStmt:
+			diags.Add(diag.Diagnostic{StartPos: s.NamePos.Position(), Message: fmt.Sprintf("unrecognized block name %q", s.GetBlockName())})
+		}
+	}
+	return diags
 }
 
 // evalInto decodes block b into the struct target points to.
