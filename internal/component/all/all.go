@@ -6,9 +6,14 @@ package all
 
 import (
 	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/file"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
 )
 
 // Registry returns a registry holding every component shoal ships.
 func Registry() *component.Registry {
-	return component.NewRegistry()
+	return component.NewRegistry(
+		file.Registration,
+		scrape.Registration,
+	)
 }
