@@ -364,7 +364,7 @@ func (n *Node) spawn() error {
 	if err != nil {
 		return fmt.Errorf("lab: %s: log: %w", n.Name, err)
 	}
-	fmt.Fprintf(logf, "----- lab: %s start %s: %s %s\n", time.Now().Format(time.RFC3339Nano), n.Name, n.fleet.cfg.Binary, strings.Join(n.Args(), " "))
+	fmt.Fprintf(logf, "----- lab: start %s at %s: %s %s\n", n.Name, time.Now().Format(time.RFC3339Nano), n.fleet.cfg.Binary, strings.Join(n.Args(), " "))
 	var cmd *exec.Cmd
 	if n.host != nil {
 		cmd = n.fleet.cfg.Network.Command(n.host.Name, n.fleet.cfg.Binary, n.Args()...)

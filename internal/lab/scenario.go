@@ -1,0 +1,502 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// ScrapeComponent is the component every lab config defines; its debug
+// info tells which targets a node scrapes.
+const ScrapeComponent = "prometheus.scrape.lab"
+
+// ScenarioOptions size a scenario. Zero fields take the defaults noted.
+type ScenarioOptions struct {
+	Nodes        int           // 3
+	Targets      int           // 300
+	Series       int           // series per target, 10
+	Interval     time.Duration // 2s
+	Timeout      time.Duration // interval/2
+	HandoffDelay time.Duration // 2s
+	// Observe is how long a scenario watches a steady fleet, 10 intervals.
+	Observe time.Duration
+	// Mode is how the counting receiver answers rejects.
+	Mode RejectMode
+	// Binary is the shoal binary; empty means ShoalBinary().
+	Binary string
+	// KeepDir keeps the nodes' configs, data and logs.
+	KeepDir bool
+	// Progress receives one line per step; nil discards them.
+	Progress io.Writer
+	// Config, when set, replaces the generated config of each node.
+	Config func(r *Rig, node string) string
+	// Fleet adjusts the fleet's configuration (flags, cluster name, ...).
+	Fleet func(*FleetConfig)
+	// Partitioned runs every node in its own network namespace.
+	Partitioned bool
+}
+
+// The defaults of the scenarios.
+const (
+	defaultInterval = 2 * time.Second
+	defaultHandoff  = 2 * time.Second
+)
+
+func (o *ScenarioOptions) defaults() {
+	if o.Nodes == 0 {
+		o.Nodes = 3
+	}
+	if o.Targets == 0 {
+		o.Targets = 300
+	}
+	if o.Series == 0 {
+		o.Series = 10
+	}
+	if o.Interval == 0 {
+		o.Interval = defaultInterval
+	}
+	if o.Timeout == 0 {
+		o.Timeout = o.Interval / 2
+	}
+	if o.HandoffDelay == 0 {
+		o.HandoffDelay = defaultHandoff
+	}
+	if o.Observe == 0 {
+		o.Observe = 10 * o.Interval
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+}
+
+// Rig is a running scenario: targets, a counting receiver and a fleet whose
+// nodes scrape the targets and write to the receiver.
+type Rig struct {
+	Opts     ScenarioOptions
+	Targets  *Targets
+	Receiver *Receiver
+	Fleet    *Fleet
+	Network  *Network // with Partitioned
+}
+
+// NewRig starts the targets, the receiver and a fleet of nodes nodes (which
+// may differ from Opts.Nodes, for a scale-up), without waiting for them.
+func NewRig(ctx context.Context, o ScenarioOptions, nodes int) (*Rig, error) {
+	o.defaults()
+	r := &Rig{Opts: o}
+	host, listen := "127.0.0.1", net.Listen
+	if o.Partitioned {
+		nw, err := NewNetwork()
+		if err != nil {
+			return nil, err
+		}
+		r.Network = nw
+		host, listen = WorldIP, nw.Listen
+	}
+	var err error
+	if r.Targets, err = StartTargets(o.Targets, o.Series, WithListener(host, listen)); err != nil {
+		r.Close()
+		return nil, err
+	}
+	if r.Receiver, err = StartReceiver(WithRejectMode(o.Mode), ReceiverListener(host, listen)); err != nil {
+		r.Close()
+		return nil, err
+	}
+	fc := FleetConfig{
+		Binary:       o.Binary,
+		KeepDir:      o.KeepDir,
+		HandoffDelay: o.HandoffDelay,
+		Network:      r.Network,
+		Config: func(node string) string {
+			if o.Config != nil {
+				return o.Config(r, node)
+			}
+			return r.Config()
+		},
+	}
+	if o.Fleet != nil {
+		o.Fleet(&fc)
+	}
+	r.progress("starting %d nodes, %d targets of %d series, interval %s", nodes, o.Targets, o.Series, o.Interval)
+	if r.Fleet, err = StartFleet(ctx, fc, nodes); err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.Targets.SetIdentify(r.Fleet.Identify)
+	return r, nil
+}
+
+// Config is the lab's standard configuration: discovery.file over the
+// targets, a clustered prometheus.scrape, and remote write to the receiver.
+func (r *Rig) Config() string {
+	return fmt.Sprintf(`discovery.file "targets" {
+  files = [%q]
+}
+
+prometheus.scrape "lab" {
+  targets         = discovery.file.targets.targets
+  forward_to      = [prometheus.remote_write.rx.receiver]
+  scrape_interval = %q
+  scrape_timeout  = %q
+
+  clustering {
+    enabled = true
+  }
+}
+
+prometheus.remote_write "rx" {
+  endpoint {
+    url = %q
+  }
+}
+`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.Receiver.URL())
+}
+
+func (r *Rig) progress(format string, args ...any) {
+	fmt.Fprintf(r.Opts.Progress, "%s lab: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+// Close stops the fleet, the receiver, the targets and the network.
+func (r *Rig) Close() {
+	if r.Fleet != nil {
+		r.Fleet.Close()
+	}
+	if r.Receiver != nil {
+		r.Receiver.Close()
+	}
+	if r.Targets != nil {
+		r.Targets.Close()
+	}
+	if r.Network != nil {
+		_ = r.Network.Close()
+	}
+}
+
+// Owners returns, per running node, the targets its debug info lists.
+func (r *Rig) Owners(ctx context.Context) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, n := range r.Fleet.Running() {
+		ts, err := n.ScrapedTargets(ctx, ScrapeComponent)
+		if err != nil {
+			return nil, err
+		}
+		out[n.Name] = ts
+	}
+	return out, nil
+}
+
+// Split checks owners against the targets: it returns the targets claimed
+// by more than one node and those claimed by none.
+func (r *Rig) Split(owners map[string][]string) (overlap, uncovered []string) {
+	claims := map[string]int{}
+	for _, ts := range owners {
+		for _, a := range ts {
+			claims[a]++
+		}
+	}
+	for _, a := range r.Targets.Addrs() {
+		switch claims[a] {
+		case 0:
+			uncovered = append(uncovered, a)
+		case 1:
+		default:
+			overlap = append(overlap, a)
+		}
+	}
+	return overlap, uncovered
+}
+
+// WaitConverged waits until every running node is ready, sees every
+// running node as a participant, and the nodes' debug info splits the
+// targets disjointly and completely.
+func (r *Rig) WaitConverged(ctx context.Context) error {
+	var why string
+	err := WaitFor(ctx, func() bool {
+		why = r.converged(ctx)
+		return why == ""
+	})
+	if err != nil {
+		return fmt.Errorf("lab: fleet did not converge (%s): %w", why, err)
+	}
+	return nil
+}
+
+func (r *Rig) converged(ctx context.Context) string {
+	running := r.Fleet.Running()
+	if len(running) == 0 {
+		return "no node runs"
+	}
+	names := map[string]bool{}
+	for _, n := range running {
+		names[n.Name] = true
+	}
+	for _, n := range running {
+		peers, err := n.Peers(ctx)
+		if err != nil {
+			return err.Error()
+		}
+		seen := 0
+		for _, p := range peers {
+			if names[p.Name] && p.State == "participant" {
+				seen++
+			}
+		}
+		if seen != len(running) {
+			return fmt.Sprintf("%s sees %d of %d participants", n.Name, seen, len(running))
+		}
+	}
+	owners, err := r.Owners(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	overlap, uncovered := r.Split(owners)
+	if len(overlap)+len(uncovered) > 0 {
+		return fmt.Sprintf("%d targets claimed twice, %d by nobody", len(overlap), len(uncovered))
+	}
+	return ""
+}
+
+// WaitDelivered waits until the receiver holds an `up` sample at or after
+// to - interval for every target, so that rejects of the window are final.
+// It gives up quietly at the deadline: the figures then show what is
+// missing.
+func (r *Rig) WaitDelivered(ctx context.Context, to time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	want := to.Add(-r.Opts.Interval).UnixMilli()
+	_ = WaitFor(ctx, func() bool {
+		by := r.Receiver.ByInstance()
+		for _, a := range r.Targets.Addrs() {
+			ups := by[a].UpTimes
+			if len(ups) == 0 || ups[len(ups)-1] < want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Report computes the figures of [from, to), with the owners from the
+// nodes' debug info when they can be read.
+func (r *Rig) Report(ctx context.Context, scenario string, from, to time.Time) Report {
+	obs := Observation{
+		Scenario: scenario,
+		Interval: r.Opts.Interval,
+		From:     from,
+		To:       to,
+		Targets:  r.Targets.Addrs(),
+		Scrapes:  r.Targets.Log(),
+		Receiver: r.Receiver.ByInstance(),
+	}
+	if owners, err := r.Owners(ctx); err == nil {
+		obs.Owners = owners
+	}
+	return Compute(obs)
+}
+
+// sleepCtx waits d unless ctx ends first; scenarios use it to let the
+// fleet run for the time being measured, not to synchronise.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ScenarioNames lists the scenarios RunScenario knows.
+func ScenarioNames() []string {
+	return []string{"split", "crash", "rolling", "scaleup", "scaledown", "partition"}
+}
+
+// RunScenario runs one named scenario from start to end and returns its
+// figures. The fleet is torn down before it returns.
+func RunScenario(ctx context.Context, name string, o ScenarioOptions) (Report, error) {
+	o.defaults()
+	nodes := o.Nodes
+	switch name {
+	case "scaleup":
+		nodes = o.Nodes - 1
+	case "partition":
+		o.Partitioned = true
+	case "split", "crash", "rolling", "scaledown":
+	default:
+		return Report{}, fmt.Errorf("lab: unknown scenario %q (known: %s)", name, strings.Join(ScenarioNames(), ", "))
+	}
+	if nodes < 1 {
+		return Report{}, errors.New("lab: a scenario needs at least one node")
+	}
+	r, err := NewRig(ctx, o, nodes)
+	if err != nil {
+		return Report{}, err
+	}
+	defer r.Close()
+	rep, err := r.run(ctx, name)
+	if err != nil {
+		err = fmt.Errorf("%w\n%s", err, r.Fleet.Logs(30))
+	}
+	return rep, err
+}
+
+func (r *Rig) run(ctx context.Context, name string) (Report, error) {
+	o := r.Opts
+	converge := func(what string) error {
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		r.progress("waiting for the fleet to converge %s", what)
+		return r.WaitConverged(cctx)
+	}
+	if err := r.Fleet.WaitReady(ctx); err != nil {
+		return Report{}, err
+	}
+	if err := converge("at start"); err != nil {
+		return Report{}, err
+	}
+	// One interval of margin: the window starts on a fleet already
+	// scraping in its steady split.
+	if err := sleepCtx(ctx, o.Interval); err != nil {
+		return Report{}, err
+	}
+	from := time.Now()
+	var moved, ideal int
+	switch name {
+	case "split":
+		r.progress("observing the steady split for %s", o.Observe)
+		if err := sleepCtx(ctx, o.Observe); err != nil {
+			return Report{}, err
+		}
+	case "crash":
+		if err := sleepCtx(ctx, o.Observe/2); err != nil {
+			return Report{}, err
+		}
+		victim := r.Fleet.Running()[len(r.Fleet.Running())-1]
+		r.progress("kill -9 %s", victim.Name)
+		_ = victim.Kill()
+		if err := converge("without " + victim.Name); err != nil {
+			return Report{}, err
+		}
+		if err := sleepCtx(ctx, o.Observe/2); err != nil {
+			return Report{}, err
+		}
+	case "rolling":
+		for _, n := range r.Fleet.Nodes() {
+			r.progress("restarting %s", n.Name)
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := n.Restart(sctx)
+			if err == nil {
+				err = n.WaitReady(sctx)
+			}
+			cancel()
+			if err != nil {
+				return Report{}, err
+			}
+			if err := converge("after restarting " + n.Name); err != nil {
+				return Report{}, err
+			}
+		}
+		if err := sleepCtx(ctx, o.Observe/2); err != nil {
+			return Report{}, err
+		}
+	case "scaleup", "scaledown":
+		before, err := r.Owners(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		if name == "scaleup" {
+			r.progress("adding a node")
+			n, err := r.Fleet.Add(ctx)
+			if err != nil {
+				return Report{}, err
+			}
+			wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			err = n.WaitReady(wctx)
+			cancel()
+			if err != nil {
+				return Report{}, err
+			}
+		} else {
+			victim := r.Fleet.Running()[len(r.Fleet.Running())-1]
+			r.progress("stopping %s (SIGTERM)", victim.Name)
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := victim.Stop(sctx)
+			cancel()
+			if err != nil {
+				return Report{}, err
+			}
+		}
+		if err := converge("after scaling"); err != nil {
+			return Report{}, err
+		}
+		after, err := r.Owners(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		moved = movedTargets(before, after)
+		ideal = o.Targets / max(len(before), len(after))
+		if err := sleepCtx(ctx, o.Observe/2); err != nil {
+			return Report{}, err
+		}
+	case "partition":
+		nodes := r.Fleet.Running()
+		alone, rest := []string{nodes[0].Name}, []string{}
+		for _, n := range nodes[1:] {
+			rest = append(rest, n.Name)
+		}
+		r.progress("partitioning %v from %v", alone, rest)
+		if err := r.Network.Partition(alone, rest); err != nil {
+			return Report{}, err
+		}
+		if err := sleepCtx(ctx, o.Observe); err != nil {
+			return Report{}, err
+		}
+		r.progress("healing the partition")
+		if err := r.Network.Heal(); err != nil {
+			return Report{}, err
+		}
+		if err := converge("after healing"); err != nil {
+			return Report{}, err
+		}
+		if err := sleepCtx(ctx, o.Observe/2); err != nil {
+			return Report{}, err
+		}
+	}
+	to := time.Now()
+	r.progress("waiting for delivery up to %s", to.Format("15:04:05.000"))
+	r.WaitDelivered(ctx, to)
+	rep := r.Report(ctx, name, from, to)
+	rep.Moved, rep.IdealMoved = moved, ideal
+	return rep, nil
+}
+
+// invert turns node → targets into target → node.
+func invert(owners map[string][]string) map[string]string {
+	out := map[string]string{}
+	for node, ts := range owners {
+		for _, a := range ts {
+			out[a] = node
+		}
+	}
+	return out
+}
+
+// movedTargets counts the targets whose owner changed between two
+// snapshots, every target of a node that left included.
+func movedTargets(before, after map[string][]string) int {
+	a := invert(after)
+	n := 0
+	for node, ts := range before {
+		for _, t := range ts {
+			if a[t] != node {
+				n++
+			}
+		}
+	}
+	return n
+}
