@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// delegate is this node's side of memberlist's callbacks. They run under
+// memberlist's locks, so each one only updates the node's own state and
+// signals the main loop; none calls back into memberlist.
+type delegate struct{ n *Node }
+
+var (
+	_ memberlist.Delegate         = (*delegate)(nil)
+	_ memberlist.EventDelegate    = (*delegate)(nil)
+	_ memberlist.ConflictDelegate = (*delegate)(nil)
+	_ memberlist.PingDelegate     = (*delegate)(nil)
+)
+
+// NodeMeta is this node's record.
+func (d *delegate) NodeMeta(limit int) []byte {
+	n := d.n
+	n.mu.Lock()
+	r := n.local
+	n.mu.Unlock()
+	b, dropped := r.encode(make([]byte, 0, 128), min(limit, maxMetaSize))
+	if dropped > 0 {
+		n.metrics.metaTruncated.Inc()
+		n.log.Warn("too many clustered components for the node record; some target digests are not gossiped", "dropped", dropped)
+	}
+	return b
+}
+
+func (d *delegate) NotifyMsg([]byte)                       {}
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *delegate) LocalState(join bool) []byte            { return nil }
+func (d *delegate) MergeRemoteState(buf []byte, join bool) {}
+
+func (d *delegate) NotifyJoin(node *memberlist.Node) {
+	d.n.metrics.gossipEvents.WithLabelValues("node_join").Inc()
+	d.n.onAlive(node)
+}
+
+func (d *delegate) NotifyUpdate(node *memberlist.Node) {
+	d.n.metrics.gossipEvents.WithLabelValues("node_update").Inc()
+	d.n.onAlive(node)
+}
+
+func (d *delegate) NotifyLeave(node *memberlist.Node) {
+	d.n.metrics.gossipEvents.WithLabelValues("node_leave").Inc()
+	d.n.onGone(node)
+}
+
+// NotifyConflict is called when two nodes claim one name. When the name is
+// ours, a previous incarnation of this node (at another address) is still
+// alive in the peers' eyes; the join loop then retries quickly so that the
+// peers accept this incarnation as soon as they declare the old one dead.
+func (d *delegate) NotifyConflict(existing, other *memberlist.Node) {
+	n := d.n
+	n.metrics.gossipEvents.WithLabelValues("node_conflict").Inc()
+	n.log.Warn("two nodes claim one name", "peer", existing.Name, "known_addr", existing.Address(), "other_addr", other.Address())
+	if existing.Name == n.name {
+		n.mu.Lock()
+		n.selfConflictAt = time.Now()
+		n.mu.Unlock()
+	}
+}
+
+// AckPayload carries our wall clock in every ack, in Unix ns.
+func (d *delegate) AckPayload() []byte {
+	return binary.LittleEndian.AppendUint64(nil, uint64(d.n.now().UnixNano()))
+}
+
+// NotifyPingComplete estimates the peer's clock offset from the time in
+// its ack: it was read about rtt/2 before the ack arrived.
+func (d *delegate) NotifyPingComplete(other *memberlist.Node, rtt time.Duration, payload []byte) {
+	if len(payload) != 8 {
+		return
+	}
+	remote := time.Unix(0, int64(binary.LittleEndian.Uint64(payload)))
+	mid := d.n.now().Add(-rtt / 2)
+	d.n.observeClock(other.Name, remote.Sub(mid), rtt)
+}
+
+// onAlive records a live node's (possibly new) record.
+func (n *Node) onAlive(node *memberlist.Node) {
+	if node.Name == n.name {
+		return
+	}
+	rec, err := decodeRecord(node.Meta)
+	now := n.now()
+	n.mu.Lock()
+	p := n.peers[node.Name]
+	if p == nil {
+		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true}
+		n.peers[node.Name] = p
+	} else if !p.alive {
+		// Back from dead or left: until it publishes a new since, or 2Δ
+		// pass, it does not count as eligible (see peer.suppressed).
+		p.revived, p.revivedSince, p.revivedAt = true, rec.Since, now
+	}
+	p.alive = true
+	p.addr = node.Address()
+	if err != nil {
+		if p.metaErr == "" {
+			n.log.Warn("cannot read a peer's record; treating it as a viewer", "peer", node.Name, "err", err)
+		}
+		p.metaErr = err.Error()
+		rec = record{State: Viewer}
+	} else {
+		p.metaErr = ""
+	}
+	if p.revived && rec.Since != p.revivedSince {
+		p.revived = false
+	}
+	p.rec = rec
+	n.evaluateDriftLocked(p)
+	n.releaseHoldsLocked(p.name, rec.Watermark, false)
+	n.mu.Unlock()
+	signal(n.recompute)
+}
+
+// onGone records a node declared dead or departed: it drops out of every
+// computation at once, and holds waiting for it are released.
+func (n *Node) onGone(node *memberlist.Node) {
+	if node.Name == n.name {
+		return
+	}
+	n.mu.Lock()
+	if p := n.peers[node.Name]; p != nil {
+		p.alive = false
+		p.revived = false
+		p.leftAt = n.now()
+		n.releaseHoldsLocked(p.name, 0, true)
+		n.updateDriftGaugesLocked()
+	}
+	n.mu.Unlock()
+	n.metrics.clockOffset.DeleteLabelValues(node.Name)
+	signal(n.recompute)
+}
+
+// memberlist's log lines start with a level in brackets.
+func hasLevel(line, level string) bool { return strings.HasPrefix(line, level) }
+
+func stripLevel(line string) string {
+	if strings.HasPrefix(line, "[") {
+		if i := strings.Index(line, "] "); i > 0 {
+			line = line[i+2:]
+		}
+	}
+	return strings.TrimPrefix(line, "memberlist: ")
+}
+
+// declaredDead recognises memberlist refuting news of this node's death:
+// a dead message, or a push/pull merge that listed it as dead (memberlist
+// turns that into a suspect message "from" this node itself). A suspect
+// message from a prober is not death: the node was only late to answer.
+func declaredDead(line, self string) bool {
+	return strings.Contains(line, "Refuting a dead message") ||
+		strings.Contains(line, "Refuting a suspect message (from: "+self+")")
+}

@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"math"
+	"time"
+
+	"github.com/shoal-dev/shoal/internal/component"
+)
+
+// Handoff orders delivery as well as scraping. A node that loses targets at
+// the handoff tick h flushes its pending samples at once and gossips its
+// watermark: every sample it stamped at or before the watermark has been
+// acknowledged. A node that gains a target at h holds that target's
+// samples until the giver's watermark reaches h-1 (all its samples of the
+// target are in), the giver dies or leaves, or HoldTimeout passes.
+// Otherwise the new owner's first sample could reach the receiver before
+// the old owner's last one, which the receiver rejects as out of order.
+
+// flushWindow is how long after losing targets a node keeps flushing its
+// deliveries and gossiping its watermark at full rate: the last scrapes
+// before h may still be running when h comes.
+const flushWindow = 5 * time.Second
+
+// Watermark gossip: during a handoff it follows every change (at most
+// every 250ms, the main loop's period); otherwise every watermarkIdle, so
+// that a steady fleet does not gossip a record update per node per scrape.
+const watermarkIdle = 10 * time.Second
+
+type holdKey struct {
+	giver string
+	h     int64
+}
+
+type hold struct {
+	ch       chan struct{}
+	created  time.Time
+	released bool
+	at       time.Time // when released
+}
+
+// Hold returns, for a tick t this node owns, a channel closed when the
+// samples of t may be delivered, or nil when they need not wait: t does
+// not follow a handoff from another live node, or the giver's deliveries
+// are already complete.
+func (n *Node) Hold(key uint64, t int64) <-chan struct{} {
+	if !n.enabled {
+		return nil
+	}
+	v := n.view.Load()
+	i := v.index(t)
+	if i == 0 {
+		return nil
+	}
+	cur, prev := &v.epochs[i], &v.epochs[i-1]
+	if cur.self < 0 || cur.owner(key) != cur.self {
+		return nil
+	}
+	pi := prev.owner(key)
+	if pi < 0 || pi == prev.self {
+		return nil
+	}
+	return n.holdFor(prev.names[pi], cur.start)
+}
+
+func (n *Node) holdFor(giver string, h int64) <-chan struct{} {
+	k := holdKey{giver, h}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if hd := n.holds[k]; hd != nil {
+		if hd.released {
+			return nil
+		}
+		return hd.ch
+	}
+	p := n.peers[giver]
+	now := n.now()
+	if p == nil || !p.alive || p.rec.Watermark >= h-1 {
+		n.holds[k] = &hold{created: now, released: true, at: now}
+		return nil
+	}
+	hd := &hold{ch: make(chan struct{}), created: now}
+	n.holds[k] = hd
+	return hd.ch
+}
+
+// releaseHoldsLocked releases the holds waiting for giver: all of them
+// when it is gone, otherwise those its watermark now covers.
+func (n *Node) releaseHoldsLocked(giver string, watermark int64, gone bool) {
+	now := n.now()
+	for k, hd := range n.holds {
+		if k.giver != giver || hd.released {
+			continue
+		}
+		switch {
+		case gone:
+			n.releaseLocked(hd, now, "dead")
+		case watermark >= k.h-1:
+			n.releaseLocked(hd, now, "watermark")
+		}
+	}
+}
+
+func (n *Node) releaseLocked(hd *hold, now time.Time, reason string) {
+	hd.released, hd.at = true, now
+	if hd.ch != nil {
+		close(hd.ch)
+	}
+	n.metrics.holds.WithLabelValues(reason).Inc()
+}
+
+// expireHolds releases holds past HoldTimeout and forgets old ones.
+func (n *Node) expireHolds(now time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for k, hd := range n.holds {
+		switch {
+		case !hd.released && now.Sub(hd.created) >= n.cfg.HoldTimeout:
+			n.log.Warn("released a handoff hold on timeout; the previous owner's last samples may arrive after the new owner's",
+				"peer", k.giver, "handoff", time.UnixMilli(k.h).UTC())
+			n.releaseLocked(hd, now, "timeout")
+		case hd.released && now.Sub(hd.at) > n.cfg.HoldTimeout+time.Minute:
+			delete(n.holds, k)
+		}
+	}
+}
+
+// holdsShutdown releases every hold when the node stops, so that no
+// scrape loop waits on a node that no longer gossips.
+func (n *Node) holdsShutdown() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.now()
+	for _, hd := range n.holds {
+		if !hd.released {
+			n.releaseLocked(hd, now, "timeout")
+		}
+	}
+}
+
+// AddDelivery registers a delivery tracker; the node's watermark is the
+// minimum over all of them. A nil tracker removes it.
+func (n *Node) AddDelivery(componentID string, d component.Delivery) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d == nil {
+		delete(n.trackers, componentID)
+		return
+	}
+	n.trackers[componentID] = d
+}
+
+// watermark is the minimum over the trackers; with none, nothing is
+// pending and it is now.
+func (n *Node) watermark(now time.Time) int64 {
+	n.mu.Lock()
+	ts := make([]component.Delivery, 0, len(n.trackers))
+	for _, d := range n.trackers {
+		ts = append(ts, d)
+	}
+	n.mu.Unlock()
+	if len(ts) == 0 {
+		return now.UnixMilli()
+	}
+	wm := int64(math.MaxInt64)
+	for _, d := range ts {
+		wm = min(wm, d.Watermark())
+	}
+	return wm
+}
+
+// refreshWatermark puts the current watermark into the record when it
+// changed: at once while takers may be waiting for it, otherwise at most
+// every watermarkIdle.
+func (n *Node) refreshWatermark(now time.Time) {
+	wm := n.watermark(now)
+	n.mu.Lock()
+	// Hot: takers may be holding on this node's watermark, which has not
+	// yet been gossiped past the handoff.
+	hot := n.lastLoss != 0 && n.local.Watermark < n.lastLoss-1 &&
+		now.UnixMilli()-n.lastLoss < n.cfg.HoldTimeout.Milliseconds()
+	push := wm != n.local.Watermark && (hot || now.Sub(n.lastMetaWM) >= watermarkIdle)
+	if push {
+		n.local.Watermark = wm
+		n.lastMetaWM = now
+	}
+	n.mu.Unlock()
+	if push && n.enabled {
+		signal(n.metaPush)
+	}
+}
+
+// flushDeliveries asks every tracker to send what it holds now.
+func (n *Node) flushDeliveries() {
+	n.mu.Lock()
+	ts := make([]component.Delivery, 0, len(n.trackers))
+	for _, d := range n.trackers {
+		ts = append(ts, d)
+	}
+	n.mu.Unlock()
+	for _, d := range ts {
+		d.Flush()
+	}
+}

@@ -1,0 +1,429 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Join addresses are resolved the way Alloy resolves them:
+//
+//	host:port, IP:port   a literal IP is used as is; a name is looked up
+//	                     (A/AAAA, then SRV if it has no address records)
+//	dns+NAME[:port]      A/AAAA records only
+//	dnssrv+NAME[:port]   SRV records, each target then looked up (A/AAAA)
+//	dnssrvnoa+NAME[:port] SRV records, targets used as names
+//
+// The port of an SRV record is ignored, as in Alloy: the entry's explicit
+// port, or else this node's own listen port, is used. Alloy's users point
+// dnssrv+ at a headless Service whose record ports name the Service port
+// rather than the container's, and their fleets must keep joining.
+
+type joinKind uint8
+
+const (
+	joinHost   joinKind = iota // literal IP or a name tried as A/AAAA then SRV
+	joinDNS                    // dns+
+	joinSRV                    // dnssrv+
+	joinSRVNoA                 // dnssrvnoa+
+)
+
+// joinAddr is one parsed --cluster.join-addresses entry.
+type joinAddr struct {
+	kind joinKind
+	host string
+	port uint16 // 0: use the listen port
+	ip   netip.Addr
+}
+
+var joinPrefixes = []struct {
+	prefix string
+	kind   joinKind
+}{
+	{"dnssrvnoa+", joinSRVNoA},
+	{"dnssrv+", joinSRV},
+	{"dns+", joinDNS},
+}
+
+// parseJoinAddress parses one join address.
+func parseJoinAddress(s string) (joinAddr, error) {
+	in := s
+	s = strings.TrimSpace(s)
+	var a joinAddr
+	for _, p := range joinPrefixes {
+		if rest, ok := strings.CutPrefix(s, p.prefix); ok {
+			a.kind, s = p.kind, rest
+			break
+		}
+	}
+	if s == "" {
+		return a, fmt.Errorf("join address %q: empty host", in)
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		a.ip, a.host, a.port = ap.Addr().Unmap(), ap.Addr().Unmap().String(), ap.Port()
+	} else if ip, err := netip.ParseAddr(s); err == nil {
+		a.ip, a.host = ip.Unmap(), ip.Unmap().String()
+	} else {
+		host, port, err := net.SplitHostPort(s)
+		if err != nil {
+			// No port, or a bracketed IPv6 without one.
+			host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), ""
+		}
+		if ip, err := netip.ParseAddr(host); err == nil {
+			a.ip = ip.Unmap()
+			host = a.ip.String()
+		} else if !validHostname(host) {
+			return a, fmt.Errorf("join address %q: %q is neither an IP nor a host name", in, host)
+		}
+		a.host = host
+		if port != "" {
+			p, err := strconv.ParseUint(port, 10, 16)
+			if err != nil || p == 0 {
+				return a, fmt.Errorf("join address %q: bad port %q", in, port)
+			}
+			a.port = uint16(p)
+		}
+	}
+	if a.ip.IsValid() && a.kind != joinHost {
+		return a, fmt.Errorf("join address %q: a DNS lookup needs a name, not an IP", in)
+	}
+	if a.ip.IsValid() && a.ip.Zone() != "" {
+		return a, fmt.Errorf("join address %q: zoned IPv6 addresses are not supported", in)
+	}
+	return a, nil
+}
+
+// validHostname accepts DNS names (letters, digits, '-', '_' and dots),
+// the underscore being common in SRV names.
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, c := range label {
+			ok := c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Resolver is the part of *net.Resolver that join addresses need; tests
+// give a fake.
+type Resolver interface {
+	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
+	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
+}
+
+// resolveJoin turns the join addresses into host:port strings for
+// memberlist: de-duplicated, without this node's own address, shuffled and
+// cut to maxPeers (0 = all). Entries that fail to resolve are reported in
+// err but do not stop the others.
+func resolveJoin(ctx context.Context, res Resolver, entries []string, self netip.AddrPort, maxPeers int) ([]string, error) {
+	var errs []error
+	seen := map[string]bool{self.String(): true}
+	var out []string
+	add := func(hostport string) {
+		if ap, err := netip.ParseAddrPort(hostport); err == nil {
+			hostport = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+		}
+		if !seen[hostport] {
+			seen[hostport] = true
+			out = append(out, hostport)
+		}
+	}
+	for _, e := range entries {
+		a, err := parseJoinAddress(e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		port := a.port
+		if port == 0 {
+			port = self.Port()
+		}
+		addrs, err := a.resolve(ctx, res, port)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resolving join address %q: %w", e, err))
+		}
+		for _, h := range addrs {
+			add(h)
+		}
+	}
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if maxPeers > 0 && len(out) > maxPeers {
+		out = out[:maxPeers]
+	}
+	return out, errors.Join(errs...)
+}
+
+func (a joinAddr) resolve(ctx context.Context, res Resolver, port uint16) ([]string, error) {
+	hp := func(host string) string { return net.JoinHostPort(host, strconv.Itoa(int(port))) }
+	ips := func(name string) ([]string, error) {
+		recs, err := res.LookupIPAddr(ctx, name)
+		var out []string
+		for _, r := range recs {
+			if ip, ok := netip.AddrFromSlice(r.IP); ok {
+				out = append(out, hp(ip.Unmap().String()))
+			}
+		}
+		return out, err
+	}
+	srv := func(noA bool) ([]string, error) {
+		_, recs, err := res.LookupSRV(ctx, "", "", a.host)
+		var out []string
+		var errs []error
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, r := range recs {
+			target := strings.TrimSuffix(r.Target, ".")
+			if noA {
+				out = append(out, hp(target))
+				continue
+			}
+			got, err := ips(target)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			out = append(out, got...)
+		}
+		return out, errors.Join(errs...)
+	}
+	switch a.kind {
+	case joinDNS:
+		return ips(a.host)
+	case joinSRV:
+		return srv(false)
+	case joinSRVNoA:
+		return srv(true)
+	}
+	if a.ip.IsValid() {
+		return []string{hp(a.host)}, nil
+	}
+	out, err := ips(a.host)
+	if len(out) > 0 {
+		return out, nil
+	}
+	out, srvErr := srv(false)
+	if len(out) > 0 {
+		return out, nil
+	}
+	return nil, errors.Join(err, srvErr)
+}
+
+// advertiseAddress computes the address peers reach this node at, from
+// --cluster.advertise-address or the HTTP listen address.
+func advertiseAddress(ctx context.Context, cfg *Config, listenAddr string, res Resolver, log *slog.Logger) (netip.AddrPort, error) {
+	lhost, lportStr, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("listen address %q: %w", listenAddr, err)
+	}
+	lport, err := strconv.ParseUint(lportStr, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("listen address %q: bad port: %w", listenAddr, err)
+	}
+	lookup := func(host string) (netip.Addr, error) {
+		if ip, err := netip.ParseAddr(host); err == nil {
+			return ip.Unmap(), nil
+		}
+		recs, err := res.LookupIPAddr(ctx, host)
+		if err != nil {
+			return netip.Addr{}, fmt.Errorf("resolving %q: %w", host, err)
+		}
+		for _, r := range recs {
+			if ip, ok := netip.AddrFromSlice(r.IP); ok {
+				return ip.Unmap(), nil
+			}
+		}
+		return netip.Addr{}, fmt.Errorf("resolving %q: no addresses", host)
+	}
+	if adv := cfg.AdvertiseAddress; adv != "" {
+		host, port := adv, uint64(lport)
+		if h, p, err := net.SplitHostPort(adv); err == nil {
+			host = h
+			if port, err = strconv.ParseUint(p, 10, 16); err != nil {
+				return netip.AddrPort{}, fmt.Errorf("--cluster.advertise-address %q: bad port", adv)
+			}
+		}
+		ip, err := lookup(strings.Trim(host, "[]"))
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("--cluster.advertise-address: %w", err)
+		}
+		return netip.AddrPortFrom(ip, uint16(port)), nil
+	}
+	if lhost != "" {
+		ip, err := lookup(lhost)
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("advertise address from the listen address: %w", err)
+		}
+		if !ip.IsUnspecified() {
+			return netip.AddrPortFrom(ip, uint16(lport)), nil
+		}
+	}
+	if ip, ok := interfaceAddress(cfg.AdvertiseInterfaces); ok {
+		return netip.AddrPortFrom(ip, uint16(lport)), nil
+	}
+	if ip, ok := interfaceAddress([]string{"all"}); ok {
+		return netip.AddrPortFrom(ip, uint16(lport)), nil
+	}
+	log.Warn("no usable network interface for the advertise address; advertising 127.0.0.1, which only peers on this host can reach",
+		"interfaces", strings.Join(cfg.AdvertiseInterfaces, ","))
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(lport)), nil
+}
+
+// interfaceAddress returns the first usable address of the named
+// interfaces ("all" = every one): IPv4 before IPv6, never loopback or
+// link-local.
+func interfaceAddress(names []string) (netip.Addr, bool) {
+	var ifs []net.Interface
+	for _, n := range names {
+		if n == "all" {
+			all, err := net.Interfaces()
+			if err == nil {
+				ifs = append(ifs, all...)
+			}
+			continue
+		}
+		if i, err := net.InterfaceByName(n); err == nil {
+			ifs = append(ifs, *i)
+		}
+	}
+	var v6 netip.Addr
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := i.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			pfx, err := netip.ParsePrefix(a.String())
+			if err != nil {
+				continue
+			}
+			ip := pfx.Addr().Unmap()
+			if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsMulticast() {
+				continue
+			}
+			if ip.Is4() {
+				return ip, true
+			}
+			if !v6.IsValid() {
+				v6 = ip
+			}
+		}
+	}
+	return v6, v6.IsValid()
+}
+
+// Join timing: while no join address answers, a node retries every
+// bootstrapRetry; after bootstrap it contacts them again every
+// RejoinInterval, which merges the two sides of a healed partition.
+const bootstrapRetry = 2 * time.Second
+
+// joinLoop joins the fleet and keeps rejoining. Until a join succeeds it
+// retries every bootstrapRetry; the node may become a participant only
+// once a join succeeded or BootstrapTimeout passed without any answer, so
+// that nodes started together do not each form a cluster of one and
+// scrape everything. Afterwards it rejoins every RejoinInterval (healing
+// a split brain), and sooner while a stale incarnation of this node
+// blocks its name.
+func (n *Node) joinLoop(ctx context.Context) {
+	start := time.Now()
+	if len(n.cfg.JoinAddresses) == 0 {
+		n.setBootstrapped("no join addresses: this node starts the cluster")
+		return
+	}
+	joined := false
+	for {
+		ok := n.joinOnce(ctx, !joined)
+		if ok && !joined {
+			joined = true
+			n.setBootstrapped("joined")
+		}
+		if !joined && time.Since(start) >= n.cfg.BootstrapTimeout && !n.isBootstrapped() {
+			n.log.Warn("no join address answered within the bootstrap timeout; forming a cluster alone and retrying every rejoin interval",
+				"join_addresses", strings.Join(n.cfg.JoinAddresses, ","), "bootstrap_timeout", n.cfg.BootstrapTimeout)
+			n.setBootstrapped("bootstrap timeout")
+		}
+		wait := n.cfg.RejoinInterval
+		if !n.isBootstrapped() {
+			wait = bootstrapRetry
+		}
+		n.mu.Lock()
+		if time.Since(n.selfConflictAt) < 10*time.Second {
+			wait = bootstrapRetry
+		}
+		n.mu.Unlock()
+		if wait <= 0 {
+			// Rejoining is disabled; still honour quick retries after a
+			// name conflict.
+			wait = time.Hour
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// joinOnce resolves the join addresses and contacts them; it reports
+// whether any answered.
+func (n *Node) joinOnce(ctx context.Context, first bool) bool {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	addrs, err := resolveJoin(rctx, n.res, n.cfg.JoinAddresses, n.advertise, n.cfg.MaxJoinPeers)
+	cancel()
+	if err != nil {
+		n.log.Debug("resolving join addresses", "err", err)
+	}
+	if len(addrs) == 0 {
+		return false
+	}
+	ml := n.memberlistNow()
+	if ml == nil {
+		return false
+	}
+	count, err := ml.Join(addrs)
+	if count == 0 {
+		level := slog.LevelDebug
+		if first {
+			level = slog.LevelInfo
+		}
+		n.log.Log(ctx, level, "no join address answered", "addresses", strings.Join(addrs, ","), "err", err)
+		return false
+	}
+	n.log.Debug("joined", "contacted", count, "addresses", strings.Join(addrs, ","))
+	return true
+}
+
+func (n *Node) setBootstrapped(why string) {
+	n.mu.Lock()
+	was := n.bootstrapped
+	n.bootstrapped = true
+	n.mu.Unlock()
+	if !was {
+		n.log.Info("bootstrap complete", "reason", why)
+		signal(n.wake)
+	}
+}
+
+func (n *Node) isBootstrapped() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.bootstrapped
+}

@@ -1,0 +1,785 @@
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shoal-dev/shoal/internal/component"
+)
+
+// Options are what a Node needs besides its Config.
+type Options struct {
+	// ListenAddr is the HTTP server's listen address
+	// (--server.http.listen-addr). Gossip shares it: the advertise address
+	// and the default join port derive from it.
+	ListenAddr string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the cluster metrics; nil registers nowhere.
+	Registerer prometheus.Registerer
+	// Resolver resolves join and advertise addresses; nil is
+	// net.DefaultResolver.
+	Resolver Resolver
+	// Now is the wall clock; nil is time.Now. Tests skew it.
+	Now func() time.Time
+}
+
+// Node is this process's membership in the fleet: it gossips its record,
+// tracks its peers' records, and answers who owns which target at which
+// tick. It implements component.Cluster. Run owns every goroutine.
+type Node struct {
+	cfg       Config
+	enabled   bool
+	name      string
+	log       *slog.Logger
+	now       func() time.Time
+	delta     int64 // Δ in ms
+	res       Resolver
+	advertise netip.AddrPort
+	metrics   *metrics
+	transport *transport
+	handler   http.Handler
+
+	view   atomic.Pointer[view]
+	tables atomic.Pointer[map[string]*Ownership]
+
+	// rebuildMu serialises view rebuilds, which read mu-guarded state and
+	// publish the view.
+	rebuildMu sync.Mutex
+
+	mu             sync.Mutex
+	ml             *memberlist.Memberlist
+	local          record
+	readyRequested bool
+	bootstrapped   bool
+	skewReason     string
+	peers          map[string]*peer
+	targets        map[string][]uint64
+	trackers       map[string]component.Delivery
+	holds          map[holdKey]*hold
+	lastLoss       int64 // start of the last epoch in which this node lost keys
+	lastMetaWM     time.Time
+	belowSince     time.Time
+	selfConflictAt time.Time
+	changeDue      bool
+	lastChange     time.Time
+	tablesEpoch    int64
+	crashed        bool
+
+	recompute   chan struct{}
+	metaPush    chan struct{}
+	refuted     chan struct{}
+	wake        chan struct{}
+	tablesDirty chan struct{}
+	changes     chan struct{}
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	started  atomic.Bool
+	done     chan struct{}
+}
+
+var _ component.Cluster = (*Node)(nil)
+
+// New builds a node from cfg. With cfg.Enabled false it behaves like
+// component.Alone, and Peers lists only itself.
+func New(cfg Config, opts Options) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	n := &Node{
+		cfg:         cfg,
+		enabled:     cfg.Enabled,
+		name:        cfg.NodeName,
+		log:         opts.Logger.With("component", "cluster"),
+		now:         opts.Now,
+		delta:       cfg.HandoffDelay.Milliseconds(),
+		res:         opts.Resolver,
+		metrics:     newMetrics(cfg.Name),
+		peers:       make(map[string]*peer),
+		targets:     make(map[string][]uint64),
+		trackers:    make(map[string]component.Delivery),
+		holds:       make(map[holdKey]*hold),
+		recompute:   make(chan struct{}, 1),
+		metaPush:    make(chan struct{}, 1),
+		refuted:     make(chan struct{}, 1),
+		wake:        make(chan struct{}, 1),
+		tablesDirty: make(chan struct{}, 1),
+		changes:     make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	n.local = record{State: Viewer, Since: n.nowMs()}
+	empty := map[string]*Ownership{}
+	n.tables.Store(&empty)
+	if !n.enabled {
+		n.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "clustering is disabled", http.StatusNotFound)
+		})
+		return n, nil
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	adv, err := advertiseAddress(ctx, &cfg, opts.ListenAddr, n.res, n.log)
+	if err != nil {
+		return nil, err
+	}
+	n.advertise = adv
+	var clientTLS *tls.Config
+	if cfg.EnableTLS {
+		if clientTLS, err = ClientTLS(cfg); err != nil {
+			return nil, err
+		}
+	}
+	n.transport = newTransport(n.log, n.metrics, adv, clientTLS, cfg.EnableTLS && cfg.TLSCAPath != "")
+	n.handler = n.transport
+	n.metrics.minimumSize.Set(float64(cfg.WaitForSize))
+	n.metrics.addFuncs(cfg.Name, n.healthScore, n.aliveCount, func() float64 { return float64(len(n.transport.packetCh)) })
+	if opts.Registerer != nil {
+		if err := n.metrics.register(opts.Registerer); err != nil {
+			return nil, fmt.Errorf("registering cluster metrics: %w", err)
+		}
+	}
+	n.rebuild()
+	return n, nil
+}
+
+// Name is this node's name.
+func (n *Node) Name() string { return n.name }
+
+// AdvertiseAddr is the host:port peers reach this node at ("" when
+// clustering is disabled).
+func (n *Node) AdvertiseAddr() string {
+	if !n.enabled {
+		return ""
+	}
+	return n.advertise.String()
+}
+
+// Handler serves the gossip routes under TransportPathPrefix. The web
+// server mounts it; with clustering disabled it answers 404.
+func (n *Node) Handler() http.Handler { return n.handler }
+
+func (n *Node) nowMs() int64 { return n.now().UnixMilli() }
+
+// memberlistConfig maps the Config onto memberlist's. The values not
+// taken from flags are chosen for a LAN over HTTP/2; each says why.
+func (n *Node) memberlistConfig() *memberlist.Config {
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = n.name
+	mc.Transport = n.transport
+	mc.AdvertiseAddr = n.advertise.Addr().String()
+	mc.AdvertisePort = int(n.advertise.Port())
+	mc.BindAddr = mc.AdvertiseAddr
+	mc.BindPort = mc.AdvertisePort
+	mc.Label = n.cfg.Name
+	mc.ProbeInterval = n.cfg.ProbeInterval
+	mc.ProbeTimeout = n.cfg.ProbeTimeout
+	mc.SuspicionMult = n.cfg.SuspicionMult
+	// With SuspicionMult ≥ 3 memberlist waits for confirmations and starts
+	// the timer at max; keep max close to min so a crash is still
+	// declared within seconds.
+	mc.SuspicionMaxTimeoutMult = 3
+	// Packets travel over HTTP/2, which is already reliable: a failed
+	// probe means the peer (or its network) failed, and a fallback stream
+	// "TCP ping" would only add load.
+	mc.DisableTcpPings = true
+	// Gossip faster than memberlist's LAN default so that a state change
+	// reaches 100 nodes well within Δ (see docs/clustering.md).
+	mc.GossipInterval = 100 * time.Millisecond
+	mc.GossipNodes = 4
+	mc.GossipToTheDeadTime = 15 * time.Second
+	mc.PushPullInterval = 15 * time.Second
+	mc.TCPTimeout = 5 * time.Second
+	mc.UDPBufferSize = packetBufferSize
+	// A node restarted at a new address may take its name back once its
+	// old address has been declared dead.
+	mc.DeadNodeReclaimTime = time.Second
+	d := &delegate{n: n}
+	mc.Delegate = d
+	mc.Events = d
+	mc.Conflict = d
+	mc.Ping = d
+	mc.LogOutput = nil
+	mc.Logger = log.New(&memberlistLog{n: n}, "", 0)
+	return mc
+}
+
+// Run joins the fleet and keeps this node's view of it current until ctx
+// is cancelled or Stop is called. It leaves the fleet on the way out.
+func (n *Node) Run(ctx context.Context) error {
+	if !n.started.CompareAndSwap(false, true) {
+		return errors.New("cluster: Run called twice")
+	}
+	defer close(n.done)
+	if !n.enabled {
+		select {
+		case <-ctx.Done():
+		case <-n.stop:
+		}
+		return nil
+	}
+	ml, err := memberlist.Create(n.memberlistConfig())
+	if err != nil {
+		return fmt.Errorf("starting gossip on %s: %w", n.advertise, err)
+	}
+	n.mu.Lock()
+	n.ml = ml
+	n.mu.Unlock()
+	n.log.Info("gossip started", "name", n.name, "advertise", n.advertise.String(), "cluster_name", n.cfg.Name)
+
+	inner, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(inner)
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case <-n.stop:
+	}
+	cancel()
+	wg.Wait()
+
+	n.mu.Lock()
+	crashed := n.crashed
+	n.mu.Unlock()
+	if !crashed {
+		if err := ml.Leave(2 * time.Second); err != nil {
+			n.log.Debug("leave broadcast not confirmed", "err", err)
+		}
+	}
+	if err := ml.Shutdown(); err != nil {
+		n.log.Warn("gossip shutdown", "err", err)
+	}
+	n.holdsShutdown()
+	return nil
+}
+
+// Stop leaves the fleet (memberlist Leave, then Shutdown) and waits for Run
+// to return. Call Leave first for a handoff without gaps.
+func (n *Node) Stop() {
+	n.stopOnce.Do(func() { close(n.stop) })
+	if n.started.Load() {
+		<-n.done
+	}
+}
+
+// halt stops without telling anyone, as a crash would. For tests.
+func (n *Node) halt() {
+	n.mu.Lock()
+	n.crashed = true
+	n.mu.Unlock()
+	n.Stop()
+}
+
+// memberlistNow returns the running memberlist, or nil.
+func (n *Node) memberlistNow() *memberlist.Memberlist {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ml
+}
+
+func (n *Node) healthScore() float64 {
+	if ml := n.memberlistNow(); ml != nil {
+		return float64(ml.GetHealthScore())
+	}
+	return 0
+}
+
+func (n *Node) aliveCount() float64 {
+	if ml := n.memberlistNow(); ml != nil {
+		return float64(ml.NumMembers())
+	}
+	return 1
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// SetReady tells the node that its configuration is loaded and every
+// discovery component has finished its first refresh. The node becomes a
+// participant as soon as bootstrap has completed and its peers' clocks
+// agree with its own within Δ/4.
+func (n *Node) SetReady() {
+	n.mu.Lock()
+	n.readyRequested = true
+	n.mu.Unlock()
+	if !n.enabled {
+		return
+	}
+	signal(n.wake)
+}
+
+// tryParticipate moves a viewer that was asked to participate into
+// participant once it may.
+func (n *Node) tryParticipate() {
+	n.mu.Lock()
+	if !n.readyRequested || n.local.State != Viewer || !n.bootstrapped {
+		n.mu.Unlock()
+		return
+	}
+	if reason := n.skewProblemLocked(); reason != "" {
+		if reason != n.skewReason {
+			n.log.Warn("staying a viewer: a peer's clock is too far off", "reason", reason)
+			n.skewReason = reason
+		}
+		n.mu.Unlock()
+		return
+	}
+	n.skewReason = ""
+	n.local.State = Participant
+	n.local.Since = n.nowMs()
+	n.local.Joined = 0
+	since := n.local.Since
+	n.mu.Unlock()
+	n.log.Info("participating", "since", time.UnixMilli(since).UTC(), "owns_from", time.UnixMilli(since+n.delta).UTC())
+	n.stateChanged()
+}
+
+// stateChanged publishes a change of this node's own record.
+func (n *Node) stateChanged() {
+	n.rebuild()
+	signal(n.metaPush)
+	n.updateInfoMetric()
+}
+
+func (n *Node) updateInfoMetric() {
+	n.mu.Lock()
+	st := n.local.State
+	n.mu.Unlock()
+	for i, s := range stateNames {
+		v := 0.0
+		if State(i) == st {
+			v = 1
+		}
+		n.metrics.nodeInfo.WithLabelValues(s).Set(v)
+	}
+}
+
+// Leave starts a graceful departure: the node enters terminating at s and
+// returns at s+Δ, having owned its share of every tick before s+Δ. The
+// caller then flushes its queues and calls Stop.
+func (n *Node) Leave(ctx context.Context) error {
+	if !n.enabled {
+		return nil
+	}
+	n.mu.Lock()
+	if n.local.State != Terminating {
+		joined := int64(0)
+		if n.local.State == Participant {
+			joined = n.local.Since
+		}
+		n.local.State, n.local.Since, n.local.Joined = Terminating, n.nowMs(), joined
+		since := n.local.Since
+		n.mu.Unlock()
+		n.log.Info("terminating", "owns_until", time.UnixMilli(since+n.delta).UTC())
+		n.stateChanged()
+		n.mu.Lock()
+	}
+	until := n.local.Since + n.delta
+	owned := n.local.Joined != 0
+	n.mu.Unlock()
+	if !owned {
+		return nil
+	}
+	wait := time.Duration(until-n.nowMs()) * time.Millisecond
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// onRefuted handles this node learning that peers had declared it dead:
+// they have taken its targets, so it stops owning them and comes back as a
+// participant with a new since, like a joining node.
+func (n *Node) onRefuted() {
+	n.mu.Lock()
+	if n.local.State != Participant {
+		n.mu.Unlock()
+		return
+	}
+	n.local.Since = n.nowMs()
+	since := n.local.Since
+	n.mu.Unlock()
+	n.metrics.refutations.Inc()
+	n.log.Warn("peers had declared this node dead; re-entering participant", "owns_from", time.UnixMilli(since+n.delta).UTC())
+	n.stateChanged()
+}
+
+// metaLoop pushes this node's record to gossip whenever it changes, at
+// most every metaMinInterval.
+func (n *Node) metaLoop(ctx context.Context) {
+	const metaMinInterval = 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.metaPush:
+		}
+		if ml := n.memberlistNow(); ml != nil {
+			if err := ml.UpdateNode(2 * time.Second); err != nil {
+				n.log.Debug("record update not confirmed by a peer", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(metaMinInterval):
+		}
+	}
+}
+
+// mainLoop keeps the view current: it rebuilds it when records change,
+// acts at epoch boundaries (flushing deliveries when this node loses
+// targets) and does the periodic work (watermark, holds, readiness).
+func (n *Node) mainLoop(ctx context.Context) {
+	const period = 250 * time.Millisecond
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	boundary := time.NewTimer(time.Hour)
+	defer boundary.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.recompute:
+			n.rebuild()
+		case <-n.refuted:
+			n.onRefuted()
+		case <-n.wake:
+		case <-tick.C:
+			n.periodic()
+		case <-boundary.C:
+			n.onBoundary()
+		}
+		n.tryParticipate()
+		n.sendChanges(false)
+		now := n.nowMs()
+		next := n.view.Load().nextBoundary(now)
+		d := time.Hour
+		if next != maxTime && time.Duration(next-now)*time.Millisecond < d {
+			d = time.Duration(next-now) * time.Millisecond
+		}
+		boundary.Reset(max(d, time.Millisecond))
+	}
+}
+
+// sendChanges delivers a coalesced notification on Changes, at most every
+// changesMinInterval unless forced.
+func (n *Node) sendChanges(force bool) {
+	const changesMinInterval = 100 * time.Millisecond
+	n.mu.Lock()
+	due := n.changeDue && (force || time.Since(n.lastChange) >= changesMinInterval)
+	if due {
+		n.changeDue = false
+		n.lastChange = time.Now()
+	}
+	n.mu.Unlock()
+	if due {
+		signal(n.changes)
+	}
+}
+
+func (n *Node) markChanged() {
+	n.mu.Lock()
+	n.changeDue = true
+	n.mu.Unlock()
+}
+
+// onBoundary runs when an epoch starts: ownership moves now.
+func (n *Node) onBoundary() {
+	now := n.nowMs()
+	v := n.view.Load()
+	i := v.index(now)
+	if v.losesAt(i) {
+		n.mu.Lock()
+		n.lastLoss = v.epochs[i].start
+		n.mu.Unlock()
+		n.flushDeliveries()
+	}
+	n.markChanged()
+	n.sendChanges(true)
+	signal(n.tablesDirty)
+}
+
+// rebuild recomputes the eligibility view from the current records and
+// publishes it.
+func (n *Node) rebuild() {
+	n.rebuildMu.Lock()
+	defer n.rebuildMu.Unlock()
+	now := n.now()
+	n.mu.Lock()
+	var cands []candidate
+	if from, until, ok := eligibility(n.local, n.delta); ok {
+		cands = append(cands, candidate{name: n.name, from: from, until: until})
+	}
+	byState := map[State]int{n.local.State: 1}
+	for _, p := range n.peers {
+		if !p.alive {
+			continue
+		}
+		byState[p.rec.State]++
+		if p.suppressed(now, n.delta) {
+			continue
+		}
+		if from, until, ok := eligibility(p.rec, n.delta); ok {
+			cands = append(cands, candidate{name: p.name, from: from, until: until})
+		}
+	}
+	n.mu.Unlock()
+	v := buildView(n.name, cands)
+	old := n.view.Swap(v)
+	if old == nil || !sameView(old, v) {
+		n.markChanged()
+		signal(n.tablesDirty)
+	}
+	for i, s := range stateNames {
+		n.metrics.nodePeers.WithLabelValues(s).Set(float64(byState[State(i)]))
+	}
+}
+
+func sameView(a, b *view) bool {
+	if len(a.epochs) != len(b.epochs) {
+		return false
+	}
+	for i := range a.epochs {
+		if a.epochs[i].start != b.epochs[i].start || !slices.Equal(a.epochs[i].names, b.epochs[i].names) {
+			return false
+		}
+	}
+	return true
+}
+
+// periodic is the main loop's timed work.
+func (n *Node) periodic() {
+	now := n.now()
+	n.refreshWatermark(now)
+	n.expireHolds(now)
+	n.mu.Lock()
+	expired := false
+	for name, p := range n.peers {
+		if p.revived && !p.suppressed(now, n.delta) {
+			p.revived = false
+			expired = true
+		}
+		if !p.alive && now.Sub(p.leftAt) > deadPeerMemory {
+			delete(n.peers, name)
+		}
+	}
+	hot := n.lastLoss != 0 && now.UnixMilli()-n.lastLoss < flushWindow.Milliseconds()
+	tablesStale := n.view.Load().at(now.UnixMilli()).start != n.tablesEpoch
+	n.mu.Unlock()
+	if expired {
+		n.rebuild()
+	}
+	if hot {
+		n.flushDeliveries()
+	}
+	if tablesStale {
+		signal(n.tablesDirty)
+	}
+	ready := 0.0
+	if n.Ready() {
+		ready = 1
+	}
+	n.metrics.ready.Set(ready)
+}
+
+// deadPeerMemory is how long a dead or departed peer stays listed (as not
+// alive) and remembered, so that its return is seen as a revival.
+const deadPeerMemory = 10 * time.Minute
+
+// tablesLoop recomputes the ownership tables when the view or the target
+// sets change.
+func (n *Node) tablesLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.tablesDirty:
+		}
+		n.computeTables()
+	}
+}
+
+func (n *Node) computeTables() {
+	now := n.nowMs()
+	e := n.view.Load().at(now)
+	n.mu.Lock()
+	comps := make(map[string][]uint64, len(n.targets))
+	for id, keys := range n.targets {
+		comps[id] = keys
+	}
+	n.tablesEpoch = e.start
+	n.mu.Unlock()
+	out := make(map[string]*Ownership, len(comps))
+	for id, keys := range comps {
+		o := computeOwnership(e, keys)
+		out[id] = o
+		n.metrics.targetsOwned.WithLabelValues(id).Set(float64(o.Count(n.name)))
+	}
+	old := n.tables.Swap(&out)
+	for id := range *old {
+		if _, ok := out[id]; !ok {
+			n.metrics.targetsOwned.DeleteLabelValues(id)
+		}
+	}
+}
+
+// Enabled reports whether clustering is on.
+func (n *Node) Enabled() bool { return n.enabled }
+
+// Owns reports whether this node scrapes the target with key at tick t.
+// It takes no lock.
+func (n *Node) Owns(key uint64, t int64) bool {
+	if !n.enabled {
+		return true
+	}
+	e := n.view.Load().at(t)
+	return e.self >= 0 && e.owner(key) == e.self
+}
+
+// OwnerOf names the node that owns key at tick t, "" when none is
+// eligible.
+func (n *Node) OwnerOf(key uint64, t int64) string {
+	if !n.enabled {
+		return n.name
+	}
+	return n.view.Load().at(t).ownerName(key)
+}
+
+// NextChange returns the first tick after t at which the eligible set
+// changes, as far as this node knows now, or math.MaxInt64. A scheduler
+// can use it to wake exactly when ownership may move.
+func (n *Node) NextChange(t int64) int64 {
+	if !n.enabled {
+		return maxTime
+	}
+	return n.view.Load().nextBoundary(t)
+}
+
+// Changes returns a channel that receives a value, coalesced and at most
+// every 100ms, whenever ownership may have changed: a record changed, a
+// node died, or an epoch began. It is nil when clustering is disabled.
+func (n *Node) Changes() <-chan struct{} {
+	if !n.enabled {
+		return nil
+	}
+	return n.changes
+}
+
+// SetTargets publishes the keys of a clustered component's targets: their
+// digest travels in gossip, and the ownership table for the component is
+// recomputed. A nil slice withdraws the component.
+func (n *Node) SetTargets(componentID string, keys []uint64) {
+	var sorted []uint64
+	if keys != nil {
+		sorted = slices.Clone(keys)
+		slices.Sort(sorted)
+		sorted = slices.Compact(sorted)
+	}
+	d := targetDigest{ID: componentHash(componentID), Digest: digestKeys(sorted), Count: uint64(len(sorted))}
+	n.mu.Lock()
+	if keys == nil {
+		delete(n.targets, componentID)
+	} else {
+		n.targets[componentID] = sorted
+	}
+	n.local.Targets = setTargetDigest(n.local.Targets, d, keys == nil)
+	n.reevaluateDriftLocked()
+	n.mu.Unlock()
+	if n.enabled {
+		signal(n.metaPush)
+		signal(n.tablesDirty)
+	} else {
+		n.computeTables()
+	}
+}
+
+// OwnershipTable returns the owner of each known target key of a
+// component, for the current epoch, or nil for an unknown component.
+func (n *Node) OwnershipTable(componentID string) *Ownership {
+	return (*n.tables.Load())[componentID]
+}
+
+// SetConfigFingerprint publishes the loaded configuration's fingerprint.
+// Peers with a different one are counted in shoal_cluster_config_drift
+// and logged.
+func (n *Node) SetConfigFingerprint(fp string) {
+	if len(fp) > maxFingerprint {
+		fp = fp[:maxFingerprint]
+	}
+	n.mu.Lock()
+	n.local.Fingerprint = fp
+	n.reevaluateDriftLocked()
+	n.mu.Unlock()
+	if n.enabled {
+		signal(n.metaPush)
+	}
+}
+
+// memberlistLog adapts memberlist's log lines to slog and watches for the
+// one event memberlist reports no other way: that this node had been
+// declared dead and refuted it.
+type memberlistLog struct{ n *Node }
+
+func (l *memberlistLog) Write(p []byte) (int, error) {
+	line := string(p)
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	level := slog.LevelDebug
+	switch {
+	case hasLevel(line, "[ERR]"), hasLevel(line, "[WARN]"):
+		level = slog.LevelWarn
+	case hasLevel(line, "[INFO]"):
+		level = slog.LevelInfo
+	}
+	if declaredDead(line, l.n.name) {
+		signal(l.n.refuted)
+	}
+	l.n.log.Log(context.Background(), level, "memberlist: "+stripLevel(line))
+	return len(p), nil
+}
+
+var _ io.Writer = (*memberlistLog)(nil)

@@ -1,0 +1,272 @@
+package cluster
+
+import (
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Ownership is rendezvous (highest-random-weight) hashing: a target key k
+// belongs to the eligible node with the highest score(k, node), ties going
+// to the smaller name. Adding a node moves only the keys the newcomer wins;
+// removing one moves only its own keys, each to its runner-up.
+//
+// The score is frozen, because every node of a fleet, across versions,
+// must compute the same owner:
+//
+//	score(k, node) = mix64(k XOR xxhash64(node name))
+//
+// where mix64 is MurmurHash3's 64-bit finaliser. DESIGN.md first proposed
+// xxhash64(k as 8 bytes LE ‖ name); that is one full xxhash per (key, node)
+// and cannot recompute 100k targets over 100 nodes in 50 ms. Hashing each
+// name once and mixing it with the key keeps what rendezvous needs (a
+// score that looks independent per node and per key) at a few cycles per
+// pair. docs/clustering.md has the measurements.
+
+const (
+	minTime = math.MinInt64
+	maxTime = math.MaxInt64
+)
+
+// mix64 is MurmurHash3's fmix64: a bijection in which every input bit
+// affects every output bit.
+func mix64(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// nameHash is the per-node half of the score.
+func nameHash(name string) uint64 { return xxhash.Sum64String(name) }
+
+// score is the rendezvous weight of key for the node whose name hashes to h.
+func score(key, h uint64) uint64 { return mix64(key ^ h) }
+
+// epoch is a stretch of tick time during which the eligible set is fixed.
+type epoch struct {
+	start  int64    // first tick of the epoch; the first epoch starts at minTime
+	names  []string // eligible nodes, sorted
+	hashes []uint64 // nameHash of each, same order
+	self   int      // index of this node in names, -1 if it is not eligible
+}
+
+// owner returns the index of key's owner in e.names, or -1 if no node is
+// eligible.
+func (e *epoch) owner(key uint64) int {
+	if len(e.hashes) == 0 {
+		return -1
+	}
+	best, bestScore := 0, score(key, e.hashes[0])
+	for i := 1; i < len(e.hashes); i++ {
+		// Strictly greater: on equal scores the earlier, smaller name wins.
+		if s := score(key, e.hashes[i]); s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	return best
+}
+
+// ownerName returns the name of key's owner, or "".
+func (e *epoch) ownerName(key uint64) string {
+	if i := e.owner(key); i >= 0 {
+		return e.names[i]
+	}
+	return ""
+}
+
+func (e *epoch) has(name string) bool {
+	_, ok := slices.BinarySearch(e.names, name)
+	return ok
+}
+
+// view is an immutable picture of who is eligible when, as computed from
+// the records of the live nodes. Owns reads it through an atomic pointer,
+// so the hot path takes no lock.
+type view struct {
+	self   string
+	epochs []epoch // sorted by start; epochs[0].start == minTime
+}
+
+// candidate is a live node with the interval in which it is eligible.
+type candidate struct {
+	name        string
+	from, until int64
+}
+
+// buildView computes the eligibility epochs: the sorted times at which a
+// node becomes or stops being eligible split tick time into epochs, each
+// with its own eligible set.
+func buildView(self string, cands []candidate) *view {
+	sort.Slice(cands, func(i, j int) bool { return cands[i].name < cands[j].name })
+	hashes := make([]uint64, len(cands))
+	var bounds []int64
+	for i, c := range cands {
+		hashes[i] = nameHash(c.name)
+		if c.from != minTime {
+			bounds = append(bounds, c.from)
+		}
+		if c.until != maxTime {
+			bounds = append(bounds, c.until)
+		}
+	}
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	starts := append([]int64{minTime}, bounds...)
+	v := &view{self: self, epochs: make([]epoch, 0, len(starts))}
+	for _, s := range starts {
+		e := epoch{start: s, self: -1}
+		for i, c := range cands {
+			if c.from <= s && s < c.until {
+				if c.name == self {
+					e.self = len(e.names)
+				}
+				e.names = append(e.names, c.name)
+				e.hashes = append(e.hashes, hashes[i])
+			}
+		}
+		v.epochs = append(v.epochs, e)
+	}
+	return v
+}
+
+// index returns the index of the epoch containing tick t.
+func (v *view) index(t int64) int {
+	// The first epoch starts at minTime, so the result is at least 0.
+	return sort.Search(len(v.epochs), func(i int) bool { return v.epochs[i].start > t }) - 1
+}
+
+func (v *view) at(t int64) *epoch { return &v.epochs[v.index(t)] }
+
+// nextBoundary returns the start of the first epoch after t, or maxTime.
+func (v *view) nextBoundary(t int64) int64 {
+	if i := v.index(t) + 1; i < len(v.epochs) {
+		return v.epochs[i].start
+	}
+	return maxTime
+}
+
+// losesAt reports whether this node may own fewer keys in epoch i than in
+// epoch i-1: it stops being eligible, or a node it did not compete with
+// becomes eligible.
+func (v *view) losesAt(i int) bool {
+	if i <= 0 || i >= len(v.epochs) {
+		return false
+	}
+	prev, cur := &v.epochs[i-1], &v.epochs[i]
+	if prev.self < 0 {
+		return false
+	}
+	if cur.self < 0 {
+		return true
+	}
+	for _, n := range cur.names {
+		if !prev.has(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// Ownership is the owner of every known target key of one component, for
+// the epoch containing the moment it was computed. It is immutable.
+type Ownership struct {
+	// Start is the first tick of the epoch it describes.
+	Start  int64
+	names  []string
+	keys   []uint64 // sorted
+	owners []int32  // index into names, -1 when no node is eligible
+	counts []int
+}
+
+// computeOwnership assigns each key (sorted) to its owner in e.
+func computeOwnership(e *epoch, keys []uint64) *Ownership {
+	o := &Ownership{
+		Start:  e.start,
+		names:  e.names,
+		keys:   keys,
+		owners: make([]int32, len(keys)),
+		counts: make([]int, len(e.names)),
+	}
+	hs := e.hashes
+	if len(hs) == 0 {
+		for i := range o.owners {
+			o.owners[i] = -1
+		}
+		return o
+	}
+	for i, k := range keys {
+		best, bestScore := 0, mix64(k^hs[0])
+		for j := 1; j < len(hs); j++ {
+			if s := mix64(k ^ hs[j]); s > bestScore {
+				best, bestScore = j, s
+			}
+		}
+		o.owners[i] = int32(best)
+		o.counts[best]++
+	}
+	return o
+}
+
+// Len is the number of keys.
+func (o *Ownership) Len() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.keys)
+}
+
+// Owner names the owner of key, or "" if the key is unknown or no node is
+// eligible.
+func (o *Ownership) Owner(key uint64) string {
+	if o == nil {
+		return ""
+	}
+	i, ok := slices.BinarySearch(o.keys, key)
+	if !ok || o.owners[i] < 0 {
+		return ""
+	}
+	return o.names[o.owners[i]]
+}
+
+// Counts returns the number of keys each eligible node owns.
+func (o *Ownership) Counts() map[string]int {
+	m := make(map[string]int)
+	if o == nil {
+		return m
+	}
+	for i, n := range o.names {
+		m[n] = o.counts[i]
+	}
+	return m
+}
+
+// Count returns the number of keys owned by name.
+func (o *Ownership) Count(name string) int {
+	if o == nil {
+		return 0
+	}
+	if i, ok := slices.BinarySearch(o.names, name); ok {
+		return o.counts[i]
+	}
+	return 0
+}
+
+// Map returns a fresh map from key to owner name, for pages such as
+// /targets.
+func (o *Ownership) Map() map[uint64]string {
+	m := make(map[uint64]string, o.Len())
+	if o == nil {
+		return m
+	}
+	for i, k := range o.keys {
+		if o.owners[i] >= 0 {
+			m[k] = o.names[o.owners[i]]
+		}
+	}
+	return m
+}
