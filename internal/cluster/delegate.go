@@ -34,10 +34,10 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-func (d *delegate) NotifyMsg([]byte)                       {}
+func (d *delegate) NotifyMsg([]byte)                           {}
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
-func (d *delegate) LocalState(join bool) []byte            { return nil }
-func (d *delegate) MergeRemoteState(buf []byte, join bool) {}
+func (d *delegate) LocalState(join bool) []byte                { return nil }
+func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
 
 func (d *delegate) NotifyJoin(node *memberlist.Node) {
 	d.n.metrics.gossipEvents.WithLabelValues("node_join").Inc()

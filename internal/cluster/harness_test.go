@@ -158,5 +158,3 @@ func sees(n *Node, names ...string) bool {
 	got := alivePeers(n)
 	return fmt.Sprint(got) == fmt.Sprint(names)
 }
-
-

@@ -33,17 +33,17 @@ const (
 // Transport tuning. Packets are SWIM's "UDP": best effort, so a full queue
 // drops its oldest packet rather than blocking the protocol.
 const (
-	packetQueueLen   = 1024              // inbound packets waiting for memberlist
-	peerQueueLen     = 256               // outbound packets waiting, per peer
-	packetTimeout    = 2 * time.Second   // one packet POST, including its connection
-	senderIdle       = 30 * time.Second  // a peer's sender exits after this long unused
-	maxPacketSize    = 4 << 20           // bound on a received packet body
-	healthPing       = 1 * time.Second   // HTTP/2 PING after this much silence...
-	healthPingWait   = 1 * time.Second   // ...and the connection is dropped if unanswered
-	packetBufferSize = 64 << 10          // memberlist's UDPBufferSize: gossip per packet
-	writeByteTimeout = 2 * time.Second   // a connection that cannot write is dropped
-	maxStreamsWaited = 10 * time.Second  // bound on a stream handed to memberlist
-	dialTimeout      = 2 * time.Second   // TCP connect to a peer
+	packetQueueLen   = 1024             // inbound packets waiting for memberlist
+	peerQueueLen     = 256              // outbound packets waiting, per peer
+	packetTimeout    = 2 * time.Second  // one packet POST, including its connection
+	senderIdle       = 30 * time.Second // a peer's sender exits after this long unused
+	maxPacketSize    = 4 << 20          // bound on a received packet body
+	healthPing       = 1 * time.Second  // HTTP/2 PING after this much silence...
+	healthPingWait   = 1 * time.Second  // ...and the connection is dropped if unanswered
+	packetBufferSize = 64 << 10         // memberlist's UDPBufferSize: gossip per packet
+	writeByteTimeout = 2 * time.Second  // a connection that cannot write is dropped
+	maxStreamsWaited = 10 * time.Second // bound on a stream handed to memberlist
+	dialTimeout      = 2 * time.Second  // TCP connect to a peer
 )
 
 // transport carries memberlist's packets and streams over HTTP/2: one POST
