@@ -49,10 +49,14 @@ type FleetConfig struct {
 	Network *Network
 	// Env is added to each node's environment.
 	Env []string
+	// NamePrefix names the nodes PREFIX-0, PREFIX-1, ...; "node" by
+	// default. Two fleets on one machine need different prefixes.
+	NamePrefix string
 }
 
 // Fleet is a set of `shoal run` processes on loopback (or in namespaces of
-// a Network). Node names are node-0, node-1, ... in the order of Add.
+// a Network). Node names are node-0, node-1, ... in the order of Add (see
+// FleetConfig.NamePrefix).
 type Fleet struct {
 	cfg     FleetConfig
 	dir     string
@@ -96,6 +100,9 @@ func NewFleet(ctx context.Context, cfg FleetConfig) (*Fleet, error) {
 	}
 	if cfg.RejoinInterval == 0 {
 		cfg.RejoinInterval = 5 * time.Second
+	}
+	if cfg.NamePrefix == "" {
+		cfg.NamePrefix = "node"
 	}
 	f := &Fleet{cfg: cfg, dir: cfg.Dir}
 	if f.dir == "" {
@@ -183,7 +190,7 @@ func (f *Fleet) Add(ctx context.Context) (*Node, error) {
 
 func (f *Fleet) prepare() (*Node, error) {
 	f.mu.Lock()
-	name := "node-" + strconv.Itoa(f.seq)
+	name := f.cfg.NamePrefix + "-" + strconv.Itoa(f.seq)
 	f.seq++
 	f.mu.Unlock()
 	n := &Node{

@@ -316,9 +316,10 @@ func ScenarioNames() []string {
 	return []string{"split", "crash", "rolling", "scaleup", "scaledown", "partition"}
 }
 
-// RunScenario runs one named scenario from start to end and returns its
-// figures. The fleet is torn down before it returns.
-func RunScenario(ctx context.Context, name string, o ScenarioOptions) (Report, error) {
+// StartScenario validates a scenario's name and starts its rig: the
+// targets, the receiver and the fleet it begins with (one node fewer for a
+// scale-up, namespaces for a partition). Run it with Rig.Run; Close it.
+func StartScenario(ctx context.Context, name string, o ScenarioOptions) (*Rig, error) {
 	o.defaults()
 	nodes := o.Nodes
 	switch name {
@@ -328,24 +329,34 @@ func RunScenario(ctx context.Context, name string, o ScenarioOptions) (Report, e
 		o.Partitioned = true
 	case "split", "crash", "rolling", "scaledown":
 	default:
-		return Report{}, fmt.Errorf("lab: unknown scenario %q (known: %s)", name, strings.Join(ScenarioNames(), ", "))
+		return nil, fmt.Errorf("lab: unknown scenario %q (known: %s)", name, strings.Join(ScenarioNames(), ", "))
 	}
 	if nodes < 1 {
-		return Report{}, errors.New("lab: a scenario needs at least one node")
+		return nil, errors.New("lab: a scenario needs at least one node")
 	}
-	r, err := NewRig(ctx, o, nodes)
+	return NewRig(ctx, o, nodes)
+}
+
+// RunScenario runs one named scenario from start to end and returns its
+// figures. The fleet is torn down before it returns; an error carries the
+// end of every node's log.
+func RunScenario(ctx context.Context, name string, o ScenarioOptions) (Report, error) {
+	r, err := StartScenario(ctx, name, o)
 	if err != nil {
 		return Report{}, err
 	}
 	defer r.Close()
-	rep, err := r.run(ctx, name)
+	rep, err := r.Run(ctx, name)
 	if err != nil {
 		err = fmt.Errorf("%w\n%s", err, r.Fleet.Logs(30))
 	}
 	return rep, err
 }
 
-func (r *Rig) run(ctx context.Context, name string) (Report, error) {
+// Run plays the scenario on a rig made by StartScenario: it waits for the
+// fleet to converge, opens the window, does what the scenario does, waits
+// until the window's samples are delivered, and computes the figures.
+func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 	o := r.Opts
 	converge := func(what string) error {
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)

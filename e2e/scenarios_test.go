@@ -1,0 +1,198 @@
+// Package e2e runs shoal's cluster scenarios against real `shoal run`
+// processes on loopback (and in network namespaces for a partition), with
+// synthetic targets and a counting receiver from internal/lab, and checks
+// the figures a user would check: scrapes missed and doubled, the largest
+// gap, out-of-order rejects, staleness markers and the split of targets.
+//
+// Every scenario takes tens of seconds, so `go test -short` skips them.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/shoal-dev/shoal/internal/lab"
+)
+
+// TestMain builds shoal once for every scenario of this process (unless
+// $SHOAL_BIN names a binary).
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	// Building is only worth it when a scenario will run.
+	if !isShort() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		bin, err := lab.ShoalBinary(ctx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: cannot build shoal: %v\n", err)
+			return 1
+		}
+		os.Setenv("SHOAL_BIN", bin)
+	}
+	return m.Run()
+}
+
+func isShort() bool {
+	for _, a := range os.Args[1:] {
+		if a == "-test.short" || a == "-test.short=true" {
+			return true
+		}
+	}
+	return false
+}
+
+func long(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping a fleet scenario in -short mode")
+	}
+}
+
+// scenario runs one named scenario with the lab's defaults (3 nodes, 300
+// targets, 2 s interval) changed by adjust, logs its figures, and hands
+// them to check. On a failed check the nodes' logs are printed.
+func scenario(t *testing.T, name string, adjust func(*lab.ScenarioOptions), check func(t *testing.T, r *lab.Rig, rep lab.Report)) {
+	t.Helper()
+	long(t)
+	o := lab.ScenarioOptions{Progress: testWriter{t}}
+	if adjust != nil {
+		adjust(&o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rig, err := lab.StartScenario(ctx, name, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rig.Close()
+	rep, err := rig.Run(ctx, name)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rig.Fleet.Logs(40))
+	}
+	t.Logf("figures:\n%s", rep)
+	check(t, rig, rep)
+	if t.Failed() {
+		t.Logf("node logs:\n%s", rig.Fleet.Logs(40))
+	}
+}
+
+// testWriter sends a scenario's progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p[:len(p)-1]))
+	return len(p), nil
+}
+
+func expectZero(t *testing.T, rep lab.Report, figures ...string) {
+	t.Helper()
+	values := map[string]int{
+		"missed":       rep.Missed,
+		"doubled":      rep.Doubled,
+		"out-of-order": rep.OutOfOrder,
+		"duplicates":   rep.Duplicates,
+		"stale":        rep.StaleMarkers,
+	}
+	for _, f := range figures {
+		if v := values[f]; v != 0 {
+			t.Errorf("%s: %d, want 0", f, v)
+		}
+	}
+}
+
+func TestSteadySplit(t *testing.T) {
+	scenario(t, "split", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+		expectZero(t, rep, "missed", "doubled", "out-of-order", "duplicates", "stale")
+		if rep.Expected == 0 {
+			t.Fatal("no tick was expected: the window is empty")
+		}
+		if rep.Overlap != 0 || rep.Uncovered != 0 {
+			t.Errorf("debug info: %d targets on two nodes, %d on none; want a disjoint, complete split", rep.Overlap, rep.Uncovered)
+		}
+		if len(rep.Nodes) != 3 || rep.Balance <= 0 {
+			t.Errorf("balance not reported over 3 nodes: %v %.3f", rep.Nodes, rep.Balance)
+		}
+		// Rendezvous hashing of 300 targets over 3 nodes lands within a
+		// few percent of even; 1.25 would mean a broken hash.
+		if rep.Balance > 1.25 {
+			t.Errorf("balance %.3f: the largest node holds far more than its share", rep.Balance)
+		}
+		// What the nodes say they scrape is what the targets saw.
+		seen := lab.Assignments(r.Targets.Log(), rep.From, rep.To)
+		owners, err := r.Owners(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for node, addrs := range owners {
+			for _, a := range addrs {
+				if seen[a] != node {
+					t.Errorf("%s lists %s in its debug info, but %q scraped it", node, a, seen[a])
+				}
+			}
+		}
+	})
+}
+
+func TestCrash(t *testing.T) {
+	scenario(t, "crash", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+		expectZero(t, rep, "out-of-order", "doubled")
+		limit := 2*rep.Interval + 500*time.Millisecond
+		if rep.LargestGap > limit {
+			t.Errorf("largest gap %s after kill -9, want at most %s", rep.LargestGap, limit)
+		}
+	})
+}
+
+func TestRollingRestart(t *testing.T) {
+	scenario(t, "rolling", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+		expectZero(t, rep, "missed", "doubled", "out-of-order", "duplicates", "stale")
+	})
+}
+
+func TestScaleUp(t *testing.T) {
+	scenario(t, "scaleup", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+		expectZero(t, rep, "missed", "doubled", "out-of-order")
+		checkMoved(t, rep)
+	})
+}
+
+func TestScaleDown(t *testing.T) {
+	scenario(t, "scaledown", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+		expectZero(t, rep, "missed", "doubled", "out-of-order")
+		checkMoved(t, rep)
+	})
+}
+
+func checkMoved(t *testing.T, rep lab.Report) {
+	t.Helper()
+	if rep.IdealMoved == 0 {
+		t.Fatal("the scenario did not measure moved targets")
+	}
+	if float64(rep.Moved) > 1.2*float64(rep.IdealMoved) {
+		t.Errorf("%d targets moved, want at most 1.2 × the ideal %d", rep.Moved, rep.IdealMoved)
+	}
+}
+
+func TestPartition(t *testing.T) {
+	long(t)
+	if err := lab.NetworkAvailable(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	scenario(t, "partition", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+		// Both sides scrape on one grid while cut apart: the receiver may
+		// see conflicting copies at equal timestamps, never older ones.
+		expectZero(t, rep, "missed", "out-of-order")
+		if rep.Overlap != 0 || rep.Uncovered != 0 {
+			t.Errorf("after healing: %d targets on two nodes, %d on none", rep.Overlap, rep.Uncovered)
+		}
+	})
+}
