@@ -192,3 +192,20 @@ func (Alone) OwnerOf(uint64, int64) string       { return "" }
 func (Alone) SetTargets(string, []uint64)        {}
 func (Alone) AddDelivery(string, Delivery)       {}
 func (Alone) Changes() <-chan struct{}           { return nil }
+
+// Target is one target of a scrape component as the cluster-wide views
+// show it: its key, its URL and its labels (without __meta_*).
+type Target struct {
+	Key    uint64
+	URL    string
+	Labels map[string]string
+}
+
+// TargetLister is implemented by scrape components. ClusterTargets lists
+// every target the component was given, owned by this node or not, so that
+// any node can answer "who scrapes X"; Clustered reports whether the
+// component's targets are split across the fleet.
+type TargetLister interface {
+	ClusterTargets() []Target
+	Clustered() bool
+}
