@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +50,9 @@ type FleetConfig struct {
 	Network *Network
 	// Env is added to each node's environment.
 	Env []string
+	// ClientTLS, when set, makes the lab reach the nodes over https with
+	// this configuration (for nodes that serve TLS).
+	ClientTLS *tls.Config
 	// NamePrefix names the nodes PREFIX-0, PREFIX-1, ...; "node" by
 	// default. Two fleets on one machine need different prefixes.
 	NamePrefix string
@@ -112,7 +116,7 @@ func NewFleet(ctx context.Context, cfg FleetConfig) (*Fleet, error) {
 		}
 		f.dir, f.ownDir = dir, !cfg.KeepDir
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 10 * time.Second}
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 10 * time.Second, TLSClientConfig: cfg.ClientTLS}
 	if cfg.Network != nil {
 		tr.DialContext = cfg.Network.DialContext
 	}
@@ -506,7 +510,12 @@ func (n *Node) Restart(ctx context.Context) error {
 }
 
 // URL is the address of path on the node's HTTP server.
-func (n *Node) URL(path string) string { return "http://" + n.Addr + path }
+func (n *Node) URL(path string) string {
+	if n.fleet.cfg.ClientTLS != nil {
+		return "https://" + n.Addr + path
+	}
+	return "http://" + n.Addr + path
+}
 
 // WaitReady polls /-/ready until it answers 200, the process exits, or ctx
 // ends.
