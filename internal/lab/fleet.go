@@ -570,6 +570,8 @@ type Peer struct {
 	State  string `json:"state"`
 	IsSelf bool   `json:"isSelf"`
 	Since  any    `json:"since"`
+	// Alive is false for a node memberlist holds as suspect or dead.
+	Alive *bool `json:"alive,omitempty"`
 }
 
 // Peers returns the cluster as the node sees it.

@@ -241,7 +241,7 @@ func (r *Rig) converged(ctx context.Context) string {
 		}
 		seen := 0
 		for _, p := range peers {
-			if names[p.Name] && p.State == "participant" {
+			if names[p.Name] && p.State == "participant" && (p.Alive == nil || *p.Alive) {
 				seen++
 			}
 		}
