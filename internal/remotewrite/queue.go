@@ -596,6 +596,18 @@ func (q *queue) close() error {
 	}
 	q.closed = true
 	var errs []error
+	// Seal a non-empty active segment, so that the next open reads its
+	// summary instead of scanning it.
+	if active := q.segs[len(q.segs)-1]; active.end > active.start {
+		seal := appendSeal(nil, active.info)
+		if err := q.write(seal); err != nil {
+			errs = append(errs, err)
+		} else {
+			active.end += uint64(len(seal))
+			active.sealed = true
+			q.end.Store(active.end)
+		}
+	}
 	if err := q.f.Sync(); err != nil {
 		errs = append(errs, fmt.Errorf("syncing queue segment: %w", err))
 	}
