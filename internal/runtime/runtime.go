@@ -441,15 +441,22 @@ type ComponentInfo struct {
 	ReferencesTo []string
 	ReferencedBy []string
 	Position     token.Position // of the block
+	// Instance is the running component, for optional interfaces such as
+	// component.TargetLister; nil if it was never built.
+	Instance component.Component
 }
 
 // Components describes every component, sorted by ID.
 func (r *Runtime) Components() []ComponentInfo {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]ComponentInfo, 0, len(r.nodes))
+	snaps := make([]snapshot, 0, len(r.nodes))
 	for _, n := range r.nodes {
-		out = append(out, r.info(n))
+		snaps = append(snaps, r.snapshot(n))
+	}
+	r.mu.Unlock()
+	out := make([]ComponentInfo, len(snaps))
+	for i, s := range snaps {
+		out[i] = s.info()
 	}
 	slices.SortFunc(out, func(a, b ComponentInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
@@ -458,34 +465,61 @@ func (r *Runtime) Components() []ComponentInfo {
 // Component describes the component with the given ID.
 func (r *Runtime) Component(id string) (ComponentInfo, bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	n, ok := r.nodes[id]
 	if !ok {
+		r.mu.Unlock()
 		return ComponentInfo{}, false
 	}
-	return r.info(n), true
+	s := r.snapshot(n)
+	r.mu.Unlock()
+	return s.info(), true
 }
 
-func (r *Runtime) info(n *node) ComponentInfo {
+// snapshot is what ComponentInfo needs of a node, copied under r.mu, so
+// that the component's own health and debug info can be asked for without
+// holding up evaluation.
+type snapshot struct {
+	n          *node
+	comp       component.Component
+	evalHealth component.Health
+	args       component.Arguments
+	refsTo     []string
+	refBy      []string
+	pos        token.Position
+}
+
+func (r *Runtime) snapshot(n *node) snapshot {
+	return snapshot{n: n, comp: n.comp, evalHealth: n.evalHealth, args: n.args, refsTo: n.refsTo, refBy: n.refBy, pos: n.pos}
+}
+
+func (s snapshot) info() ComponentInfo {
+	n := s.n
 	e := n.latestExports()
 	if e == nil {
 		e = n.reg.Exports
 	}
+	n.mu.Lock()
+	run := n.runHealth
+	n.mu.Unlock()
+	hs := []component.Health{s.evalHealth, run}
+	if hc, ok := s.comp.(component.HealthComponent); ok {
+		hs = append(hs, hc.CurrentHealth())
+	}
 	var debug any
-	if dc, ok := n.comp.(component.DebugComponent); ok {
+	if dc, ok := s.comp.(component.DebugComponent); ok {
 		debug = dc.DebugInfo()
 	}
 	return ComponentInfo{
 		ID:           n.id,
 		Name:         n.name,
 		Label:        n.label,
-		Health:       n.health(),
-		Arguments:    n.args,
+		Health:       leastHealthy(hs...),
+		Arguments:    s.args,
 		Exports:      e,
 		DebugInfo:    debug,
-		ReferencesTo: slices.Clone(n.refsTo),
-		ReferencedBy: slices.Clone(n.refBy),
-		Position:     n.pos,
+		ReferencesTo: slices.Clone(s.refsTo),
+		ReferencedBy: slices.Clone(s.refBy),
+		Position:     s.pos,
 	}
 }
 

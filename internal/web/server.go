@@ -86,6 +86,9 @@ type Options struct {
 	// on it must carry a verified client certificate when the server's TLS
 	// has a client CA (see Settings).
 	Gossip http.Handler
+
+	// Extra mounts further routes, such as /debug/pprof.
+	Extra func(m *http.ServeMux)
 }
 
 // GossipPrefix is where the cluster transport lives, as in Alloy.
@@ -131,6 +134,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /-/reload", s.handleReload)
 	s.apiRoutes(m)
 	s.uiRoutes(m)
+	if s.opts.Extra != nil {
+		s.opts.Extra(m)
+	}
 	if s.opts.Gossip != nil {
 		m.Handle(GossipPrefix, s.requireClientCert(s.opts.Gossip))
 	} else {
