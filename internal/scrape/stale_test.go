@@ -28,7 +28,14 @@ func (tk *ticker) tick(t *testing.T) int64 {
 	t.Helper()
 	at := tk.next
 	tk.h.advanceTo(at, tk.loops)
-	tk.h.recv.waitFor(t, "up", func(ss []sample.Sample) bool { return len(upAt(ss, tk.addr, at)) == 1 })
+	tk.h.recv.waitFor(t, "up", func(ss []sample.Sample) bool {
+		for _, s := range upAt(ss, tk.addr, at) {
+			if !isStale(s) {
+				return true
+			}
+		}
+		return false
+	})
 	tk.next += tk.ivMs
 	return at
 }
