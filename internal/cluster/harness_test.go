@@ -83,13 +83,18 @@ func startNodeOn(t *testing.T, ln net.Listener, name string, serverTLS *tls.Conf
 		protos.SetHTTP1(true)
 		protos.SetHTTP2(true)
 		tn.srv.TLSConfig = serverTLS
-		ln = tls.NewListener(ln, serverTLS)
 	} else {
 		protos.SetHTTP1(true)
 		protos.SetUnencryptedHTTP2(true)
 	}
 	tn.srv.Protocols = protos
-	go func() { _ = tn.srv.Serve(ln) }()
+	go func() {
+		if serverTLS != nil {
+			_ = tn.srv.ServeTLS(ln, "", "")
+		} else {
+			_ = tn.srv.Serve(ln)
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.cancel = cancel
 	go func() { tn.runErr <- n.Run(ctx) }()
