@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +41,7 @@ type fakes struct {
 	mu        sync.Mutex
 	instances map[string][]*fakeNode // by ID, in build order
 	ready     map[string]bool
+	stopOrder []string
 }
 
 type fakeNode struct {
@@ -147,6 +147,9 @@ func (n *fakeNode) Run(ctx context.Context) error {
 		n.running = false
 		n.stopped++
 		n.mu.Unlock()
+		n.f.mu.Lock()
+		n.f.stopOrder = append(n.f.stopOrder, n.id)
+		n.f.mu.Unlock()
 	}()
 	if exit != "" {
 		return errors.New(exit)
@@ -233,5 +236,3 @@ func output(t *testing.T, rt *Runtime, id string) int {
 	}
 	return e.Output
 }
-
-var _ = fmt.Sprint

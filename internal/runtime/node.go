@@ -59,19 +59,6 @@ func (n *node) setRunHealth(h component.Health) {
 	n.mu.Unlock()
 }
 
-// health merges evaluation, run and self-reported health. The caller holds
-// Runtime.mu.
-func (n *node) health() component.Health {
-	n.mu.Lock()
-	run := n.runHealth
-	n.mu.Unlock()
-	hs := []component.Health{n.evalHealth, run}
-	if hc, ok := n.comp.(component.HealthComponent); ok {
-		hs = append(hs, hc.CurrentHealth())
-	}
-	return leastHealthy(hs...)
-}
-
 // trackingRegisterer registers a component's metrics with its component_id
 // label and remembers them, so that they can be unregistered when the
 // component is removed and a later component of the same ID can register

@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -418,4 +421,68 @@ func waitRunning(t *testing.T, f *fakes, ids ...string) {
 		n := f.latest(t, id)
 		eventually(t, id+" runs", func() bool { _, _, _, _, running := n.state(); return running })
 	}
+}
+
+func TestShutdownStopsUsersBeforeWhatTheyUse(t *testing.T) {
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	load(t, rt, chain)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	waitRunning(t, f, "test.node.a", "test.node.b", "test.node.c", "test.node.other")
+	if err := rt.Run(ctx); err == nil {
+		t.Error("a second Run succeeded")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Run has returned: every component has stopped.
+	for _, id := range []string{"test.node.a", "test.node.b", "test.node.c", "test.node.other"} {
+		if _, _, _, stopped, running := f.latest(t, id).state(); stopped != 1 || running {
+			t.Errorf("%s still running after Run returned", id)
+		}
+	}
+	f.mu.Lock()
+	order := slices.Clone(f.stopOrder)
+	f.mu.Unlock()
+	pos := func(id string) int { return slices.Index(order, id) }
+	if !(pos("test.node.c") < pos("test.node.b") && pos("test.node.b") < pos("test.node.a")) {
+		t.Errorf("stop order %v: want c before b before a", order)
+	}
+	// A load after Run has ended builds but starts nothing.
+	load(t, rt, chain+"test.node \"late\" {}\n")
+	if _, _, runs, _, _ := f.latest(t, "test.node.late").state(); runs != 0 {
+		t.Error("a component was started after Run ended")
+	}
+}
+
+func TestConcurrentReloadsAndExportChanges(t *testing.T) {
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	load(t, rt, chain)
+	started(t, rt)
+	a := f.latest(t, "test.node.a")
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := range 50 {
+			a.setBias(i)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := range 20 {
+			src := strings.Replace(chain, "input = 7", fmt.Sprintf("input = %d", i), 1)
+			if err := rt.Load("cfg.alloy", []byte(src)); err != nil {
+				t.Error(err)
+			}
+			_ = rt.Components()
+		}
+	}()
+	wg.Wait()
+	a.setBias(1000)
+	eventually(t, "c settles on a's last output", func() bool { return output(t, rt, "test.node.c") == 1101 })
 }

@@ -1,0 +1,92 @@
+package runtime_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/shoal-dev/shoal/internal/component/all"
+	"github.com/shoal-dev/shoal/internal/runtime"
+	"github.com/shoal-dev/shoal/internal/syntax/diag"
+)
+
+// blockName matches the name of a top-level block.
+var blockName = regexp.MustCompile(`(?m)^([a-z_]+(?:\.[a-z_]+)+) "`)
+
+// TestValidateAlloyDocExamples checks that shoal accepts every complete
+// example of Alloy's documentation for the components it implements.
+func TestValidateAlloyDocExamples(t *testing.T) {
+	paths, err := filepath.Glob("testdata/alloy-doc-examples/*.alloy")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	reg := all.Registry()
+	rt := runtime.New(runtime.Options{Registry: reg})
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			src, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range blockName.FindAllStringSubmatch(string(src), -1) {
+				if _, ok := reg.Get(m[1]); !ok {
+					t.Skipf("component %s is not registered yet", m[1])
+				}
+			}
+			if diags := rt.Validate(p, src); len(diags) > 0 {
+				var b strings.Builder
+				diag.Fprint(&b, diags, map[string][]byte{p: src})
+				t.Fatalf("shoal rejects an example Alloy accepts:\n%s", b.String())
+			}
+		})
+	}
+}
+
+// BenchmarkLoad5000Lines parses, validates and evaluates a config of about
+// 5,000 lines of real components, without building or running them.
+func BenchmarkLoad5000Lines(b *testing.B) {
+	src := bigConfig(5000)
+	rt := runtime.New(runtime.Options{Registry: all.Registry()})
+	if diags := rt.Validate("big.alloy", src); len(diags) > 0 {
+		b.Fatal(diags)
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if diags := rt.Validate("big.alloy", src); len(diags) > 0 {
+			b.Fatal(diags)
+		}
+	}
+}
+
+// bigConfig writes groups of discovery, relabelling, scraping and remote
+// write until the config has at least lines lines.
+func bigConfig(lines int) []byte {
+	var b strings.Builder
+	for i := 0; strings.Count(b.String(), "\n") < lines; i++ {
+		fmt.Fprintf(&b, `discovery.file "f%[1]d" {
+	files            = ["/etc/targets/%[1]d/*.json", "/etc/targets/%[1]d/*.yaml"]
+	refresh_interval = "30s"
+}
+
+prometheus.scrape "s%[1]d" {
+	targets         = array.concat(discovery.file.f%[1]d.targets, [{"__address__" = "127.0.0.1:%[2]d", "job" = string.format("job-%%d", %[1]d)}])
+	forward_to      = []
+	job_name        = "job_%[1]d"
+	scrape_interval = "15s"
+	scrape_timeout  = "5s"
+	metrics_path    = "/metrics"
+	honor_labels    = true
+
+	clustering {
+		enabled = true
+	}
+}
+
+`, i, 9000+i%1000)
+	}
+	return []byte(b.String())
+}
