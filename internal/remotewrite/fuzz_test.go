@@ -124,4 +124,3 @@ func FuzzEncode(f *testing.F) {
 func sameFloat(a, b float64) bool {
 	return math.Float64bits(a) == math.Float64bits(b) || a == b
 }
-

@@ -526,6 +526,12 @@ func (q *queue) pending(c *consumer) (samples int64, bytes uint64) {
 	return samples, q.end.Load() - low
 }
 
+func (q *queue) setBounds(maxBytes int64, maxAge time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.opts.maxBytes, q.opts.maxAge = maxBytes, maxAge
+}
+
 // size is the bytes of the live log.
 func (q *queue) size() uint64 { return q.end.Load() - q.first.Load() }
 

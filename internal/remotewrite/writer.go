@@ -199,9 +199,6 @@ func (w *Writer) Update(cfg Config) error {
 		}
 		eps[i] = e
 	}
-	if len(eps) == 0 {
-		return errors.New("remote write needs at least one endpoint")
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {
@@ -349,6 +346,18 @@ func (w *Writer) tick(now time.Time) {
 		e.m.pending.Set(float64(samples))
 		e.m.backlogBytes.Set(float64(bytes))
 	}
+}
+
+// SetBounds changes the queue's bounds (see Options.MaxBytes and MaxAge);
+// zero keeps the default. They apply from the next append or sync.
+func (w *Writer) SetBounds(maxBytes int64, maxAge time.Duration) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if maxAge == 0 {
+		maxAge = DefaultMaxAge
+	}
+	w.q.setBounds(maxBytes, max(maxAge, 0))
 }
 
 // Close closes the queue of a Writer that was never Run. After Run, the

@@ -1,0 +1,232 @@
+package remotewrite
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/shoal-dev/shoal/internal/component/common/relabel"
+	"github.com/shoal-dev/shoal/internal/component/discovery"
+	engine "github.com/shoal-dev/shoal/internal/remotewrite"
+	"github.com/shoal-dev/shoal/internal/syntax/types"
+)
+
+// Arguments are prometheus.remote_write's arguments, with Alloy's names and
+// defaults.
+type Arguments struct {
+	ExternalLabels map[string]string  `alloy:"external_labels,attr,optional"`
+	Endpoints      []*EndpointOptions `alloy:"endpoint,block,optional"`
+	WAL            WALOptions         `alloy:"wal,block,optional"`
+}
+
+// EndpointOptions is one `endpoint` block.
+type EndpointOptions struct {
+	Name                 string                  `alloy:"name,attr,optional"`
+	URL                  string                  `alloy:"url,attr"`
+	RemoteTimeout        time.Duration           `alloy:"remote_timeout,attr,optional"`
+	Headers              map[string]types.Secret `alloy:"headers,attr,optional"`
+	SendExemplars        bool                    `alloy:"send_exemplars,attr,optional"`
+	SendNativeHistograms bool                    `alloy:"send_native_histograms,attr,optional"`
+	// HTTPClientConfig holds basic_auth, authorization, oauth2,
+	// bearer_token(_file), tls_config, the proxy settings,
+	// follow_redirects and enable_http2.
+	HTTPClientConfig    discovery.HTTPClientConfig `alloy:",squash"`
+	QueueOptions        QueueOptions               `alloy:"queue_config,block,optional"`
+	MetadataOptions     MetadataOptions            `alloy:"metadata_config,block,optional"`
+	WriteRelabelConfigs []relabel.Config           `alloy:"write_relabel_config,block,optional"`
+}
+
+// QueueOptions is the `queue_config` block.
+type QueueOptions struct {
+	Capacity          int           `alloy:"capacity,attr,optional"`
+	MaxShards         int           `alloy:"max_shards,attr,optional"`
+	MinShards         int           `alloy:"min_shards,attr,optional"`
+	MaxSamplesPerSend int           `alloy:"max_samples_per_send,attr,optional"`
+	BatchSendDeadline time.Duration `alloy:"batch_send_deadline,attr,optional"`
+	MinBackoff        time.Duration `alloy:"min_backoff,attr,optional"`
+	MaxBackoff        time.Duration `alloy:"max_backoff,attr,optional"`
+	RetryOnHTTP429    bool          `alloy:"retry_on_http_429,attr,optional"`
+	SampleAgeLimit    time.Duration `alloy:"sample_age_limit,attr,optional"`
+}
+
+// MetadataOptions is the `metadata_config` block. It is accepted for
+// compatibility; shoal does not send metadata yet.
+type MetadataOptions struct {
+	Send              bool          `alloy:"send,attr,optional"`
+	SendInterval      time.Duration `alloy:"send_interval,attr,optional"`
+	MaxSamplesPerSend int           `alloy:"max_samples_per_send,attr,optional"`
+}
+
+// WALOptions is the `wal` block. Alloy's truncate_frequency and
+// min_keepalive_time are accepted and unused (shoal's queue deletes a
+// segment as soon as every endpoint has sent it). max_keepalive_time bounds
+// the age of queued data, as in Alloy; max_size, shoal's own, bounds its
+// size on disk. Past either bound the oldest data is dropped and counted in
+// prometheus_remote_storage_samples_dropped_total{reason="queue_full"} or
+// {reason="too_old"}.
+type WALOptions struct {
+	TruncateFrequency time.Duration `alloy:"truncate_frequency,attr,optional"`
+	MinKeepaliveTime  time.Duration `alloy:"min_keepalive_time,attr,optional"`
+	MaxKeepaliveTime  time.Duration `alloy:"max_keepalive_time,attr,optional"`
+	MaxSize           types.Size    `alloy:"max_size,attr,optional"`
+}
+
+// Defaults, as in Alloy (shoal's max_size: 1 GiB).
+var (
+	DefaultQueueOptions = QueueOptions{
+		Capacity:          engine.DefaultQueueConfig.Capacity,
+		MaxShards:         engine.DefaultQueueConfig.MaxShards,
+		MinShards:         engine.DefaultQueueConfig.MinShards,
+		MaxSamplesPerSend: engine.DefaultQueueConfig.MaxSamplesPerSend,
+		BatchSendDeadline: engine.DefaultQueueConfig.BatchSendDeadline,
+		MinBackoff:        engine.DefaultQueueConfig.MinBackoff,
+		MaxBackoff:        engine.DefaultQueueConfig.MaxBackoff,
+		RetryOnHTTP429:    true,
+	}
+	DefaultMetadataOptions = MetadataOptions{Send: true, SendInterval: time.Minute, MaxSamplesPerSend: 2000}
+	DefaultWALOptions      = WALOptions{
+		TruncateFrequency: 2 * time.Hour,
+		MinKeepaliveTime:  5 * time.Minute,
+		MaxKeepaliveTime:  8 * time.Hour,
+		MaxSize:           types.Size(engine.DefaultMaxBytes),
+	}
+)
+
+// SetToDefault sets the defaults of the component.
+func (a *Arguments) SetToDefault() { *a = Arguments{WAL: DefaultWALOptions} }
+
+// SetToDefault sets an endpoint's defaults: remote_timeout 30s,
+// send_exemplars true, send_native_histograms false, HTTP/2 off,
+// redirects followed.
+func (e *EndpointOptions) SetToDefault() {
+	*e = EndpointOptions{
+		RemoteTimeout:    30 * time.Second,
+		SendExemplars:    true,
+		HTTPClientConfig: discovery.DefaultHTTPClientConfig,
+		QueueOptions:     DefaultQueueOptions,
+		MetadataOptions:  DefaultMetadataOptions,
+	}
+	e.HTTPClientConfig.EnableHTTP2 = false
+}
+
+// SetToDefault sets queue_config's defaults.
+func (q *QueueOptions) SetToDefault() { *q = DefaultQueueOptions }
+
+// SetToDefault sets metadata_config's defaults.
+func (m *MetadataOptions) SetToDefault() { *m = DefaultMetadataOptions }
+
+// SetToDefault sets wal's defaults.
+func (w *WALOptions) SetToDefault() { *w = DefaultWALOptions }
+
+// Validate checks the arguments as a whole.
+func (a *Arguments) Validate() error {
+	_, err := a.config()
+	if err == nil && a.WAL.MaxSize < 0 {
+		err = fmt.Errorf("wal: max_size must not be negative")
+	}
+	return err
+}
+
+// Validate checks one queue_config block.
+func (q *QueueOptions) Validate() error {
+	switch {
+	case q.MaxShards < 1:
+		return fmt.Errorf("max_shards must be at least 1, got %d", q.MaxShards)
+	case q.MinShards < 1:
+		return fmt.Errorf("min_shards must be at least 1, got %d", q.MinShards)
+	case q.MinShards > q.MaxShards:
+		return fmt.Errorf("min_shards (%d) must not exceed max_shards (%d)", q.MinShards, q.MaxShards)
+	case q.MaxSamplesPerSend < 1:
+		return fmt.Errorf("max_samples_per_send must be at least 1, got %d", q.MaxSamplesPerSend)
+	case q.BatchSendDeadline <= 0:
+		return fmt.Errorf("batch_send_deadline must be positive")
+	case q.MinBackoff <= 0 || q.MaxBackoff < q.MinBackoff:
+		return fmt.Errorf("min_backoff must be positive and max_backoff at least min_backoff")
+	}
+	return nil
+}
+
+// config converts the arguments into the engine's config.
+func (a *Arguments) config() (engine.Config, error) {
+	var cfg engine.Config
+	names := make([]string, 0, len(a.ExternalLabels))
+	for n := range a.ExternalLabels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	sb := labels.NewScratchBuilder(len(names))
+	for _, n := range names {
+		sb.Add(n, a.ExternalLabels[n])
+	}
+	cfg.ExternalLabels = sb.Labels()
+	seen := make(map[string]int)
+	for i, e := range a.Endpoints {
+		ec, err := e.config()
+		if err != nil {
+			return cfg, fmt.Errorf("endpoint %d (%s): %w", i+1, e.URL, err)
+		}
+		id := ec.Name
+		if id == "" {
+			id = ec.URL
+		}
+		if j, dup := seen[id]; dup {
+			return cfg, fmt.Errorf("endpoints %d and %d are both named %q; give them distinct names", j+1, i+1, id)
+		}
+		seen[id] = i
+		cfg.Endpoints = append(cfg.Endpoints, ec)
+	}
+	return cfg, nil
+}
+
+func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return engine.EndpointConfig{}, fmt.Errorf("url %q is not an absolute URL", e.URL)
+	}
+	if err := e.QueueOptions.Validate(); err != nil {
+		return engine.EndpointConfig{}, fmt.Errorf("queue_config: %w", err)
+	}
+	if e.RemoteTimeout <= 0 {
+		return engine.EndpointConfig{}, fmt.Errorf("remote_timeout must be positive")
+	}
+	hc, err := e.HTTPClientConfig.Prometheus()
+	if err != nil {
+		return engine.EndpointConfig{}, err
+	}
+	rules, err := relabel.Rules(e.WriteRelabelConfigs).Prometheus()
+	if err != nil {
+		return engine.EndpointConfig{}, fmt.Errorf("write_relabel_config: %w", err)
+	}
+	var headers map[string]string
+	if len(e.Headers) > 0 {
+		headers = make(map[string]string, len(e.Headers))
+		for k, v := range e.Headers {
+			headers[k] = string(v)
+		}
+	}
+	q := e.QueueOptions
+	return engine.EndpointConfig{
+		Name:                 e.Name,
+		URL:                  e.URL,
+		RemoteTimeout:        e.RemoteTimeout,
+		Headers:              headers,
+		SendExemplars:        e.SendExemplars,
+		SendNativeHistograms: e.SendNativeHistograms,
+		HTTPClient:           hc,
+		WriteRelabel:         rules,
+		Queue: engine.QueueConfig{
+			Capacity:          q.Capacity,
+			MaxShards:         q.MaxShards,
+			MinShards:         q.MinShards,
+			MaxSamplesPerSend: q.MaxSamplesPerSend,
+			BatchSendDeadline: q.BatchSendDeadline,
+			MinBackoff:        q.MinBackoff,
+			MaxBackoff:        q.MaxBackoff,
+			RetryOnHTTP429:    q.RetryOnHTTP429,
+			SampleAgeLimit:    q.SampleAgeLimit,
+		},
+	}, nil
+}
