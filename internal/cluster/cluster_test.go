@@ -257,3 +257,15 @@ func TestBootstrapEndsAtFirstSuccessfulJoin(t *testing.T) {
 		t.Errorf("b participates but sees %v", alivePeers(b.Node))
 	}
 }
+
+func TestStalledPeerDoesNotStallGossipAmongTheOthers(t *testing.T) {
+	a := startNode(t, "a")
+	b := startNode(t, "b", withJoin(a.addr()))
+	c := startNode(t, "c", withJoin(a.addr()))
+	for _, n := range []*tnode{a, b, c} {
+		eventually(t, 10*time.Second, n.name+" to converge", func() bool { return sees(n.Node, "a", "b", "c") })
+	}
+	c.stalled.Store(true)
+	b.SetReady()
+	eventually(t, 5*time.Second, "a to see b participate while c stalls", func() bool { return stateOf(a.Node, "b") == Participant })
+}

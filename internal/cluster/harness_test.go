@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,6 +25,10 @@ type tnode struct {
 	cancel context.CancelFunc
 	runErr chan error
 	once   sync.Once
+	// stalled makes the server accept requests and never answer them,
+	// until stall is closed.
+	stalled atomic.Bool
+	stall   chan struct{}
 }
 
 type nodeOpt func(*Config, *Options)
@@ -77,7 +82,18 @@ func startNodeOn(t *testing.T, ln net.Listener, name string, serverTLS *tls.Conf
 		t.Fatal(err)
 	}
 	tn := &tnode{Node: n, t: t, ln: ln, runErr: make(chan error, 1)}
-	tn.srv = &http.Server{Handler: n.Handler(), ErrorLog: nil}
+	tn.stall = make(chan struct{})
+	tn.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tn.stalled.Load() {
+			// A peer that accepts connections but never answers.
+			select {
+			case <-r.Context().Done():
+			case <-tn.stall:
+			}
+			return
+		}
+		n.Handler().ServeHTTP(w, r)
+	})}
 	protos := new(http.Protocols)
 	if serverTLS != nil {
 		protos.SetHTTP1(true)
@@ -107,6 +123,9 @@ func (tn *tnode) addr() string { return tn.ln.Addr().String() }
 // shutdown stops the node gracefully and its server.
 func (tn *tnode) shutdown() {
 	tn.once.Do(func() {
+		if tn.stalled.Swap(false) {
+			close(tn.stall)
+		}
 		tn.Stop()
 		tn.cancel()
 		if err := <-tn.runErr; err != nil {
@@ -120,6 +139,9 @@ func (tn *tnode) shutdown() {
 // connection and its gossip stops, as with kill -9.
 func (tn *tnode) crash() {
 	tn.once.Do(func() {
+		if tn.stalled.Swap(false) {
+			close(tn.stall)
+		}
 		_ = tn.srv.Close()
 		tn.halt()
 		tn.cancel()
