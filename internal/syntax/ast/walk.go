@@ -17,6 +17,9 @@ type Visitor interface {
 // Walk traverses a tree in depth-first order, like go/ast.Walk. Comments
 // are not visited.
 func Walk(v Visitor, node Node) {
+	if node == nil {
+		return
+	}
 	if v = v.Visit(node); v == nil {
 		return
 	}

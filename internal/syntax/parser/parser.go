@@ -589,6 +589,7 @@ func (p *parser) parseExprList(closer token.Token, what string) []ast.Expr {
 func (p *parser) parseObject() ast.Expr {
 	oe := &ast.ObjectExpr{LCurlyPos: p.pos}
 	p.next()
+fields:
 	for p.tok != token.RCURLY && p.tok != token.EOF {
 		start := p.pos
 		field := &ast.ObjectField{Name: &ast.Ident{NamePos: p.pos}}
@@ -608,6 +609,9 @@ func (p *parser) parseObject() ast.Expr {
 				p.skipObjectField()
 				if p.tok == token.COMMA {
 					p.next()
+				}
+				if p.pos == start {
+					break fields // a stray closer; the caller reports it
 				}
 				continue
 			}

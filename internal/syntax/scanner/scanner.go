@@ -47,6 +47,10 @@ type Scanner struct {
 
 	insertTerm bool // a newline here would end a statement
 
+	// codeAfter is an offset before which findLineEnd is known to be false:
+	// a token follows on the line. It keeps a line of many comments linear.
+	codeAfter int
+
 	// ErrorCount is the number of errors reported.
 	ErrorCount int
 }
@@ -272,6 +276,9 @@ func (s *Scanner) skipWhitespace() {
 func (s *Scanner) findLineEnd() bool {
 	src := s.src
 	i := s.offset - 1 // at the '/'
+	if i < s.codeAfter {
+		return false
+	}
 	for {
 		// at a comment start
 		if i+1 >= len(src) || src[i] != '/' {
@@ -292,6 +299,7 @@ func (s *Scanner) findLineEnd() bool {
 			}
 			i += 2
 		default:
+			s.codeAfter = i
 			return false
 		}
 		for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\r') {
@@ -299,6 +307,10 @@ func (s *Scanner) findLineEnd() bool {
 		}
 		if i >= len(src) || src[i] == '\n' {
 			return true
+		}
+		if src[i] != '/' {
+			s.codeAfter = i
+			return false
 		}
 	}
 }
