@@ -25,6 +25,13 @@ import (
 	"github.com/shoal-dev/shoal/internal/syntax/value"
 )
 
+// MaxStringLen bounds the strings that functions build (16 MiB). Functions
+// whose output can be much longer than their input (string.replace,
+// string.join) refuse to exceed it before doing the work, and the vm rejects
+// longer results of any other call, so that a config cannot make the process
+// build strings of exponential size by nesting calls.
+const MaxStringLen = 16 << 20
+
 // names lists every top-level name of the library, for IsName and Names.
 var names = [...]string{
 	// Namespaces.
@@ -62,9 +69,9 @@ func Lookup(name string) (any, bool) {
 	case "string":
 		return map[string]any{
 			"format":      format,
-			"join":        strings.Join,
+			"join":        join,
 			"split":       strings.Split,
-			"replace":     strings.ReplaceAll,
+			"replace":     replace,
 			"to_lower":    strings.ToLower,
 			"to_upper":    strings.ToUpper,
 			"trim":        strings.Trim,
@@ -104,13 +111,13 @@ func Lookup(name string) (any, bool) {
 	case "format":
 		return format, true
 	case "join":
-		return strings.Join, true
+		return join, true
 	case "json_decode":
 		return fromJSON, true
 	case "nonsensitive":
 		return nonsensitive, true
 	case "replace":
-		return strings.ReplaceAll, true
+		return replace, true
 	case "split":
 		return strings.Split, true
 	case "to_lower":
@@ -146,6 +153,34 @@ func format(f string, args ...value.Value) string {
 		goArgs[i] = a.Interface()
 	}
 	return fmt.Sprintf(f, goArgs...)
+}
+
+// join is string.join, bounded by MaxStringLen.
+func join(elems []string, sep string) (string, error) {
+	n := len(sep) * max(len(elems)-1, 0)
+	for _, e := range elems {
+		n += len(e)
+		if n > MaxStringLen {
+			break
+		}
+	}
+	if n > MaxStringLen {
+		return "", errTooLong("join", n)
+	}
+	return strings.Join(elems, sep), nil
+}
+
+// replace is string.replace (every occurrence), bounded by MaxStringLen.
+func replace(s, old, new string) (string, error) {
+	count := strings.Count(s, old)
+	if n := len(s) + count*(len(new)-len(old)); count > 0 && n > MaxStringLen {
+		return "", errTooLong("replace", n)
+	}
+	return strings.ReplaceAll(s, old, new), nil
+}
+
+func errTooLong(fn string, n int) error {
+	return fmt.Errorf("%s: the result would be %d bytes, more than the limit of %d", fn, n, MaxStringLen)
 }
 
 // concat is array.concat: the elements of every array argument, in order.
@@ -237,7 +272,7 @@ func nonsensitive(v value.Value) (string, error) {
 	case v.IsSecret():
 		return string(v.Reflect().Interface().(types.Secret)), nil
 	}
-	return "", &value.TypeError{Value: v, Expected: "secret"}
+	return "", &value.ArgError{Index: 0, Err: &value.TypeError{Value: v, Expected: "secret"}}
 }
 
 func fromBase64(s string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/stdlib"
 	"github.com/shoal-dev/shoal/internal/syntax/token"
 	"github.com/shoal-dev/shoal/internal/syntax/value"
 )
@@ -198,6 +199,9 @@ func (st *state) call(e *ast.CallExpr, depth int) (value.Value, error) {
 			return value.Null, nodeDiag(node, msg)
 		}
 		return value.Null, nodeDiag(e, err.Error())
+	}
+	if res.Type() == value.TypeString && len(res.Text()) > stdlib.MaxStringLen {
+		return value.Null, nodeDiag(e, fmt.Sprintf("the result is %d bytes, more than the limit of %d", len(res.Text()), stdlib.MaxStringLen))
 	}
 	return res, nil
 }
