@@ -104,7 +104,9 @@ type writeRelabelConfig struct {
 	Action       string   `alloy:"action,attr,optional"`
 }
 
-func (r *writeRelabelConfig) SetToDefault() { *r = writeRelabelConfig{Regex: "(.*)", Action: "replace"} }
+func (r *writeRelabelConfig) SetToDefault() {
+	*r = writeRelabelConfig{Regex: "(.*)", Action: "replace"}
+}
 
 type endpoint struct {
 	Name          string                `alloy:"name,attr,optional"`
