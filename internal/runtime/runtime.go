@@ -152,6 +152,7 @@ func (r *Runtime) apply(p *plan) error {
 	next := make(map[string]*node, len(p.order))
 	vars := make(map[string]any)
 	var fresh []*node
+	var counts [failed + 1]int
 	for _, id := range p.order {
 		pb := p.byID[id]
 		n, existed := r.nodes[id]
@@ -161,11 +162,12 @@ func (r *Runtime) apply(p *plan) error {
 		n.block = pb.block
 		n.pos = pb.pos
 		next[id] = n
-		wasBuilt := n.comp != nil
-		if err := r.evaluate(n, vars); err != nil {
+		out, err := r.evaluate(n, vars)
+		counts[out]++
+		if err != nil {
 			errs = append(errs, err)
 		}
-		if n.comp != nil && !wasBuilt {
+		if out == built {
 			fresh = append(fresh, n)
 		}
 		e := n.latestExports()
@@ -198,8 +200,10 @@ func (r *Runtime) apply(p *plan) error {
 
 	for _, n := range removed {
 		r.stop(n)
-		r.log.Info("component removed", "component", n.id)
+		r.log.Debug("component removed", "component", n.id)
 	}
+	r.log.Info("config applied", "built", counts[built], "updated", counts[updated],
+		"unchanged", counts[unchanged], "failed", counts[failed], "removed", len(removed))
 	if r.runCtx != nil && !r.stopped {
 		for _, n := range fresh {
 			r.start(n)
@@ -215,33 +219,45 @@ func (r *Runtime) apply(p *plan) error {
 // component: Build if it has none yet, Update if the arguments changed. On
 // failure the component keeps its last good arguments and turns unhealthy.
 // The caller holds r.mu.
-func (r *Runtime) evaluate(n *node, vars map[string]any) error {
+func (r *Runtime) evaluate(n *node, vars map[string]any) (outcome, error) {
 	args, diags := evalComponent(n.block, n.reg, r.scope(vars))
 	if diags.HasErrors() {
 		n.evalHealth = unhealthy("evaluating arguments: "+diags.Error(), now())
-		return fmt.Errorf("%s: %w", n.id, diags)
+		return failed, fmt.Errorf("%s: %w", n.id, diags)
 	}
 	switch {
 	case n.comp == nil:
 		comp, err := r.build(n, args)
 		if err != nil {
 			n.evalHealth = unhealthy("building: "+err.Error(), now())
-			return fmt.Errorf("%s (%s): building: %w", n.id, n.pos, err)
+			return failed, fmt.Errorf("%s (%s): building: %w", n.id, n.pos, err)
 		}
 		n.comp, n.args = comp, args
 		n.evalHealth = healthy("started", now())
-	case !reflect.DeepEqual(args, n.args):
+		return built, nil
+	case !equal(args, n.args):
 		if err := n.comp.Update(args); err != nil {
 			n.evalHealth = unhealthy("updating: "+err.Error(), now())
-			return fmt.Errorf("%s (%s): updating: %w", n.id, n.pos, err)
+			return failed, fmt.Errorf("%s (%s): updating: %w", n.id, n.pos, err)
 		}
 		n.args = args
 		n.evalHealth = healthy("updated", now())
+		return updated, nil
 	case n.evalHealth.State != component.HealthHealthy:
 		n.evalHealth = healthy("arguments unchanged", now())
 	}
-	return nil
+	return unchanged, nil
 }
+
+// outcome is what an evaluation did to its component.
+type outcome int
+
+const (
+	unchanged outcome = iota
+	built
+	updated
+	failed
+)
 
 func (r *Runtime) build(n *node, args component.Arguments) (component.Component, error) {
 	if n.metrics != nil {
@@ -386,7 +402,7 @@ func (r *Runtime) propagate() {
 			continue // removed by a reload since
 		}
 		e := n.latestExports()
-		if reflect.DeepEqual(e, n.scopeExports) {
+		if equal(e, n.scopeExports) {
 			continue
 		}
 		n.scopeExports = e
@@ -402,11 +418,11 @@ func (r *Runtime) propagate() {
 	slices.SortFunc(ids, func(a, b string) int { return r.topoIndex[a] - r.topoIndex[b] })
 	for _, id := range ids {
 		n := r.nodes[id]
-		wasBuilt := n.comp != nil
-		if err := r.evaluate(n, r.vars); err != nil {
+		out, err := r.evaluate(n, r.vars)
+		if err != nil {
 			r.log.Warn("re-evaluating component failed; keeping its last good arguments", "component", id, "err", err)
 		}
-		if n.comp != nil && !wasBuilt && !r.stopped {
+		if out == built && !r.stopped {
 			r.start(n)
 		}
 	}
