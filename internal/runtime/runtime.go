@@ -167,7 +167,7 @@ func (r *Runtime) apply(p *plan) error {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if out == built {
+		if out == built || (n.comp != nil && exited(n)) {
 			fresh = append(fresh, n)
 		}
 		e := n.latestExports()
@@ -298,6 +298,7 @@ func (r *Runtime) start(n *node) {
 	// the scrapes that feed it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.runCtx))
 	done := make(chan struct{})
+	n.setRunHealth(component.Health{})
 	n.cancel, n.done = cancel, done
 	comp := n.comp
 	r.wg.Add(1)
@@ -314,6 +315,20 @@ func (r *Runtime) start(n *node) {
 			r.log.Warn("component exited early", "component", n.id)
 		}
 	}()
+}
+
+// exited reports whether n's Run has returned on its own: a reload starts
+// it again, since fixing the config is how users recover it.
+func exited(n *node) bool {
+	if n.done == nil {
+		return false
+	}
+	select {
+	case <-n.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // stop cancels n's component, waits for its Run to return and drops its

@@ -486,3 +486,20 @@ func TestConcurrentReloadsAndExportChanges(t *testing.T) {
 	a.setBias(1000)
 	eventually(t, "c settles on a's last output", func() bool { return output(t, rt, "test.node.c") == 1101 })
 }
+
+func TestReloadRestartsAnExitedComponent(t *testing.T) {
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	load(t, rt, `test.node "a" { exit_with = "disk on fire" }`)
+	started(t, rt)
+	eventually(t, "a is exited", func() bool { return health(rt, "test.node.a").State == component.HealthExited })
+	load(t, rt, `test.node "a" { }`)
+	a := f.latest(t, "test.node.a")
+	eventually(t, "a runs again", func() bool { _, _, runs, _, running := a.state(); return runs == 2 && running })
+	if h := health(rt, "test.node.a"); h.State != component.HealthHealthy {
+		t.Errorf("health after restart = %+v", h)
+	}
+	if f.builds("test.node.a") != 1 {
+		t.Error("restart rebuilt the component")
+	}
+}
