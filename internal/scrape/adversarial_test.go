@@ -69,7 +69,7 @@ func TestBrokenTargetsAreDownWhileAHealthyNeighbourKeepsEveryTick(t *testing.T) 
 	})
 	var bomb bytes.Buffer
 	gz := gzip.NewWriter(&bomb)
-	_, _ = gz.Write(bytes.Repeat([]byte{'#'}, 64<<20))
+	_, _ = gz.Write(bytes.Repeat([]byte{'#'}, 8<<20))
 	_ = gz.Close()
 	gzipBomb := serve(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")

@@ -58,8 +58,6 @@ type Engine struct {
 	ctx      context.Context // set by Run; nil before, cancelled after
 	stopped  bool
 	wg       sync.WaitGroup
-	// pending holds the targets given before Run.
-	pending []*target
 }
 
 type receiverBox struct{ r sample.Receiver }
@@ -181,8 +179,8 @@ func (e *Engine) SetTargets(discovered []labels.Labels, cfg Config) error {
 	e.collided = collided
 
 	if e.ctx == nil {
-		e.pending = targets
-		return nil
+		// Not running yet: the loops are built, and started by Run.
+		clear(e.loops)
 	}
 	e.sync(targets)
 	return nil
@@ -203,8 +201,9 @@ func (e *Engine) sync(targets []*target) {
 			}
 			l = newLoop(e, lc)
 			e.loops[t.id] = l
-			ctx := e.ctx
-			e.wg.Go(func() { l.run(ctx) })
+			if ctx := e.ctx; ctx != nil {
+				e.wg.Go(func() { l.run(ctx) })
+			}
 			continue
 		}
 		_, old := l.snapshot()
@@ -241,9 +240,8 @@ func (e *Engine) retire(l *loop) bool {
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.ctx = ctx
-	if e.pending != nil {
-		e.sync(e.pending)
-		e.pending = nil
+	for _, l := range e.loops {
+		e.wg.Go(func() { l.run(ctx) })
 	}
 	e.mu.Unlock()
 
@@ -267,16 +265,10 @@ func (e *Engine) Keys() []uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var keys []uint64
-	if e.ctx == nil {
-		for _, t := range e.pending {
-			keys = append(keys, t.key)
-		}
-	} else {
-		for _, id := range e.order {
-			if l, ok := e.loops[id]; ok {
-				_, lc := l.snapshot()
-				keys = append(keys, lc.t.key)
-			}
+	for _, id := range e.order {
+		if l, ok := e.loops[id]; ok {
+			_, lc := l.snapshot()
+			keys = append(keys, lc.t.key)
 		}
 	}
 	slices.Sort(keys)
