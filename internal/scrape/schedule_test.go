@@ -4,7 +4,7 @@ import "testing"
 
 func TestTickAtOrAfterIsOnTheGrid(t *testing.T) {
 	for _, tc := range []struct {
-		name               string
+		name              string
 		ms, iv, off, want int64
 	}{
 		{"exactly on a tick", 1_000, 100, 0, 1_000},
