@@ -7,6 +7,7 @@ package all
 import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery/file"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
 )
 
@@ -14,6 +15,7 @@ import (
 func Registry() *component.Registry {
 	return component.NewRegistry(
 		file.Registration,
+		remotewrite.Registration,
 		scrape.Registration,
 	)
 }
