@@ -51,6 +51,10 @@ type Scanner struct {
 	// a token follows on the line. It keeps a line of many comments linear.
 	codeAfter int
 
+	// idents interns identifier spellings: configs repeat a few dozen
+	// names thousands of times, and the tree then shares one string each.
+	idents map[string]string
+
 	// ErrorCount is the number of errors reported.
 	ErrorCount int
 }
@@ -356,7 +360,16 @@ func (s *Scanner) scanIdentifier() string {
 	for isLetter(s.ch) || isDigit(s.ch) {
 		s.next()
 	}
-	return string(s.src[off:s.offset])
+	b := s.src[off:s.offset]
+	if id, ok := s.idents[string(b)]; ok {
+		return id
+	}
+	if s.idents == nil {
+		s.idents = make(map[string]string)
+	}
+	id := string(b)
+	s.idents[id] = id
+	return id
 }
 
 // scanNumber scans decimal digits with an optional fraction and exponent.
