@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -61,14 +63,7 @@ func (e *epoch) owner(key uint64) int {
 	if len(e.hashes) == 0 {
 		return -1
 	}
-	best, bestScore := 0, score(key, e.hashes[0])
-	for i := 1; i < len(e.hashes); i++ {
-		// Strictly greater: on equal scores the earlier, smaller name wins.
-		if s := score(key, e.hashes[i]); s > bestScore {
-			best, bestScore = i, s
-		}
-	}
-	return best
+	return ownerIndex(e.hashes, key)
 }
 
 // ownerName returns the name of key's owner, or "".
@@ -183,7 +178,9 @@ type Ownership struct {
 	counts []int
 }
 
-// computeOwnership assigns each key (sorted) to its owner in e.
+// computeOwnership assigns each key (sorted) to its owner in e. The keys
+// are split among GOMAXPROCS workers; the inner loop scores four nodes at
+// a time so that their multiplications overlap.
 func computeOwnership(e *epoch, keys []uint64) *Ownership {
 	o := &Ownership{
 		Start:  e.start,
@@ -192,24 +189,71 @@ func computeOwnership(e *epoch, keys []uint64) *Ownership {
 		owners: make([]int32, len(keys)),
 		counts: make([]int, len(e.names)),
 	}
-	hs := e.hashes
-	if len(hs) == 0 {
+	if len(e.hashes) == 0 {
 		for i := range o.owners {
 			o.owners[i] = -1
 		}
 		return o
 	}
-	for i, k := range keys {
-		best, bestScore := 0, mix64(k^hs[0])
-		for j := 1; j < len(hs); j++ {
-			if s := mix64(k ^ hs[j]); s > bestScore {
-				best, bestScore = j, s
-			}
+	workers := 1
+	if len(keys)*len(e.hashes) >= 1<<20 {
+		workers = min(runtime.GOMAXPROCS(0), 8)
+	}
+	chunk := (len(keys) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(keys))
+		if lo >= hi {
+			break
 		}
-		o.owners[i] = int32(best)
-		o.counts[best]++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assignOwners(e.hashes, keys[lo:hi], o.owners[lo:hi])
+		}()
+	}
+	wg.Wait()
+	for _, ow := range o.owners {
+		o.counts[ow]++
 	}
 	return o
+}
+
+// assignOwners writes the index of each key's owner among hs.
+func assignOwners(hs []uint64, keys []uint64, owners []int32) {
+	for i, k := range keys {
+		owners[i] = int32(ownerIndex(hs, k))
+	}
+}
+
+// ownerIndex returns the index of the highest score(key, hs[i]); ties go
+// to the smaller index, the smaller name. hs must not be empty. It scores
+// four nodes at a time so that their multiplications overlap.
+func ownerIndex(hs []uint64, k uint64) int {
+	n := len(hs)
+	best, bestScore := 0, mix64(k^hs[0])
+	j := 1
+	for ; j+4 <= n; j += 4 {
+		s0, s1, s2, s3 := mix64(k^hs[j]), mix64(k^hs[j+1]), mix64(k^hs[j+2]), mix64(k^hs[j+3])
+		if s0 > bestScore {
+			best, bestScore = j, s0
+		}
+		if s1 > bestScore {
+			best, bestScore = j+1, s1
+		}
+		if s2 > bestScore {
+			best, bestScore = j+2, s2
+		}
+		if s3 > bestScore {
+			best, bestScore = j+3, s3
+		}
+	}
+	for ; j < n; j++ {
+		if s := mix64(k ^ hs[j]); s > bestScore {
+			best, bestScore = j, s
+		}
+	}
+	return best
 }
 
 // Len is the number of keys.
