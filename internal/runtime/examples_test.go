@@ -66,6 +66,21 @@ func BenchmarkLoad5000Lines(b *testing.B) {
 // write until the config has at least lines lines.
 func bigConfig(lines int) []byte {
 	var b strings.Builder
+	b.WriteString(`prometheus.remote_write "default" {
+	external_labels = {cluster = "bench"}
+
+	endpoint {
+		url            = "http://127.0.0.1:9009/api/v1/push"
+		remote_timeout = "30s"
+
+		basic_auth {
+			username = "bench"
+			password = sys.env("BENCH_PASSWORD")
+		}
+	}
+}
+
+`)
 	for i := 0; strings.Count(b.String(), "\n") < lines; i++ {
 		fmt.Fprintf(&b, `discovery.file "f%[1]d" {
 	files            = ["/etc/targets/%[1]d/*.json", "/etc/targets/%[1]d/*.yaml"]
@@ -74,7 +89,7 @@ func bigConfig(lines int) []byte {
 
 prometheus.scrape "s%[1]d" {
 	targets         = array.concat(discovery.file.f%[1]d.targets, [{"__address__" = "127.0.0.1:%[2]d", "job" = string.format("job-%%d", %[1]d)}])
-	forward_to      = []
+	forward_to      = [prometheus.remote_write.default.receiver]
 	job_name        = "job_%[1]d"
 	scrape_interval = "15s"
 	scrape_timeout  = "5s"
