@@ -39,8 +39,8 @@
 // samples of one series are sent in the order they were appended. A shard
 // sends a batch when it holds max_samples_per_send items, after
 // batch_send_deadline, or on Flush. Every ReshardInterval the endpoint
-// doubles its shards while a backlog of more than 4 MiB keeps growing (and
-// no shard is retrying), or halves them after three checks with almost no
+// doubles its shards while a backlog of more than 4 MiB grows or would take
+// more than three more intervals to drain (and no shard is retrying), or halves them after three checks with almost no
 // backlog; before the count changes, every shard is drained to one offset.
 //
 // A shard retries 5xx, network errors and (with retry_on_http_429) 429 with

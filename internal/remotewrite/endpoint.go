@@ -141,6 +141,8 @@ type endpoint struct {
 	every  time.Duration // reshard check interval
 
 	stopAt   atomic.Uint64 // shards read no further; MaxUint64 while running
+	pause    atomic.Bool   // shards stop reading and report readPos on pausedCh
+	pausedCh chan struct{}
 	flushTo  atomic.Uint64 // shards send all they read before it now
 	retrying atomic.Int64
 	readPos  []atomic.Uint64
@@ -221,6 +223,8 @@ func (e *endpoint) run(ctx context.Context) {
 		n, pos := e.q.positions(e.c)
 		want := min(max(n, e.cfg.Queue.MinShards), e.cfg.Queue.MaxShards)
 		e.stopAt.Store(math.MaxUint64)
+		e.pause.Store(false)
+		e.pausedCh = make(chan struct{}, n)
 		e.readPos = make([]atomic.Uint64, n)
 		for i := range pos {
 			e.readPos[i].Store(pos[i].Off)
@@ -269,12 +273,26 @@ func (e *endpoint) run(ctx context.Context) {
 				}
 			}
 		}
-		// Drain every shard to the furthest point any of them has read,
-		// so that the new mapping starts from one offset.
+		// Pause reading, then drain every shard to the furthest point any
+		// of them had read, so that the new mapping starts from one offset
+		// that no shard went past.
+		e.pause.Store(true)
+		e.poke()
+		for range n {
+			select {
+			case <-e.pausedCh:
+			case <-ctx.Done():
+				scancel()
+				<-finished
+				return
+			}
+		}
 		var stop uint64
 		for i := range e.readPos {
 			stop = max(stop, e.readPos[i].Load())
 		}
+		e.stopAt.Store(stop)
+		e.pause.Store(false)
 		if !stopAndWait(stop) {
 			return
 		}
@@ -286,15 +304,17 @@ func (e *endpoint) run(ctx context.Context) {
 	}
 }
 
-// desiredShards doubles the shards while the backlog grows and halves them
-// after three idle checks. A failing receiver gets no more shards.
+// desiredShards doubles the shards while a backlog of more than 4 MiB
+// grows or drains too slowly, and halves them after three idle checks. A failing receiver gets no more shards.
 func (e *endpoint) desiredShards(n int, lastLag *uint64, idle *int) int {
 	_, lag := e.q.pending(e.c)
 	q := e.cfg.Queue
 	want := n
 	switch {
 	case e.retrying.Load() > 0:
-	case lag > reshardLagBytes && lag >= *lastLag:
+	case lag > reshardLagBytes && (lag >= *lastLag || 3*(*lastLag-lag) < lag):
+		// The backlog grows, or would take more than three more checks
+		// to drain at the current pace.
 		want = n * 2
 	case lag < blockBytes:
 		*idle++

@@ -237,6 +237,13 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, lbls ...string
 // once and in increasing order.
 func checkExactlyOnce(t *testing.T, got map[string][]int64, series, perSeries int) {
 	t.Helper()
+	bad := 0
+	for k, ts := range got {
+		if len(ts) != perSeries && bad < 5 {
+			bad++
+			t.Logf("series %s: %d samples: %v", k, len(ts), ts)
+		}
+	}
 	if len(got) != series {
 		t.Fatalf("receiver has %d series, want %d", len(got), series)
 	}

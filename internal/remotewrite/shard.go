@@ -49,7 +49,7 @@ type shard struct {
 	firstAt  time.Time // when the oldest pending item was read
 	flushed  uint64
 	stopAt   uint64
-	readPos  uint64 // the reader's position, published for resharding
+	paused   bool   // reported its position for the pause in progress
 	lastSent int64
 
 	// send scratch
@@ -101,13 +101,22 @@ func (s *shard) run(ctx context.Context) error {
 	for {
 		sig := s.e.signal()
 		s.stopAt = s.e.stopAt.Load()
+		if pause := s.e.pause.Load(); pause && !s.paused {
+			// Reading has stopped (read checks pause): publish where,
+			// so that the endpoint picks a stop offset no shard passed.
+			s.e.readPos[s.idx].Store(s.readOff())
+			s.paused = true
+			s.e.pausedCh <- struct{}{}
+		} else if !pause {
+			s.paused = false
+		}
 		if err := s.read(); err != nil {
 			return err
 		}
 		full := len(s.items) >= s.e.cfg.Queue.MaxSamplesPerSend
 		flushTo := s.e.flushTo.Load()
-		flush := flushTo > s.flushed && s.rd.pos >= flushTo
-		stopping := s.rd.pos >= s.stopAt
+		flush := flushTo > s.flushed && s.readOff() >= flushTo
+		stopping := s.readOff() >= s.stopAt
 		due := len(s.items) > 0 && time.Since(s.firstAt) >= s.e.cfg.Queue.BatchSendDeadline
 		if len(s.items) > 0 && (full || flush || stopping || due) {
 			if err := s.sendPrefix(ctx); err != nil {
@@ -127,7 +136,7 @@ func (s *shard) run(ctx context.Context) error {
 		}
 		// Wait for data, the batch deadline, a flush, a stop or the end.
 		wait := s.e.q.waitCh()
-		if s.rd.available() && s.rd.pos < s.stopAt && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
+		if s.rd.available() && s.rd.pos < s.stopAt && !s.e.pause.Load() && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
 			continue
 		}
 		d := time.Hour
@@ -154,7 +163,9 @@ func (s *shard) run(ctx context.Context) error {
 // read decodes records until a batch is full, the data ends or the stop
 // offset is reached.
 func (s *shard) read() error {
-	for len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend && s.rd.pos < s.stopAt {
+	// pause is loaded before stopAt: the endpoint sets stopAt before it
+	// lifts a pause, so a shard that sees no pause sees the new stopAt.
+	for len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend && !s.e.pause.Load() && s.rd.pos < s.e.stopAt.Load() {
 		rec, err := s.rd.next()
 		if errors.Is(err, errNoData) {
 			break
@@ -163,10 +174,15 @@ func (s *shard) read() error {
 			return err
 		}
 		s.consume(rec)
-		s.e.readPos[s.idx].Store(s.rd.pos)
+		s.e.readPos[s.idx].Store(s.readOff())
 	}
 	return nil
 }
+
+// readOff is how far the shard has read: after a restart the reader starts
+// at the segment's beginning to learn its series, but everything before
+// skip was done before.
+func (s *shard) readOff() uint64 { return max(s.rd.pos, s.skip.Off) }
 
 // consume takes the shard's items from one record.
 func (s *shard) consume(rec record) {

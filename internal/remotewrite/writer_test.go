@@ -290,3 +290,21 @@ func TestHistogramsAndExemplars(t *testing.T) {
 		return counter(t, r.reg, "prometheus_remote_storage_samples_dropped_total", "remote_name", "off", "reason", "native_histograms_disabled") == 2
 	})
 }
+
+func TestBacklogAddsShardsWithoutLosingOrder(t *testing.T) {
+	rcv := newReceiver(t)
+	rcv.setVerdict(func(int, *prompb.WriteRequest) (int, string) {
+		time.Sleep(2 * time.Millisecond) // a receiver slower than the queue
+		return 0, ""
+	})
+	ep := endpointFor(rcv)
+	ep.Queue.MinShards, ep.Queue.MaxShards = 1, 8
+	ep.Queue.MaxSamplesPerSend = 500
+	r := start(t, t.TempDir(), Options{ReshardInterval: 30 * time.Millisecond}, Config{Endpoints: []EndpointConfig{ep}})
+	r.receive(t, makeBatches(300, 1000, 1_000_000)) // ~7 MiB of backlog
+	eventually(t, 50*time.Second, "300000 samples", func() bool { return rcv.total() >= 300_000 })
+	checkExactlyOnce(t, rcv.snapshot(), 1000, 300)
+	if got := counter(t, r.reg, "prometheus_remote_storage_shards"); got < 2 {
+		eventually(t, 5*time.Second, "more than one shard", func() bool { return false })
+	}
+}
