@@ -54,6 +54,7 @@ type Component struct {
 
 	mu        sync.Mutex
 	clustered bool
+	health    component.Health // the last health reported, for its Updated time
 }
 
 var (
@@ -183,8 +184,15 @@ func (c *Component) CurrentHealth() component.Health {
 		msgs = append(msgs, fmt.Sprintf("%d targets left out: %s", p.Invalid, p.FirstInvalid))
 	}
 	msgs = append(msgs, p.Collisions...)
+	h := component.Health{State: component.HealthHealthy, Message: "targets are scraped"}
 	if len(msgs) > 0 {
-		return component.Health{State: component.HealthUnhealthy, Message: strings.Join(msgs, "; "), Updated: time.Now()}
+		h = component.Health{State: component.HealthUnhealthy, Message: strings.Join(msgs, "; ")}
 	}
-	return component.Health{State: component.HealthHealthy, Message: "targets are scraped", Updated: time.Now()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.health.State != h.State || c.health.Message != h.Message {
+		h.Updated = time.Now()
+		c.health = h
+	}
+	return c.health
 }
