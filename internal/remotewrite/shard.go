@@ -49,7 +49,7 @@ type shard struct {
 	firstAt  time.Time // when the oldest pending item was read
 	flushed  uint64
 	stopAt   uint64
-	paused   bool   // reported its position for the pause in progress
+	paused   bool // reported its position for the pause in progress
 	lastSent int64
 
 	// send scratch
