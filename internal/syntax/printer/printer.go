@@ -213,7 +213,7 @@ func (p *printer) write(s string) {
 }
 
 func (p *printer) mark(k markKind) {
-	p.cur.segs = append(p.cur.segs, p.seg.String())
+	p.cur.segs = append(p.cur.segs, strings.TrimRight(p.seg.String(), " "))
 	p.seg.Reset()
 	p.cur.marks = append(p.cur.marks, k)
 }
