@@ -181,15 +181,13 @@ func ParseNumber(s string) (Number, error) {
 		return Number{kind: NumberUint, u: u}, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !isRangeErr(err) {
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return Number{}, fmt.Errorf("number %s is out of range", s)
+		}
 		return Number{}, fmt.Errorf("invalid number %q", s)
 	}
 	return Number{kind: NumberFloat, f: f}, nil
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
 }
 
 // IntNumber, UintNumber and FloatNumber make Numbers for arithmetic.
