@@ -157,19 +157,15 @@ func (f *fetcher) release(body []byte) { f.pools.putBuffer(body) }
 func readLimited(r io.Reader, buf []byte, limit int64) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
-			grow := cap(buf)
-			if grow < 4096 {
-				grow = 4096
-			}
-			if limit > 0 && int64(cap(buf)+grow) > limit+1 {
-				grow = int(limit + 1 - int64(cap(buf)))
-				if grow <= 0 {
-					grow = 1
-				}
-			}
+			grow := max(cap(buf), 4096)
 			buf = append(buf, make([]byte, grow)...)[:len(buf)]
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		end := cap(buf)
+		if limit > 0 && int64(end) > limit+1 {
+			// Never read more than one byte past the limit.
+			end = int(limit + 1)
+		}
+		n, err := r.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
 		if limit > 0 && int64(len(buf)) > limit {
 			return buf, errBodySizeLimit

@@ -197,3 +197,29 @@ func TestTargetMovingAwayWritesNoMarkersAndForgetsItsSeries(t *testing.T) {
 		t.Fatalf("moved counter = %v, want 1", got)
 	}
 }
+
+func TestTargetBackBeforeItsNextTickKeepsItsSeries(t *testing.T) {
+	tgt := newTextTarget(t, "a 1\n")
+	l := targetLabels(tgt.addr())
+	h := newHarness(t, nil)
+	cfg := testConfig()
+	if err := h.engine.SetTargets([]labels.Labels{l}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	tk := newTicker(h, l, cfg, 1)
+	tk.tick(t)
+	// Discovery flaps: the target leaves and comes back within a tick.
+	if err := h.engine.SetTargets(nil, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.engine.SetTargets([]labels.Labels{l}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	tk.tick(t)
+	for _, s := range h.recv.samples() {
+		if isStale(s) {
+			t.Fatalf("marker for %s although the target came back", s.Labels)
+		}
+	}
+}
