@@ -1,0 +1,68 @@
+package cluster
+
+import (
+	"reflect"
+	"testing"
+)
+
+// FuzzNodeMeta feeds arbitrary gossip metadata to the record decoder: it
+// must never panic, and whatever it accepts must survive a round trip.
+// Seeds are in testdata/fuzz/FuzzNodeMeta.
+func FuzzNodeMeta(f *testing.F) {
+	for _, r := range []record{
+		{},
+		{State: Participant, Since: 1_780_000_000_000, Fingerprint: "abc"},
+		{State: Terminating, Since: 2, Joined: 1, Watermark: -1, ExternalLabels: 9, Targets: []targetDigest{{ID: 1, Digest: 2, Count: 3}}},
+	} {
+		b, _ := r.encode(nil, maxMetaSize)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeRecord(b)
+		if err != nil {
+			return
+		}
+		if r.State > Terminating || len(r.Fingerprint) > maxFingerprint {
+			t.Fatalf("decoder accepted an impossible record %+v", r)
+		}
+		enc, dropped := r.encode(nil, 1<<20)
+		if dropped != 0 {
+			t.Fatalf("re-encoding dropped %d digests", dropped)
+		}
+		again, err := decodeRecord(enc)
+		if err != nil {
+			t.Fatalf("re-encoded record does not decode: %v", err)
+		}
+		if len(b) == 0 {
+			return // the empty record has no encoding of its own
+		}
+		if !reflect.DeepEqual(again, r) {
+			t.Fatalf("round trip changed %+v into %+v", r, again)
+		}
+	})
+}
+
+// FuzzJoinAddress feeds arbitrary --cluster.join-addresses entries to the
+// parser: it must never panic, and what it accepts must name a host that
+// a resolver or memberlist can use. Seeds are in
+// testdata/fuzz/FuzzJoinAddress.
+func FuzzJoinAddress(f *testing.F) {
+	for _, s := range []string{"10.0.0.1:12345", "peers.svc", "dnssrv+_http._tcp.peers", "dns+a:1", "[::1]:80", "dnssrvnoa+x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := parseJoinAddress(s)
+		if err != nil {
+			return
+		}
+		if a.host == "" {
+			t.Fatalf("accepted %q with an empty host", s)
+		}
+		if !a.ip.IsValid() && !validHostname(a.host) {
+			t.Fatalf("accepted %q with host %q, neither an IP nor a name", s, a.host)
+		}
+		if a.ip.IsValid() && a.kind != joinHost {
+			t.Fatalf("accepted a DNS lookup of the IP %q", s)
+		}
+	})
+}
