@@ -126,6 +126,7 @@ func (l *loop) run(ctx context.Context) {
 				return
 			case <-l.wake:
 				l.readMail()
+				iv, off = l.grid()
 			case <-l.hold.gate():
 				l.releaseHeld(ctx)
 			}
@@ -134,8 +135,13 @@ func (l *loop) run(ctx context.Context) {
 
 		now := unixMs(clock.Now())
 		t, skipped := nextTick(now, l.last, iv, off)
-		if skipped > 0 && l.owned {
-			l.e.m.ticksSkipped.Add(float64(skipped))
+		if skipped > 0 {
+			if l.owned {
+				l.e.m.ticksSkipped.Add(float64(skipped))
+			}
+			// The skipped ticks are handled: a wake-up before t must not
+			// count them again.
+			l.last = t - iv
 		}
 		if d := t - now; d > 0 {
 			timer := clock.NewTimer(time.Duration(d) * time.Millisecond)
