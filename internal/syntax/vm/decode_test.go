@@ -701,3 +701,28 @@ func TestOptionalSecretConversions(t *testing.T) {
 		t.Fatalf("got %+v", args)
 	}
 }
+
+func TestEvaluatorIsSafeForConcurrentUse(t *testing.T) {
+	ev := vm.New(parseBlock(t, `prometheus.scrape "x" {
+	targets    = discovery.file.nodes.targets
+	forward_to = []
+	job_name   = string.format("job-%d", 1)
+}`))
+	scope := testScope(nil)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			var args scrapeArgs
+			err := ev.Evaluate(scope, &args)
+			if err == nil && (args.JobName != "job-1" || len(args.Targets) != 2) {
+				err = fmt.Errorf("decoded %+v", args)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

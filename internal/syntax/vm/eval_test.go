@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/parser"
+	"github.com/shoal-dev/shoal/internal/syntax/stdlib"
 	"github.com/shoal-dev/shoal/internal/syntax/types"
 	"github.com/shoal-dev/shoal/internal/syntax/value"
 	"github.com/shoal-dev/shoal/internal/syntax/vm"
@@ -231,5 +232,15 @@ func TestTraversals(t *testing.T) {
 	}
 	if n := vm.Traversals(ast.Body(nil)); len(n) != 0 {
 		t.Fatalf("empty body has traversals %v", n)
+	}
+}
+
+func TestLongFunctionResultsAreRejected(t *testing.T) {
+	scope := &vm.Scope{Variables: map[string]any{
+		"big": func() string { return strings.Repeat("x", stdlib.MaxStringLen+1) },
+	}}
+	_, err := evalExpr(t, scope, `big()`)
+	if err == nil || !strings.Contains(err.Error(), "more than the limit") {
+		t.Fatalf("got %v", err)
 	}
 }
