@@ -61,12 +61,39 @@ type jsonField struct {
 // its blocks, one per element for a repeated block and none for an absent
 // optional pointer block. A map with string keys encodes as attributes in
 // key order; nil encodes as an empty body.
+//
+// A slice of tagged structs, as prometheus.scrape returns for its debug
+// info, encodes as one block per element, named by the elements'
+// AlloyBlockName() string method if they have one, else DefaultBlockName
+// ("target", as in Alloy's debug info); see MarshalBlocks to choose.
 func MarshalBody(v any) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	if rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+		return MarshalBlocks(blockNameOf(rv.Type().Elem()), rv.Interface())
+	}
 	body, err := bodyOf(reflect.ValueOf(v))
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(body)
+}
+
+// DefaultBlockName names the blocks of a slice given to MarshalBody whose
+// elements do not name themselves.
+const DefaultBlockName = "target"
+
+// blockNamer is implemented by element types of slices given to MarshalBody
+// that want another block name than DefaultBlockName.
+type blockNamer interface{ AlloyBlockName() string }
+
+func blockNameOf(t reflect.Type) string {
+	if t.Implements(reflect.TypeFor[blockNamer]()) {
+		return reflect.Zero(t).Interface().(blockNamer).AlloyBlockName()
+	}
+	return DefaultBlockName
 }
 
 // MarshalBlocks encodes each element of slice (tagged structs, such as the

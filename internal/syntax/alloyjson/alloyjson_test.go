@@ -143,6 +143,12 @@ type targetInfo struct {
 	LastError          string            `alloy:"last_error,attr,optional"`
 }
 
+type namedInfo struct {
+	Job string `alloy:"job,attr"`
+}
+
+func (namedInfo) AlloyBlockName() string { return "peer" }
+
 func TestMarshalBlocksDebugInfo(t *testing.T) {
 	ts := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	infos := []targetInfo{{
@@ -176,6 +182,16 @@ func TestMarshalBlocksDebugInfo(t *testing.T) {
 	}{infos})
 	if err != nil || string(body) != want {
 		t.Fatalf("MarshalBody = %s, %v", body, err)
+	}
+
+	// And straight from the slice, as components return it.
+	direct, err := alloyjson.MarshalBody(infos)
+	if err != nil || string(direct) != want {
+		t.Fatalf("MarshalBody(slice) = %s, %v", direct, err)
+	}
+	named, err := alloyjson.MarshalBody([]namedInfo{{Job: "x"}})
+	if err != nil || !strings.HasPrefix(string(named), `[{"name":"peer","type":"block"`) {
+		t.Fatalf("MarshalBody(named slice) = %s, %v", named, err)
 	}
 
 	empty, err := alloyjson.MarshalBlocks("target", []targetInfo(nil))
