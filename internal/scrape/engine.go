@@ -190,6 +190,7 @@ func (e *Engine) SetTargets(discovered []labels.Labels, cfg Config) error {
 func (e *Engine) sync(targets []*target) {
 	want := make(map[uint64]bool, len(targets))
 	e.order = e.order[:0]
+	var clamped []*target
 	for _, t := range targets {
 		want[t.id] = true
 		e.order = append(e.order, t.id)
@@ -197,7 +198,7 @@ func (e *Engine) sync(targets []*target) {
 		l, ok := e.loops[t.id]
 		if !ok {
 			if t.clamped {
-				e.logger.Warn("scrape_timeout is longer than the scrape interval; using the interval", "target", t.url, "interval", t.interval)
+				clamped = append(clamped, t)
 			}
 			l = newLoop(e, lc)
 			e.loops[t.id] = l
@@ -210,7 +211,16 @@ func (e *Engine) sync(targets []*target) {
 		if old.cfg == lc.cfg && old.client == lc.client && old.accept == lc.accept && old.t.sameAs(t) && !l.isLeaving() {
 			continue
 		}
+		if t.clamped && (!old.t.clamped || old.t.timeout != t.timeout) {
+			clamped = append(clamped, t)
+		}
 		l.reconfigure(lc)
+	}
+	if len(clamped) > 0 {
+		// Once per change of target configuration, not once per target:
+		// a fleet of targets with a short interval would flood the log.
+		e.logger.Warn("scrape_timeout is longer than the scrape interval; using the interval",
+			"targets", len(clamped), "target", clamped[0].url, "interval", clamped[0].interval, "timeout", e.cfg.Timeout)
 	}
 	for id, l := range e.loops {
 		if !want[id] && !l.isLeaving() {

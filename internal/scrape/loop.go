@@ -44,6 +44,7 @@ type loop struct {
 	last     int64 // the last tick handled, in Unix ms
 	started  bool  // a tick has been decided
 	owned    bool  // owned at the last decided tick
+	left     bool  // the goroutine's copy of leaving, as last read
 	ended    bool  // end-of-run markers are written
 	fetcher  *fetcher
 	parser   *parser
@@ -170,7 +171,7 @@ func (l *loop) run(ctx context.Context) {
 			continue
 		}
 		l.last = t
-		if l.leaving {
+		if l.left {
 			l.endOfRun(ctx, t)
 			continue
 		}
@@ -192,7 +193,7 @@ func (l *loop) readMail() {
 	if next != nil {
 		l.apply(next)
 	}
-	l.leaving = leaving
+	l.left = leaving
 	if !leaving && l.ended {
 		// The target came back after its end-of-run markers: it starts
 		// over as a new target.
@@ -206,10 +207,6 @@ func (l *loop) readMail() {
 func (l *loop) apply(next *loopConfig) {
 	if l.parser != nil {
 		l.parser.cache.live(func(ls labels.Labels) { l.carried = append(l.carried, ls) })
-	}
-	if next.t.clamped && (l.cur.t.timeout != next.t.timeout || !l.cur.t.clamped) {
-		l.e.logger.Warn("scrape_timeout is longer than the scrape interval; using the interval",
-			"target", next.t.url, "interval", next.t.interval)
 	}
 	l.cur = next
 	l.parser, l.fetcher = nil, nil
