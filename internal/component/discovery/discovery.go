@@ -295,7 +295,10 @@ func (c *Component) Run(ctx context.Context) error {
 		case <-settle.c():
 			settle.fired()
 			if !r.first {
-				c.complete(r, false, "")
+				// Failures seen while settling (an unreachable API
+				// server) keep the component unhealthy.
+				failed := !r.healthyAt.IsZero()
+				c.complete(r, failed, c.CurrentHealth().Message)
 			}
 		}
 	}
