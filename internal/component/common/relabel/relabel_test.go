@@ -53,7 +53,12 @@ func TestEachActionAsAlloyDocumentsIt(t *testing.T) {
 			rule(func(c *Config) { c.SourceLabels = []string{"job"}; c.Regex = "ode"; c.TargetLabel = "x" }),
 			`{__address__="10.0.0.1:9100", __meta_pod="web-1", env="prod", job="Node", team="prod"}`},
 		{"replace with an empty result deletes the target label",
-			rule(func(c *Config) { c.SourceLabels = []string{"missing"}; c.Regex = "(.*)"; c.Replacement = "$1"; c.TargetLabel = "env" }),
+			rule(func(c *Config) {
+				c.SourceLabels = []string{"missing"}
+				c.Regex = "(.*)"
+				c.Replacement = "$1"
+				c.TargetLabel = "env"
+			}),
 			`{__address__="10.0.0.1:9100", __meta_pod="web-1", job="Node", team="prod"}`},
 		{"keep keeps a target whose joined source labels match",
 			rule(func(c *Config) { c.Action = Keep; c.SourceLabels = []string{"env"}; c.Regex = "prod|staging" }),
@@ -68,7 +73,12 @@ func TestEachActionAsAlloyDocumentsIt(t *testing.T) {
 			rule(func(c *Config) { c.Action = "DROP"; c.SourceLabels = []string{"job"}; c.Regex = "Node" }),
 			"dropped"},
 		{"hashmod writes the md5-based modulus of the source value",
-			rule(func(c *Config) { c.Action = HashMod; c.SourceLabels = []string{"__address__"}; c.Modulus = 1; c.TargetLabel = "shard" }),
+			rule(func(c *Config) {
+				c.Action = HashMod
+				c.SourceLabels = []string{"__address__"}
+				c.Modulus = 1
+				c.TargetLabel = "shard"
+			}),
 			`{__address__="10.0.0.1:9100", __meta_pod="web-1", env="prod", job="Node", shard="0", team="prod"}`},
 		{"labelmap copies labels whose names match under the replacement name",
 			rule(func(c *Config) { c.Action = LabelMap; c.Regex = "__meta_(.+)" }),

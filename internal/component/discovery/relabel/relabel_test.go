@@ -87,7 +87,11 @@ func TestTargetWithEveryLabelDroppedDisappears(t *testing.T) {
 
 func BenchmarkRelabelTargets(b *testing.B) {
 	rules, err := relabel.Rules{
-		rule(func(c *relabel.Config) { c.Action = relabel.Keep; c.SourceLabels = []string{"app"}; c.Regex = "web|api" }),
+		rule(func(c *relabel.Config) {
+			c.Action = relabel.Keep
+			c.SourceLabels = []string{"app"}
+			c.Regex = "web|api"
+		}),
 		rule(func(c *relabel.Config) { c.Action = relabel.LabelMap; c.Regex = "__meta_(.+)" }),
 	}.Prometheus()
 	if err != nil {
