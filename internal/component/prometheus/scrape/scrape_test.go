@@ -218,8 +218,8 @@ func TestComponentScrapesIntoForwardTo(t *testing.T) {
 	a.SetToDefault()
 	a.Targets = []discovery.Target{{"__address__": srv.Listener.Addr().String()}}
 	a.ForwardTo = []sample.Receiver{recv}
-	a.ScrapeInterval = 50 * time.Millisecond
-	a.ScrapeTimeout = time.Second // clamped to the interval
+	a.ScrapeInterval = time.Second
+	a.ScrapeTimeout = 5 * time.Second // clamped to the interval
 	c, err := New(component.Options{ID: "prometheus.scrape.t"}, a)
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +238,7 @@ func TestComponentScrapesIntoForwardTo(t *testing.T) {
 					t.Fatalf("job %q, want the component ID", job)
 				}
 				// The grid offset is the key modulo the interval.
-				if off := int64(engine.Key(a.Targets[0].Labels(), nil) % 50); s.T%50 != off {
+				if off := int64(engine.Key(a.Targets[0].Labels(), nil) % 1000); s.T%1000 != off {
 					t.Fatalf("stamped %d, off the grid (offset %d)", s.T, off)
 				}
 				if h := c.CurrentHealth(); h.State != component.HealthHealthy {
