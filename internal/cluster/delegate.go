@@ -34,7 +34,21 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-func (d *delegate) NotifyMsg([]byte)                           {}
+// NotifyMsg receives direct messages; the only one is deathNotice.
+func (d *delegate) NotifyMsg(b []byte) {
+	since, ok := parseDeathNotice(b)
+	if !ok {
+		return
+	}
+	n := d.n
+	n.mu.Lock()
+	match := n.local.State == Participant && n.local.Since == since
+	n.mu.Unlock()
+	if match {
+		n.log.Debug("a peer reports it had declared this node dead")
+		signal(n.refuted)
+	}
+}
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (d *delegate) LocalState(join bool) []byte                { return nil }
 func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
@@ -99,9 +113,12 @@ func (n *Node) onAlive(node *memberlist.Node) {
 		n.peers[node.Name] = p
 	} else if !p.alive {
 		// Back from dead or left: until it publishes a new since, or 2Δ
-		// pass, it does not count as eligible (see peer.suppressed).
+		// pass, it does not count as eligible (see peer.suppressed). It
+		// may not know it was declared dead: tell it.
 		p.revived, p.revivedSince, p.revivedAt = true, rec.Since, now
+		p.noticePending = err == nil && rec.State == Participant
 	}
+	p.node = memberlist.Node{Name: node.Name, Addr: node.Addr, Port: node.Port}
 	p.alive = true
 	p.addr = node.Address()
 	if err != nil {
@@ -140,6 +157,55 @@ func (n *Node) onGone(node *memberlist.Node) {
 	n.mu.Unlock()
 	n.metrics.clockOffset.DeleteLabelValues(node.Name)
 	signal(n.recompute)
+}
+
+// deathNotice is the direct message a node sends a peer it had declared
+// dead once the peer is back: "you were dead to me while participating
+// since S". Memberlist tells a refuting node nothing when its incarnation
+// had already moved past the accusation, which is common after a
+// partition. The peer re-enters participant only if S is still its since,
+// so several notices cause one re-entry.
+const deathNoticeMagic = 0xd1
+
+func deathNotice(since int64) []byte {
+	return binary.AppendVarint([]byte{deathNoticeMagic}, since)
+}
+
+func parseDeathNotice(b []byte) (int64, bool) {
+	if len(b) < 2 || b[0] != deathNoticeMagic {
+		return 0, false
+	}
+	v, n := binary.Varint(b[1:])
+	return v, n > 0
+}
+
+// sendDeathNotices sends the pending notices; it runs in the main loop,
+// outside memberlist's locks.
+func (n *Node) sendDeathNotices() {
+	ml := n.memberlistNow()
+	if ml == nil {
+		return
+	}
+	type notice struct {
+		to    memberlist.Node
+		since int64
+	}
+	var out []notice
+	n.mu.Lock()
+	for _, p := range n.peers {
+		if p.noticePending {
+			p.noticePending = false
+			if p.alive {
+				out = append(out, notice{p.node, p.rec.Since})
+			}
+		}
+	}
+	n.mu.Unlock()
+	for _, nt := range out {
+		if err := ml.SendBestEffort(&nt.to, deathNotice(nt.since)); err != nil {
+			n.log.Debug("death notice not sent", "peer", nt.to.Name, "err", err)
+		}
+	}
 }
 
 // memberlist's log lines start with a level in brackets.

@@ -21,6 +21,11 @@ type record struct {
 	// (0 if it never had): its eligibility ends at Since+Δ and began at
 	// Joined+Δ.
 	Joined int64
+	// Prev is, for a participant that re-entered after learning it had
+	// been declared dead, the since it had before (0 otherwise). Between
+	// Prev+Δ and Since+Δ it is eligible only as a fallback, when no other
+	// node is (see buildView).
+	Prev int64
 	// Watermark is the Unix ms time at or before which every sample the
 	// node stamped has been acknowledged by its receivers.
 	Watermark int64
@@ -49,6 +54,7 @@ type targetDigest struct {
 //	byte     state (0 viewer, 1 participant, 2 terminating)
 //	varint   since
 //	varint   joined
+//	varint   prev
 //	varint   watermark
 //	uvarint  len(fingerprint), then its bytes
 //	8 bytes  external-labels hash, little endian
@@ -69,6 +75,7 @@ func (r *record) encode(b []byte, limit int) (out []byte, dropped int) {
 	b = append(b, metaVersion, byte(r.State))
 	b = binary.AppendVarint(b, r.Since)
 	b = binary.AppendVarint(b, r.Joined)
+	b = binary.AppendVarint(b, r.Prev)
 	b = binary.AppendVarint(b, r.Watermark)
 	fp := r.Fingerprint
 	if len(fp) > maxFingerprint {
@@ -114,6 +121,9 @@ func decodeRecord(b []byte) (record, error) {
 		return r, err
 	}
 	if r.Joined, b, err = readVarint(b); err != nil {
+		return r, err
+	}
+	if r.Prev, b, err = readVarint(b); err != nil {
 		return r, err
 	}
 	if r.Watermark, b, err = readVarint(b); err != nil {

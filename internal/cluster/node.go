@@ -137,6 +137,8 @@ func New(cfg Config, opts Options) (*Node, error) {
 	empty := map[string]*Ownership{}
 	n.tables.Store(&empty)
 	if !n.enabled {
+		// Alone, the node is the only eligible one at every tick.
+		n.view.Store(buildView(n.name, []candidate{{name: n.name, from: minTime, until: maxTime}}))
 		n.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "clustering is disabled", http.StatusNotFound)
 		})
@@ -363,6 +365,7 @@ func (n *Node) tryParticipate() {
 	n.local.State = Participant
 	n.local.Since = n.nowMs()
 	n.local.Joined = 0
+	n.local.Prev = 0
 	since := n.local.Since
 	n.mu.Unlock()
 	n.log.Info("participating", "since", time.UnixMilli(since).UTC(), "owns_from", time.UnixMilli(since+n.delta).UTC())
@@ -401,7 +404,11 @@ func (n *Node) Leave(ctx context.Context) error {
 		joined := int64(0)
 		if n.local.State == Participant {
 			joined = n.local.Since
+			if n.local.Prev != 0 && n.nowMs() < n.local.Since+n.delta {
+				joined = n.local.Prev // still in a re-entry's fallback window
+			}
 		}
+		n.local.Prev = 0
 		n.local.State, n.local.Since, n.local.Joined = Terminating, n.nowMs(), joined
 		since := n.local.Since
 		n.mu.Unlock()
@@ -438,7 +445,11 @@ func (n *Node) onRefuted() {
 		n.mu.Unlock()
 		return
 	}
-	n.local.Since = n.nowMs()
+	now := n.nowMs()
+	if n.local.Prev == 0 || now >= n.local.Since+n.delta {
+		n.local.Prev = n.local.Since
+	}
+	n.local.Since = now
 	since := n.local.Since
 	n.mu.Unlock()
 	n.metrics.refutations.Inc()
@@ -493,6 +504,7 @@ func (n *Node) mainLoop(ctx context.Context) {
 			n.onBoundary()
 		}
 		n.tryParticipate()
+		n.sendDeathNotices()
 		n.sendChanges(false)
 		now := n.nowMs()
 		next := n.view.Load().nextBoundary(now)
@@ -550,8 +562,8 @@ func (n *Node) rebuild() {
 	now := n.now()
 	n.mu.Lock()
 	var cands []candidate
-	if from, until, ok := eligibility(n.local, n.delta); ok {
-		cands = append(cands, candidate{name: n.name, from: from, until: until})
+	if c, ok := candidateOf(n.name, n.local, n.delta); ok {
+		cands = append(cands, c)
 	}
 	byState := map[State]int{n.local.State: 1}
 	for _, p := range n.peers {
@@ -562,8 +574,8 @@ func (n *Node) rebuild() {
 		if p.suppressed(now, n.delta) {
 			continue
 		}
-		if from, until, ok := eligibility(p.rec, n.delta); ok {
-			cands = append(cands, candidate{name: p.name, from: from, until: until})
+		if c, ok := candidateOf(p.name, p.rec, n.delta); ok {
+			cands = append(cands, c)
 		}
 	}
 	n.mu.Unlock()
@@ -576,6 +588,23 @@ func (n *Node) rebuild() {
 	for i, s := range stateNames {
 		n.metrics.nodePeers.WithLabelValues(s).Set(float64(byState[State(i)]))
 	}
+}
+
+// candidateOf gives a node's eligibility intervals, if it has any.
+func candidateOf(name string, r record, delta int64) (candidate, bool) {
+	from, until, ok := eligibility(r, delta)
+	fbFrom, fbUntil, fb := fallbackEligibility(r, delta)
+	if !ok && !fb {
+		return candidate{}, false
+	}
+	c := candidate{name: name, from: maxTime, until: maxTime}
+	if ok {
+		c.from, c.until = from, until
+	}
+	if fb {
+		c.fbFrom, c.fbUntil = fbFrom, fbUntil
+	}
+	return c, true
 }
 
 func sameView(a, b *view) bool {

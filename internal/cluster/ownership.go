@@ -87,10 +87,13 @@ type view struct {
 	epochs []epoch // sorted by start; epochs[0].start == minTime
 }
 
-// candidate is a live node with the interval in which it is eligible.
+// candidate is a live node with the interval in which it is eligible,
+// and the interval in which it is eligible when no other node is
+// (fbFrom == fbUntil when none).
 type candidate struct {
-	name        string
-	from, until int64
+	name            string
+	from, until     int64
+	fbFrom, fbUntil int64
 }
 
 // buildView computes the eligibility epochs: the sorted times at which a
@@ -102,11 +105,14 @@ func buildView(self string, cands []candidate) *view {
 	var bounds []int64
 	for i, c := range cands {
 		hashes[i] = nameHash(c.name)
-		if c.from != minTime {
+		if c.from != minTime && c.from != maxTime {
 			bounds = append(bounds, c.from)
 		}
 		if c.until != maxTime {
 			bounds = append(bounds, c.until)
+		}
+		if c.fbFrom < c.fbUntil {
+			bounds = append(bounds, c.fbFrom, c.fbUntil)
 		}
 	}
 	slices.Sort(bounds)
@@ -115,13 +121,23 @@ func buildView(self string, cands []candidate) *view {
 	v := &view{self: self, epochs: make([]epoch, 0, len(starts))}
 	for _, s := range starts {
 		e := epoch{start: s, self: -1}
+		add := func(i int) {
+			if cands[i].name == self {
+				e.self = len(e.names)
+			}
+			e.names = append(e.names, cands[i].name)
+			e.hashes = append(e.hashes, hashes[i])
+		}
 		for i, c := range cands {
 			if c.from <= s && s < c.until {
-				if c.name == self {
-					e.self = len(e.names)
+				add(i)
+			}
+		}
+		if len(e.names) == 0 {
+			for i, c := range cands {
+				if c.fbFrom <= s && s < c.fbUntil {
+					add(i)
 				}
-				e.names = append(e.names, c.name)
-				e.hashes = append(e.hashes, hashes[i])
 			}
 		}
 		v.epochs = append(v.epochs, e)

@@ -210,3 +210,31 @@ func BenchmarkOwns100Nodes(b *testing.B) {
 		i++
 	}
 }
+
+func TestReenteringNodesCoverTheirFallbackWindow(t *testing.T) {
+	const d = 1000
+	a := record{State: Participant, Since: 10_000, Prev: 1_000}
+	b := record{State: Participant, Since: 10_500, Prev: 2_000}
+	var cands []candidate
+	for name, r := range map[string]record{"a": a, "b": b} {
+		c, _ := candidateOf(name, r, d)
+		cands = append(cands, c)
+	}
+	v := buildView("a", cands)
+	// Both re-entered: without the fallback nobody would be eligible
+	// until 11_000.
+	for _, tick := range []int64{10_000, 10_999} {
+		if got := fmt.Sprint(v.at(tick).names); got != "[a b]" {
+			t.Errorf("eligible at %d: %s, want both re-entered nodes as a fallback", tick, got)
+		}
+	}
+	if got := fmt.Sprint(v.at(11_000).names); got != "[a]" {
+		t.Errorf("eligible at 11000: %s, want a alone (b from 11500)", got)
+	}
+	// A node that did not re-enter takes precedence over the fallback.
+	c, _ := candidateOf("c", record{State: Participant, Since: 0}, d)
+	v = buildView("a", append(cands, c))
+	if got := fmt.Sprint(v.at(10_500).names); got != "[c]" {
+		t.Errorf("eligible at 10500: %s, want c alone while a and b re-enter", got)
+	}
+}

@@ -3,6 +3,8 @@ package cluster
 import (
 	"sort"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
 // peer is what this node knows of another.
@@ -22,6 +24,12 @@ type peer struct {
 	revivedAt    time.Time
 
 	clock clockEstimate
+
+	// node is memberlist's address of the peer, for direct messages.
+	node memberlist.Node
+	// noticePending: tell the peer it was declared dead (by us) and is
+	// back, so it re-enters participant (see deathNotice).
+	noticePending bool
 
 	fpMatch, targetsMatch, extMatch bool
 	metaErr                         string

@@ -46,3 +46,14 @@ func eligibility(r record, delta int64) (from, until int64, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// fallbackEligibility is the interval in which a re-entered participant
+// counts only when no node is eligible otherwise: after a partition heals,
+// every node may learn it was declared dead and re-enter at once, and
+// without the fallback none would own anything for Δ.
+func fallbackEligibility(r record, delta int64) (from, until int64, ok bool) {
+	if r.State != Participant || r.Prev == 0 || r.Prev >= r.Since {
+		return 0, 0, false
+	}
+	return r.Prev + delta, r.Since + delta, true
+}

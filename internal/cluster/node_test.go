@@ -1,0 +1,139 @@
+package cluster
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestDisabledClusteringOwnsEverythingAndListsOnlyItself(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.NodeName = "solo"
+	n, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Enabled() || !n.Owns(42, 0) || n.Hold(42, 0) != nil || n.Changes() != nil || !n.Ready() {
+		t.Error("a node with clustering disabled does not behave like one running alone")
+	}
+	if got := n.OwnerOf(42, 0); got != "solo" {
+		t.Errorf("OwnerOf = %q, want the node itself", got)
+	}
+	peers := n.Peers()
+	if len(peers) != 1 || peers[0].Name != "solo" || !peers[0].Self {
+		t.Errorf("Peers() = %+v, want just this node", peers)
+	}
+	n.SetTargets("prometheus.scrape.x", []uint64{3, 1, 2})
+	if got := n.OwnershipTable("prometheus.scrape.x").Count("solo"); got != 3 {
+		t.Errorf("the table gives the node %d of 3 targets", got)
+	}
+	rec := httptest.NewRecorder()
+	n.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, messagePath, nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("gossip route answers %d with clustering disabled, want 404", rec.Code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- n.Run(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestWaitForSizeGatesReadinessNotOwnership(t *testing.T) {
+	now := time.Now()
+	clk := &fakeClock{t: now}
+	n := offlineNode(t, "a", clk, func(c *Config) { c.WaitForSize = 2; c.WaitTimeout = 10 * time.Second })
+	if n.Ready() {
+		t.Fatal("a viewer is ready")
+	}
+	participate(n, now.Add(-time.Minute))
+	if n.Ready() {
+		t.Fatal("ready with 1 participant of the 2 required")
+	}
+	if !n.Owns(42, now.UnixMilli()) {
+		t.Error("below the minimum size the node owns nothing; it should still scrape its share")
+	}
+	clk.Set(now.Add(10 * time.Second))
+	if !n.Ready() {
+		t.Error("not ready after the wait timeout passed")
+	}
+	clk.Set(now)
+	m := offlineNode(t, "b", clk, func(c *Config) { c.WaitForSize = 2 })
+	participate(m, now.Add(-time.Minute))
+	if m.Ready() {
+		t.Fatal("ready below the minimum without a timeout")
+	}
+	feed(m, "a", record{State: Participant, Since: now.UnixMilli()})
+	if !m.Ready() {
+		t.Error("not ready with 2 participants")
+	}
+}
+
+func TestSkewedPeerClockKeepsANodeAViewer(t *testing.T) {
+	skewed := func(c *Config, o *Options) { o.Now = func() time.Time { return time.Now().Add(10 * time.Second) } }
+	a := startNode(t, "a")
+	b := startNode(t, "b", withJoin(a.addr()), skewed)
+	eventually(t, 10*time.Second, "a to measure b's clock", func() bool {
+		p, _ := peerByName(a.Node, "b")
+		return p.ClockOffsetKnown
+	})
+	if p, _ := peerByName(a.Node, "b"); p.ClockOffset < 9*time.Second || p.ClockOffset > 11*time.Second {
+		t.Errorf("a estimates b's clock %s off, want about 10s", p.ClockOffset)
+	}
+	a.SetReady()
+	eventually(t, 5*time.Second, "a to report why it stays a viewer", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.skewReason != ""
+	})
+	if st := a.Self().State; st != Viewer {
+		t.Errorf("a is %s with a peer 10s off and Δ=1s, want viewer", st)
+	}
+	_ = b
+}
+
+func TestNodeDeclaredDeadReentersParticipantWithANewSince(t *testing.T) {
+	a := startNode(t, "a")
+	b := startNode(t, "b", withJoin(a.addr()))
+	readyAll(t, a, b)
+	before := b.Self().Since
+	b.stalled.Store(true) // a can no longer reach b
+	eventually(t, 10*time.Second, "a to declare b dead", func() bool { return sees(a.Node, "a") })
+	if b.stalled.Swap(false) {
+		close(b.stall)
+	}
+	eventually(t, 20*time.Second, "b to learn it was declared dead and re-enter", func() bool {
+		s := b.Self()
+		return s.State == Participant && s.Since.After(before)
+	})
+	eventually(t, 10*time.Second, "a to see b back with its new since", func() bool {
+		p, ok := peerByName(a.Node, "b")
+		return ok && p.Alive && p.Since.Equal(b.Self().Since)
+	})
+	// Whoever re-entered, every key still has exactly one owner.
+	for _, n := range []*tnode{a, b} {
+		eventually(t, 10*time.Second, n.name+" to see both alive", func() bool { return sees(n.Node, "a", "b") })
+	}
+	waitSame(t, []*tnode{a, b})
+	checkSplit(t, []*tnode{a, b}, randomKeys(1000), time.Now().UnixMilli())
+	if got := metricValue(b.metrics.refutations); got < 1 {
+		t.Errorf("shoal_cluster_declared_dead_total = %v", got)
+	}
+}
+
+// waitSame waits until the nodes compute the same eligibility epochs.
+func waitSame(t *testing.T, nodes []*tnode) {
+	t.Helper()
+	eventually(t, 10*time.Second, "the nodes to agree on eligibility", func() bool {
+		for _, n := range nodes[1:] {
+			if !sameView(n.view.Load(), nodes[0].view.Load()) {
+				return false
+			}
+		}
+		return true
+	})
+}
