@@ -64,7 +64,7 @@ func scenario(t *testing.T, name string, adjust func(*lab.ScenarioOptions), chec
 	if adjust != nil {
 		adjust(&o)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	rig, err := lab.StartScenario(ctx, name, o)
 	if err != nil {

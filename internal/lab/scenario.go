@@ -264,6 +264,20 @@ func (r *Rig) converged(ctx context.Context) string {
 	return ""
 }
 
+// currentOwners reads ownership from the nodes' debug info, or from the
+// scrape log when the debug info cannot be read.
+func (r *Rig) currentOwners(ctx context.Context) map[string][]string {
+	if owners, err := r.Owners(ctx); err == nil {
+		return owners
+	}
+	running := map[string]bool{}
+	for _, n := range r.Fleet.Running() {
+		running[n.Name] = true
+	}
+	owners, _ := r.ownersFromLog(running)
+	return owners
+}
+
 // ownersFromLog reads ownership from the scrapes of the last two
 // intervals: a target scraped by two nodes there is listed under both, and
 // a target scraped by no running node under none.
@@ -396,7 +410,7 @@ func RunScenario(ctx context.Context, name string, o ScenarioOptions) (Report, e
 func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 	o := r.Opts
 	converge := func(what string) error {
-		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 		defer cancel()
 		r.progress("waiting for the fleet to converge %s", what)
 		return r.WaitConverged(cctx)
@@ -453,10 +467,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 			return Report{}, err
 		}
 	case "scaleup", "scaledown":
-		before, err := r.Owners(ctx)
-		if err != nil {
-			return Report{}, err
-		}
+		before := r.currentOwners(ctx)
 		if name == "scaleup" {
 			r.progress("adding a node")
 			n, err := r.Fleet.Add(ctx)
@@ -482,10 +493,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		if err := converge("after scaling"); err != nil {
 			return Report{}, err
 		}
-		after, err := r.Owners(ctx)
-		if err != nil {
-			return Report{}, err
-		}
+		after := r.currentOwners(ctx)
 		moved = movedTargets(before, after)
 		ideal = o.Targets / max(len(before), len(after))
 		if err := sleepCtx(ctx, o.Observe/2); err != nil {

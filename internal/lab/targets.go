@@ -356,7 +356,14 @@ func (ts *Targets) record(s Scrape, ci *connInfo) {
 	identify := ts.identify
 	ts.mu.Unlock()
 	if identify != nil && ci != nil {
-		ci.once.Do(func() { ci.who = identify(ci.remote) })
+		ci.once.Do(func() {
+			ci.who = identify(ci.remote)
+			if ci.who == "" {
+				// Every node sends the same User-Agent: falling back
+				// to it would name them all alike.
+				ci.who = "?"
+			}
+		})
 		s.Scraper = ci.who
 	}
 	ts.mu.Lock()
