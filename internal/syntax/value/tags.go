@@ -62,6 +62,10 @@ func StructFields(t reflect.Type) []Field {
 	return fields
 }
 
+// Fields is StructFields returning malformed tags as an error instead of
+// panicking.
+func Fields(t reflect.Type) ([]Field, error) { return structFields(t, nil, nil) }
+
 // CheckTags reports malformed alloy tags in struct type t (and the block
 // types it contains): unknown options, duplicate names, a label that is not
 // a string, squash of a non-struct. Components may call it in tests.

@@ -35,7 +35,11 @@ func (st *state) errorAtBlock(b block, format string, args ...any) {
 // block had no errors, calls Validate.
 func (st *state) decodeBlock(b block, into reflect.Value) {
 	before := len(st.diags)
-	fields := value.StructFields(into.Type())
+	fields, err := st.fields(into.Type())
+	if err != nil {
+		st.errorAtBlock(b, "%s", err.Error())
+		return
+	}
 
 	if lf, ok := findField(fields, "", value.FieldLabel); ok {
 		if b.label == "" && !b.top {

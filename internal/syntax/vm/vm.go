@@ -77,6 +77,11 @@ func (e *Evaluator) Evaluate(scope *Scope, target any) error {
 	}
 	switch {
 	case into.Kind() == reflect.Struct && value.IsTagged(into.Type()):
+		// A malformed tag is a programming error; report it as an error
+		// rather than a panic in the middle of a reload.
+		if _, err := st.fields(into.Type()); err != nil {
+			return err
+		}
 		into.SetZero()
 		if d, ok := into.Addr().Interface().(value.Defaulter); ok {
 			d.SetToDefault()
@@ -107,6 +112,24 @@ func EvaluateExpr(scope *Scope, expr ast.Expr, target any) error {
 type state struct {
 	scope *Scope
 	diags diag.Diagnostics
+	// structs caches the fields of the struct types met, since a config
+	// decodes the same block types many times.
+	structs map[reflect.Type][]value.Field
+}
+
+func (st *state) fields(t reflect.Type) ([]value.Field, error) {
+	if f, ok := st.structs[t]; ok {
+		return f, nil
+	}
+	f, err := value.Fields(t)
+	if err != nil {
+		return nil, err
+	}
+	if st.structs == nil {
+		st.structs = make(map[reflect.Type][]value.Field)
+	}
+	st.structs[t] = f
+	return f, nil
 }
 
 // errorAt records a diagnostic covering node.
