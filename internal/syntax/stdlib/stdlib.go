@@ -32,30 +32,34 @@ import (
 // build strings of exponential size by nesting calls.
 const MaxStringLen = 16 << 20
 
-// names lists every top-level name of the library, for IsName and Names.
-var names = [...]string{
-	// Namespaces.
-	"array", "constants", "convert", "encoding", "string", "sys",
-	// Functions and values still accepted under their old names.
-	"coalesce", "concat", "env", "format", "join", "json_decode",
-	"nonsensitive", "replace", "split", "to_lower", "to_upper", "trim",
-	"trim_prefix", "trim_space", "trim_suffix",
+// names returns every top-level name of the library.
+func names() []string {
+	return []string{
+		// Namespaces.
+		"array", "constants", "convert", "encoding", "string", "sys",
+		// Functions still accepted under their old names.
+		"coalesce", "concat", "env", "format", "join", "json_decode",
+		"nonsensitive", "replace", "split", "to_lower", "to_upper", "trim",
+		"trim_prefix", "trim_space", "trim_suffix",
+	}
 }
 
 // IsName reports whether name is a top-level name of the library. Such names
 // are never references to components.
 func IsName(name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
+	switch name {
+	case "array", "constants", "convert", "encoding", "string", "sys",
+		"coalesce", "concat", "env", "format", "join", "json_decode",
+		"nonsensitive", "replace", "split", "to_lower", "to_upper", "trim",
+		"trim_prefix", "trim_space", "trim_suffix":
+		return true
 	}
 	return false
 }
 
 // Names returns the library's top-level names, sorted.
 func Names() []string {
-	out := append([]string(nil), names[:]...)
+	out := names()
 	sort.Strings(out)
 	return out
 }
@@ -138,8 +142,9 @@ func Lookup(name string) (any, bool) {
 
 // Identifiers returns every top-level name with its value, freshly built.
 func Identifiers() map[string]any {
-	out := make(map[string]any, len(names))
-	for _, n := range names {
+	ns := names()
+	out := make(map[string]any, len(ns))
+	for _, n := range ns {
 		out[n], _ = Lookup(n)
 	}
 	return out

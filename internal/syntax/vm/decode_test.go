@@ -726,3 +726,13 @@ func TestEvaluatorIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestMalformedTagIsAnError(t *testing.T) {
+	var bad struct {
+		A int `alloy:"a,atr"`
+	}
+	err := evalBlock(t, nil, `x { a = 1 }`, &bad)
+	if err == nil || !strings.Contains(err.Error(), `needs attr, block, label or squash`) {
+		t.Fatalf("got %v", err)
+	}
+}
