@@ -73,7 +73,7 @@ func checkRoundTrip(t testing.TB, name string, src []byte) {
 	}
 	f2, err := parser.ParseFile(name, buf.Bytes())
 	if err != nil {
-		t.Fatalf("printed output does not parse: %v\n%s", err, buf.Bytes())
+		t.Fatalf("printed output does not parse: %v\n--- input\n%s\n--- printed\n%s", err, src, buf.Bytes())
 	}
 	if d1, d2 := dump(f1), dump(f2); d1 != d2 {
 		t.Fatalf("tree changed by printing:\n--- before\n%s\n--- after\n%s\n--- printed\n%s", d1, d2, buf.Bytes())

@@ -304,12 +304,14 @@ func (p *printer) comment(c *ast.Comment, next token.Pos) {
 		} else if b := p.lastByte(); b != '(' && b != '[' && b != '{' && b != ' ' {
 			p.write(" ")
 		}
+	} else if p.lineEmpty() && p.cur.indent >= 0 && len(p.lines) > 0 {
+		// Already at the start of a fresh line (a hoisted name comment).
 	} else {
 		p.newline(p.innerIndent(), p.lastLine > 0 && line > p.lastLine+1)
 	}
 	p.write(c.Text)
 	p.lastLine = endLine
-	p.pendingSpace, p.needNewline = false, false
+	p.pendingSpace, p.needNewline, p.glued = false, false, false
 	switch {
 	case lineComment:
 		p.needNewline = true
@@ -369,6 +371,27 @@ func (p *printer) body(b ast.Body, inBlock bool) {
 	}
 }
 
+// hoistNameComments prints, before a block's name, the comments written
+// inside it (`a. /* x */ b "l" {`). The name prints as one token, and a
+// comment behind it that holds a newline would end the statement there.
+func (p *printer) hoistNameComments(b *ast.BlockStmt) {
+	end := b.LabelPos
+	if !end.IsValid() {
+		end = b.LCurlyPos
+	}
+	if !p.hasCommentBefore(end) {
+		return
+	}
+	for p.hasCommentBefore(end) {
+		p.comment(p.comments[p.next], b.NamePos)
+		p.next++
+	}
+	if !p.glued {
+		p.newline(p.curIndent, false)
+	}
+	p.glued = false
+}
+
 func (p *printer) stmt(s ast.Stmt) {
 	switch s := s.(type) {
 	case *ast.AttributeStmt:
@@ -390,6 +413,8 @@ func (p *printer) block(b *ast.BlockStmt) {
 	if len(b.Name) == 0 {
 		p.fail("block without a name")
 	}
+	p.flush(b.NamePos)
+	p.hoistNameComments(b)
 	p.token(b.NamePos, strings.Join(b.Name, "."))
 	if b.Label != "" || b.LabelPos.IsValid() {
 		p.write(" ")
@@ -565,6 +590,7 @@ func (p *printer) object(o *ast.ObjectExpr) {
 	}
 	p.push()
 	p.suppressBlank = true
+	openLine := len(p.lines)
 	prevEnd := o.LCurlyPos
 	for i, f := range o.Fields {
 		if f == nil || f.Name == nil || f.Value == nil {
@@ -594,7 +620,7 @@ func (p *printer) object(o *ast.ObjectExpr) {
 		p.expr(f.Value)
 		prevEnd = ast.EndPos(f.Value)
 	}
-	if len(o.Fields) > 0 && !differentLines(o.LCurlyPos, o.RCurlyPos) {
+	if len(o.Fields) > 0 && !differentLines(prevEnd, o.RCurlyPos) && len(p.lines) == openLine {
 		p.flush(o.RCurlyPos)
 		if !p.needNewline {
 			p.write(" ")
