@@ -61,7 +61,11 @@ func rule(f func(c *relabel.Config)) relabel.Config {
 
 // dropDebugAndTagEnv drops series with level="debug" and sets env="prod".
 var dropDebugAndTagEnv = []relabel.Config{
-	rule(func(c *relabel.Config) { c.Action = relabel.Drop; c.SourceLabels = []string{"level"}; c.Regex = "debug" }),
+	rule(func(c *relabel.Config) {
+		c.Action = relabel.Drop
+		c.SourceLabels = []string{"level"}
+		c.Regex = "debug"
+	}),
 	rule(func(c *relabel.Config) { c.TargetLabel = "env"; c.Replacement = "prod" }),
 }
 
@@ -208,7 +212,11 @@ func TestWithoutRulesBatchesPassUnchanged(t *testing.T) {
 
 func TestEverySeriesDroppedForwardsNothing(t *testing.T) {
 	out := &sink{}
-	c, _, _ := newComponent(t, []relabel.Config{rule(func(c *relabel.Config) { c.Action = relabel.Drop; c.SourceLabels = []string{"__name__"}; c.Regex = ".+" })}, out)
+	c, _, _ := newComponent(t, []relabel.Config{rule(func(c *relabel.Config) {
+		c.Action = relabel.Drop
+		c.SourceLabels = []string{"__name__"}
+		c.Regex = ".+"
+	})}, out)
 	_ = c.Receive(context.Background(), batch(5))
 	if out.batches != 0 {
 		t.Fatalf("%d empty batches forwarded", out.batches)
