@@ -6,7 +6,11 @@ package all
 
 import (
 	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/dns"
 	"github.com/shoal-dev/shoal/internal/component/discovery/file"
+	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
+	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
+	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
 )
@@ -14,7 +18,11 @@ import (
 // Registry returns a registry holding every component shoal ships.
 func Registry() *component.Registry {
 	return component.NewRegistry(
+		dns.Registration,
 		file.Registration,
+		discoveryhttp.Registration,
+		kubernetes.Registration,
+		discoveryrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
 	)
