@@ -62,8 +62,8 @@ func BenchmarkLoad5000Lines(b *testing.B) {
 	}
 }
 
-// bigConfig writes groups of discovery, relabelling, scraping and remote
-// write until the config has at least lines lines.
+// bigConfig writes one remote write and groups of discovery, relabelling
+// and scraping until the config has at least lines lines.
 func bigConfig(lines int) []byte {
 	var b strings.Builder
 	b.WriteString(`prometheus.remote_write "default" {
@@ -87,8 +87,24 @@ func bigConfig(lines int) []byte {
 	refresh_interval = "30s"
 }
 
+discovery.relabel "r%[1]d" {
+	targets = discovery.file.f%[1]d.targets
+
+	rule {
+		source_labels = ["__meta_filepath"]
+		regex         = "/etc/targets/([^/]+)/.*"
+		target_label  = "team"
+	}
+
+	rule {
+		source_labels = ["__address__"]
+		regex         = ".*:9100"
+		action        = "drop"
+	}
+}
+
 prometheus.scrape "s%[1]d" {
-	targets         = array.concat(discovery.file.f%[1]d.targets, [{"__address__" = "127.0.0.1:%[2]d", "job" = string.format("job-%%d", %[1]d)}])
+	targets         = array.concat(discovery.relabel.r%[1]d.output, [{"__address__" = "127.0.0.1:%[2]d", "job" = string.format("job-%%d", %[1]d)}])
 	forward_to      = [prometheus.remote_write.default.receiver]
 	job_name        = "job_%[1]d"
 	scrape_interval = "15s"
