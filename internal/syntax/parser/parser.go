@@ -349,28 +349,10 @@ func (p *parser) parseLabel() string {
 		// The scanner has reported why; keep the text for the tree.
 		return lit
 	}
-	if !isIdentifier(label) {
+	if !scanner.IsIdentifier(label) && token.Lookup(label) == token.IDENT {
 		p.errorf("expected block label to be a valid identifier, but got %q", label)
 	}
 	return label
-}
-
-// isIdentifier reports whether s is a letter or underscore followed by
-// letters, digits and underscores, which is what a label must be so that
-// `name.label.export` can refer to it.
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
-		case '0' <= r && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // parseAttributeValue parses the expression after "=", and catches a block

@@ -19,6 +19,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/parser"
+	"github.com/shoal-dev/shoal/internal/syntax/scanner"
 	"github.com/shoal-dev/shoal/internal/syntax/token"
 )
 
@@ -607,7 +608,7 @@ func (p *printer) object(o *ast.ObjectExpr) {
 			p.space() // `{ a = 1, b = 2 }`
 		}
 		name := f.Name.Name
-		if f.Quoted || !isIdentifier(name) {
+		if f.Quoted || !scanner.IsIdentifier(name) {
 			name = strconv.Quote(name)
 		}
 		p.token(start, name)
@@ -627,21 +628,6 @@ func (p *printer) object(o *ast.ObjectExpr) {
 		}
 	}
 	p.closeList(prevEnd, len(o.Fields) > 0, o.RCurlyPos, "}")
-}
-
-func isIdentifier(s string) bool {
-	if s == "" || token.Lookup(s) != token.IDENT {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
-		case '0' <= r && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // render aligns the marks and returns the text of all lines.

@@ -549,3 +549,18 @@ func digitVal(ch rune) int {
 	}
 	return 16
 }
+
+// IsIdentifier reports whether s would scan as a single identifier: a
+// letter or underscore followed by letters, digits and underscores, and not
+// one of the keywords true, false and null.
+func IsIdentifier(s string) bool {
+	if s == "" || token.Lookup(s) != token.IDENT {
+		return false
+	}
+	for i, r := range s {
+		if !isLetter(r) && (i == 0 || !isDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
