@@ -190,3 +190,32 @@ func readDocExamples(t testing.TB) map[string][]byte {
 	}
 	return out
 }
+
+func TestValidateDoesNotJudgeValuesOnlyKnownAtRunTime(t *testing.T) {
+	// With a's exports at their zero value, b's expressions would divide
+	// by zero and index out of range; with a's real output they are fine.
+	src := `
+test.node "a" { input = 2 }
+test.node "b" {
+	input  = 10 / test.node.a.output
+	inputs = [[1, 2, 3][test.node.a.output], encoding.from_json(string.format("%d", test.node.a.output))]
+}
+`
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	if diags := rt.Validate("cfg.alloy", []byte(src)); len(diags) > 0 {
+		t.Fatalf("unexpected diagnostics: %v", diags)
+	}
+	load(t, rt, src)
+	if got := output(t, rt, "test.node.b"); got != 5+3+2 {
+		t.Fatalf("b output = %d, want 10", got)
+	}
+	// Type errors next to a reference are still reported.
+	diags := rt.Validate("cfg.alloy", []byte(`
+test.node "a" {}
+test.node "b" { input = "x" + test.node.a.output }
+`))
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), "cfg.alloy:3:31: expected string, got number") {
+		t.Fatalf("diagnostics = %v, want one at the operand", diags)
+	}
+}
