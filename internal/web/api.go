@@ -204,7 +204,12 @@ func (s *Server) targets(match string) []TargetOwner {
 	if s.opts.Targets == nil {
 		return nil
 	}
-	all := s.opts.Targets()
+	return filterTargets(s.opts.Targets(), match)
+}
+
+// filterTargets keeps the targets that match a "who scrapes X" query, in
+// component and URL order.
+func filterTargets(all []TargetOwner, match string) []TargetOwner {
 	out := all[:0:0]
 	for _, t := range all {
 		if matchTarget(t, match) {
@@ -215,7 +220,10 @@ func (s *Server) targets(match string) []TargetOwner {
 		if out[i].Component != out[j].Component {
 			return out[i].Component < out[j].Component
 		}
-		return out[i].URL < out[j].URL
+		if out[i].URL != out[j].URL {
+			return out[i].URL < out[j].URL
+		}
+		return out[i].Key < out[j].Key
 	})
 	return out
 }

@@ -101,6 +101,7 @@ type Server struct {
 	mux      *http.ServeMux
 	settings atomic.Pointer[config.HTTP]
 	tlsState atomic.Pointer[tlsState]
+	ui       *ui
 
 	mu  sync.Mutex
 	srv *http.Server
