@@ -55,8 +55,8 @@ func (p Point) Stale() bool { return value.IsStaleNaN(p.V) }
 type ReceiverStats struct {
 	Requests            int // requests that reached the write handler
 	Accepted            int // samples stored (staleness markers included)
-	OutOfOrder          int // samples older than their series' newest
-	Duplicates          int // samples at their series' newest timestamp with another value: a doubled tick
+	OutOfOrder          int // rejections of samples older than their series' newest, retries included
+	Duplicates          int // rejections of another value at the newest timestamp (a doubled tick), retries included
 	IdenticalDuplicates int // the same sample again, a no-op as in Prometheus
 	StaleMarkers        int // staleness markers stored
 	Histograms          int // native histogram samples stored
@@ -66,7 +66,8 @@ type ReceiverStats struct {
 	Unavailable         int // requests answered 503 during an outage
 }
 
-// SeriesStats are the counts of one series.
+// SeriesStats are the counts of one series. Rejects count distinct
+// timestamps, however often a sender retried them.
 type SeriesStats struct {
 	Labels              labels.Labels
 	Points              []Point
@@ -77,13 +78,16 @@ type SeriesStats struct {
 }
 
 type receiverSeries struct {
-	labels       labels.Labels
-	points       []Point
-	newestT      int64
-	newestBits   uint64
-	histograms   int
-	ooo, dup     int
-	identical    int
+	labels     labels.Labels
+	points     []Point
+	newestT    int64
+	newestBits uint64
+	histograms int
+	ooo, dup   int
+	identical  int
+	// The distinct timestamps rejected: a sender retries a rejected
+	// request, and a sample refused five times is still one sample.
+	oooAt, dupAt map[int64]struct{}
 	staleMarkers int
 }
 
@@ -252,7 +256,8 @@ next:
 	return out
 }
 
-// InstanceStats sums the series of one `instance` label.
+// InstanceStats sums the series of one `instance` label; OutOfOrder and
+// Duplicates count distinct rejected samples, not retries.
 type InstanceStats struct {
 	Series       int
 	Accepted     int
@@ -272,8 +277,8 @@ func (r *Receiver) ByInstance() map[string]InstanceStats {
 		st := out[inst]
 		st.Series++
 		st.Accepted += len(s.points)
-		st.OutOfOrder += s.ooo
-		st.Duplicates += s.dup
+		st.OutOfOrder += len(s.oooAt)
+		st.Duplicates += len(s.dupAt)
 		st.StaleMarkers += s.staleMarkers
 		if s.labels.Get("__name__") == "up" {
 			for _, p := range s.points {
@@ -291,8 +296,8 @@ func (s *receiverSeries) stats() SeriesStats {
 	return SeriesStats{
 		Labels:              s.labels,
 		Points:              slices.Clone(s.points),
-		OutOfOrder:          s.ooo,
-		Duplicates:          s.dup,
+		OutOfOrder:          len(s.oooAt),
+		Duplicates:          len(s.dupAt),
 		IdenticalDuplicates: s.identical,
 		StaleMarkers:        s.staleMarkers,
 	}
@@ -370,17 +375,18 @@ var errInvalidSeries = errors.New("invalid series")
 
 // staged is the tentative state of one series while a request is applied.
 type staged struct {
-	s        *receiverSeries
-	key      string
-	isNew    bool
-	newestT  int64
-	newestOK bool
-	newBits  uint64
-	add      []Point
-	hists    int
-	ooo, dup int
-	ident    int
-	stale    int
+	s            *receiverSeries
+	key          string
+	isNew        bool
+	newestT      int64
+	newestOK     bool
+	newBits      uint64
+	add          []Point
+	hists        int
+	ooo, dup     int
+	oooAt, dupAt []int64
+	ident        int
+	stale        int
 }
 
 // Apply runs the rejection rules over a decoded request and stores what it
@@ -419,9 +425,11 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 			switch {
 			case st.newestOK && smp.Timestamp < st.newestT:
 				st.ooo++
+				st.oooAt = append(st.oooAt, smp.Timestamp)
 				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, key, smp.Timestamp))
 			case st.newestOK && smp.Timestamp == st.newestT && bits != st.newBits:
 				st.dup++
+				st.dupAt = append(st.dupAt, smp.Timestamp)
 				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonDuplicate, key, smp.Timestamp))
 			case st.newestOK && smp.Timestamp == st.newestT:
 				st.ident++
@@ -437,11 +445,13 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 			switch {
 			case st.newestOK && h.Timestamp < st.newestT:
 				st.ooo++
+				st.oooAt = append(st.oooAt, h.Timestamp)
 				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, key, h.Timestamp))
 			case st.newestOK && h.Timestamp == st.newestT:
 				// Histogram values are not compared: a second histogram
 				// at one tick is a doubled tick either way.
 				st.dup++
+				st.dupAt = append(st.dupAt, h.Timestamp)
 				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonDuplicate, key, h.Timestamp))
 			default:
 				st.hists++
@@ -456,6 +466,8 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 		// they are what the sender was told.
 		st.s.ooo += st.ooo
 		st.s.dup += st.dup
+		st.s.oooAt = addAll(st.s.oooAt, st.oooAt)
+		st.s.dupAt = addAll(st.s.dupAt, st.dupAt)
 		st.s.identical += st.ident
 		r.stats.OutOfOrder += st.ooo
 		r.stats.Duplicates += st.dup
@@ -485,6 +497,19 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 		r.stats.Rejected++
 	}
 	return rejects, nil
+}
+
+func addAll(set map[int64]struct{}, ts []int64) map[int64]struct{} {
+	if len(ts) == 0 {
+		return set
+	}
+	if set == nil {
+		set = make(map[int64]struct{}, len(ts))
+	}
+	for _, t := range ts {
+		set[t] = struct{}{}
+	}
+	return set
 }
 
 func labelsOf(ls []prompb.Label) (labels.Labels, error) {

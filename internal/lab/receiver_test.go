@@ -268,3 +268,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) WriteHeader(code int) { r.code = code }
+
+func TestReceiverCountsARetriedRejectOnce(t *testing.T) {
+	r := startReceiver(t)
+	write(t, r, series("up", "a:1", smp(2000, 1)))
+	for range 3 {
+		write(t, r, series("up", "a:1", smp(1000, 1), smp(2000, 0)))
+	}
+	if st := r.Stats(); st.OutOfOrder != 3 || st.Duplicates != 3 {
+		t.Errorf("stats %+v, want every rejection counted: 3 and 3", st)
+	}
+	if by := r.ByInstance()["a:1"]; by.OutOfOrder != 1 || by.Duplicates != 1 {
+		t.Errorf("by instance %+v, want one distinct sample of each", by)
+	}
+}
