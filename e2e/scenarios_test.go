@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/scrape"
 )
 
 // TestMain builds shoal once for every scenario of this process (unless
@@ -123,11 +126,21 @@ func TestSteadySplit(t *testing.T) {
 		if rep.Balance > 1.25 {
 			t.Errorf("balance %.3f: the largest node holds far more than its share", rep.Balance)
 		}
+		// Every target is scraped at its place on the grid, key mod
+		// interval, whichever node scrapes it.
+		ivl := rep.Interval.Milliseconds()
+		for _, tf := range rep.PerTarget {
+			lbls := labels.FromStrings("__address__", tf.Addr, "lab_kind", "normal", "__meta_filepath", r.Targets.FileSD())
+			want := int64(scrape.Key(lbls, nil) % uint64(ivl))
+			if late := (tf.Offset - want + ivl) % ivl; late > 250 {
+				t.Errorf("%s is scraped %d ms into each interval, %d ms after its grid tick at %d ms", tf.Addr, tf.Offset, late, want)
+			}
+		}
 		// What the nodes say they scrape is what the targets saw.
 		seen := lab.Assignments(r.Targets.Log(), rep.From, rep.To)
 		owners, err := r.Owners(context.Background())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("the split cannot be compared across nodes, debug info is unreadable: %v", err)
 		}
 		for node, addrs := range owners {
 			for _, a := range addrs {
