@@ -1,6 +1,7 @@
-// Package discoverytest helps test discovery components: options whose
-// published exports can be awaited, and a wait with a deadline. It is for
-// tests only.
+// Package discoverytest helps test the discovery components and their
+// neighbours (local.file, prometheus.relabel): options whose published
+// exports can be awaited, a wait with a deadline, and decoding a config
+// block into Arguments as the runtime does. It is for tests only.
 package discoverytest
 
 import (
@@ -14,6 +15,9 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
+	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/parser"
+	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 // Recorder keeps the exports a component published.
@@ -112,4 +116,24 @@ func Run(t testing.TB, c component.Component) {
 			t.Errorf("Run did not return within 10s of cancellation")
 		}
 	})
+}
+
+// Decode parses src as a config file and evaluates the first block named
+// name (e.g. "discovery.file") into target, as the runtime would, with
+// vars in scope. It returns the evaluation error, if any.
+func Decode(t testing.TB, src, name string, vars map[string]any, target any) error {
+	t.Helper()
+	f, err := parser.ParseFile("example.alloy", []byte(src))
+	if err != nil {
+		t.Fatalf("parsing: %v", err)
+	}
+	for _, st := range f.Body {
+		b, ok := st.(*ast.BlockStmt)
+		if !ok || b.GetBlockName() != name {
+			continue
+		}
+		return vm.New(b).Evaluate(&vm.Scope{Variables: vars}, target)
+	}
+	t.Fatalf("no %s block in the example", name)
+	return nil
 }
