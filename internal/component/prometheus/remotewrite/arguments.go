@@ -182,9 +182,11 @@ func (a *Arguments) config() (engine.Config, error) {
 }
 
 func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
-	u, err := url.Parse(e.URL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return engine.EndpointConfig{}, fmt.Errorf("url %q is not an absolute URL", e.URL)
+	// Like Alloy, accept any URL that parses: documentation examples use
+	// placeholders such as "<PROMETHEUS_REMOTE_WRITE_URL>", and a URL that
+	// cannot be sent to fails at send time, visibly in health and metrics.
+	if _, err := url.Parse(e.URL); err != nil {
+		return engine.EndpointConfig{}, fmt.Errorf("url %q is not a valid URL: %w", e.URL, err)
 	}
 	if err := e.QueueOptions.Validate(); err != nil {
 		return engine.EndpointConfig{}, fmt.Errorf("queue_config: %w", err)

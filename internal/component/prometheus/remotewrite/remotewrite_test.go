@@ -106,7 +106,7 @@ func TestDefaultsAreAlloys(t *testing.T) {
 
 func TestValidateNamesTheProblem(t *testing.T) {
 	for src, want := range map[string]string{
-		`prometheus.remote_write "x" { endpoint { url = "not a url" } }`: "not an absolute URL",
+		`prometheus.remote_write "x" { endpoint { url = "http://[::1" } }`: "not a valid URL",
 		`prometheus.remote_write "x" { endpoint {
   url = "http://a/"
   queue_config {
