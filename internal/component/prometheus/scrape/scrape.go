@@ -196,3 +196,22 @@ func (c *Component) CurrentHealth() component.Health {
 	}
 	return c.health
 }
+
+var _ component.TargetLister = (*Component)(nil)
+
+// Clustered reports whether the component splits its targets across the
+// fleet (its clustering block is enabled on a clustered node).
+func (c *Component) Clustered() bool { return c.isClustered() && c.opts.Cluster.Enabled() }
+
+// ClusterTargets lists every target of the component, owned here or not,
+// for the cluster-wide "who scrapes X" view.
+func (c *Component) ClusterTargets() []component.Target {
+	sts := c.engine.Targets()
+	out := make([]component.Target, 0, len(sts))
+	for _, st := range sts {
+		m := make(map[string]string, st.Labels.Len())
+		st.Labels.Range(func(l labels.Label) { m[l.Name] = l.Value })
+		out = append(out, component.Target{Key: st.Key, URL: st.URL, Labels: m})
+	}
+	return out
+}
