@@ -250,6 +250,10 @@ func text(n *html.Node) string {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			walk(c)
 		}
+		switch n.Data {
+		case "th", "td", "li", "p", "div", "tr", "caption", "h1", "h2", "h3", "section":
+			b.WriteString(" ")
+		}
 	}
 	walk(n)
 	return strings.Join(strings.Fields(b.String()), " ")

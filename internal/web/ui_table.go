@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html"
 	"net/url"
 	"reflect"
 	"sort"
@@ -136,8 +137,10 @@ type tableView struct {
 	Name    string
 	Caption string
 	Columns []columnView
-	Rows    [][]cellView
-	Pager   pager
+	// Body is the rows, rendered by writeRow; the table body is the hot
+	// part of a page, and html/template costs ten times more for it.
+	Body  string
+	Pager pager
 }
 
 type columnView struct {
@@ -146,17 +149,6 @@ type columnView struct {
 	Kind     cellKind
 	SortURL  string
 	AriaSort string // "ascending", "descending" or "" for the sort column
-}
-
-// cellView is one cell; which fields are set depends on Kind.
-type cellView struct {
-	Kind   cellKind
-	Text   string
-	Title  string
-	ISO    string // machine-readable time, for <time datetime>
-	Class  string
-	Pairs  []labelPair
-	Values string // rendered Alloy value, for cells that are not plain
 }
 
 // pager is the count and the pagination links of a table.
@@ -235,9 +227,11 @@ func (t *blockTable) view(q tableQuery, base url.Values, now time.Time) tableVie
 		v.Columns = append(v.Columns, cv)
 	}
 	if v.Pager.From > 0 {
+		var b strings.Builder
 		for _, i := range idx[v.Pager.From-1 : v.Pager.To] {
-			v.Rows = append(v.Rows, t.cells(t.rows[i], now))
+			t.writeRow(&b, t.rows[i], now)
 		}
+		v.Body = b.String()
 	}
 	return v
 }
@@ -328,48 +322,86 @@ func (t *blockTable) sortRows(idx []int, c tableColumn, desc bool) {
 	})
 }
 
-func (t *blockTable) cells(r reflect.Value, now time.Time) []cellView {
-	out := make([]cellView, len(t.columns))
-	for i, c := range t.columns {
+// writeRow writes one row of the table. Every piece of text goes through
+// html.EscapeString or renderValue, which escapes.
+func (t *blockTable) writeRow(b *strings.Builder, r reflect.Value, now time.Time) {
+	b.WriteString("<tr>")
+	for _, c := range t.columns {
 		fv := r.FieldByIndex(c.index)
-		cv := cellView{Kind: c.kind}
+		b.WriteString(`<td class="k-`)
+		b.WriteString(string(c.kind))
+		b.WriteString(`">`)
 		switch c.kind {
 		case cellTime:
 			tm := fv.Interface().(time.Time)
-			cv.Text, cv.Title = fmtAgo(now, tm), fmtTime(tm)
-			if !tm.IsZero() {
-				cv.ISO = tm.UTC().Format(time.RFC3339Nano)
-			}
-		case cellDuration:
-			cv.Text = fmtDuration(time.Duration(fv.Int()))
-		case cellHealth:
-			cv.Text = fv.String()
-			cv.Class = healthClass(cv.Text)
-		case cellObject:
-			v := value.FromReflect(fv)
-			if fv.Kind() == reflect.Map && fv.Type().Elem().Kind() == reflect.String && fv.Type().Key().Kind() == reflect.String {
-				cv.Pairs = stringMapPairs(fv.Interface().(map[string]string))
-			} else {
-				cv.Pairs = objectPairs(v)
-			}
-		case cellText, cellURL:
-			if fv.Kind() == reflect.String {
-				cv.Text = fv.String()
+			if tm.IsZero() {
+				b.WriteString(`<span class="muted">never</span>`)
 				break
 			}
-			fallthrough
+			b.WriteString(`<time datetime="`)
+			b.WriteString(tm.UTC().Format(time.RFC3339Nano))
+			b.WriteString(`" title="`)
+			b.WriteString(fmtTime(tm))
+			b.WriteString(`">`)
+			b.WriteString(fmtAgo(now, tm))
+			b.WriteString(`</time>`)
+		case cellDuration:
+			b.WriteString(fmtDuration(time.Duration(fv.Int())))
+		case cellHealth:
+			writeBadge(b, fv.String())
+		case cellObject:
+			var pairs []labelPair
+			if m, ok := fv.Interface().(map[string]string); ok {
+				pairs = stringMapPairs(m)
+			} else {
+				pairs = objectPairs(value.FromReflect(fv))
+			}
+			writePairs(b, pairs)
 		default:
 			v := value.FromReflect(fv)
 			switch v.Type() {
 			case value.TypeString, value.TypeNumber, value.TypeBool, value.TypeNull:
-				cv.Text = plainText(v)
+				if txt := plainText(v); txt != "" {
+					b.WriteString(html.EscapeString(txt))
+				} else {
+					b.WriteString(`<span class="muted" aria-label="empty">—</span>`)
+				}
 			default:
-				cv.Values = renderValue(v)
+				b.WriteString(`<code class="value">`)
+				b.WriteString(renderValue(v))
+				b.WriteString(`</code>`)
 			}
 		}
-		out[i] = cv
+		b.WriteString("</td>")
 	}
-	return out
+	b.WriteString("</tr>\n")
+}
+
+// writeBadge writes a state as colour and text, like the "health"
+// template.
+func writeBadge(b *strings.Builder, state string) {
+	b.WriteString(`<span class="badge `)
+	b.WriteString(healthClass(state))
+	b.WriteString(`"><span class="dot" aria-hidden="true"></span>`)
+	b.WriteString(html.EscapeString(state))
+	b.WriteString(`</span>`)
+}
+
+// writePairs writes labels as chips.
+func writePairs(b *strings.Builder, pairs []labelPair) {
+	if len(pairs) == 0 {
+		b.WriteString(`<span class="muted">none</span>`)
+		return
+	}
+	b.WriteString(`<ul class="labels">`)
+	for _, p := range pairs {
+		b.WriteString(`<li><span class="ln">`)
+		b.WriteString(html.EscapeString(p.Name))
+		b.WriteString(`</span>=<span class="lv">`)
+		b.WriteString(html.EscapeString(p.Value))
+		b.WriteString(`</span></li>`)
+	}
+	b.WriteString(`</ul>`)
 }
 
 // paginate computes the range shown and the links around it.
