@@ -148,7 +148,9 @@ func StartPos(node Node) token.Pos {
 
 // EndPos returns the position of the last byte of node (not one past it),
 // or NoPos. For a multi-byte final character it is that character's first
-// byte, so it always lies within the source.
+// byte. The end of an *Ident is computed from its name, so for the quoted
+// key of an ObjectField (whose Name holds the unquoted text) it is only an
+// estimate; ObjectField itself ends with its value and is exact.
 func EndPos(node Node) token.Pos {
 	switch n := node.(type) {
 	case *File:

@@ -59,10 +59,10 @@ func Fprint(w io.Writer, node ast.Node) (err error) {
 		for _, g := range n.Comments {
 			p.comments = append(p.comments, g...)
 		}
-		p.body(n.Body, false)
+		p.body(n.Body)
 		p.flushAll()
 	case ast.Body:
-		p.body(n, false)
+		p.body(n)
 	case ast.Stmt:
 		p.stmt(n)
 	case ast.Expr:
@@ -357,7 +357,7 @@ func (p *printer) closeSameLine(pos token.Pos, text string) {
 	p.token(pos, text)
 }
 
-func (p *printer) body(b ast.Body, inBlock bool) {
+func (p *printer) body(b ast.Body) {
 	for _, s := range b {
 		if s == nil {
 			p.fail("nil statement")
@@ -430,7 +430,7 @@ func (p *printer) block(b *ast.BlockStmt) {
 	}
 	p.push()
 	p.suppressBlank = true
-	p.body(b.Body, true)
+	p.body(b.Body)
 	p.closeLine(b.RCurlyPos, "}")
 }
 

@@ -349,8 +349,10 @@ func (s *Scanner) scanComment(off int) (string, bool) {
 		return "", ok
 	}
 	end := s.offset
-	if s.src[off+1] == '/' && end > off && s.src[end-1] == '\r' {
-		end-- // keep a CRLF file's comments free of \r
+	if s.src[off+1] == '/' {
+		for end > off+2 && s.src[end-1] == '\r' {
+			end-- // keep a CRLF file's comments free of \r
+		}
 	}
 	return string(s.src[off:end]), ok
 }
