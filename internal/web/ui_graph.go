@@ -4,24 +4,33 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/sample"
+	"github.com/shoal-dev/shoal/internal/syntax/value"
 )
 
-// The component graph (/graph), drawn by the server as SVG: components in
-// columns by depth (a component's depth is one more than the deepest
-// component whose exports it uses), arrows from the exporting component to
-// the one that uses the export.
+// The component graph (/graph), drawn by the server as SVG. Arrows follow
+// the data: from a component to the one that uses its exports (discovery
+// to scrape), and from a component to the one whose receiver it forwards
+// samples to (scrape to remote_write), which is the reverse of that
+// reference. Components stand in columns by depth along the arrows.
 
 type graphPage struct {
 	SVG   string
-	Nodes []graphNode
+	Nodes int
+	Edges []graphEdge
 }
 
-type graphNode struct {
-	ID, URL string
-	Refs    []link
+// graphEdge is one reference, oriented the way data flows.
+type graphEdge struct {
+	From, To link
+	// Forward is set when From forwards samples to To's receiver; otherwise
+	// To uses From's exports.
+	Forward bool
 }
 
 // Geometry of the drawing, in CSS pixels. The font is monospace so that a
@@ -39,28 +48,84 @@ const (
 type placed struct {
 	c       Component
 	depth   int
+	in, out []string // neighbours along the arrows
 	x, y, w float64
+}
+
+var typeReceiver = reflect.TypeFor[sample.Receiver]()
+
+// receives reports whether c exports a sample receiver, so that a reference
+// to it is a forward_to: data flows towards c.
+func receives(c Component) bool {
+	items, err := viewBody(c.Exports, false)
+	if err != nil {
+		return false
+	}
+	for _, it := range items {
+		if it.Block || it.Value.Type() != value.TypeCapsule || it.Value.IsSecret() {
+			continue
+		}
+		if rv := it.Value.Reflect(); rv.IsValid() && rv.Type().Implements(typeReceiver) {
+			return true
+		}
+	}
+	return false
+}
+
+// flowEdges orients every reference between known components.
+func flowEdges(cs []Component) []graphEdge {
+	byID := make(map[string]Component, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	recv := map[string]bool{}
+	var out []graphEdge
+	for _, c := range cs {
+		for _, ref := range c.ReferencesTo {
+			r, ok := byID[ref]
+			if !ok {
+				continue
+			}
+			fwd, seen := recv[ref]
+			if !seen {
+				fwd = receives(r)
+				recv[ref] = fwd
+			}
+			e := graphEdge{From: link{ref, componentURL(ref)}, To: link{c.ID, componentURL(c.ID)}}
+			if fwd {
+				e = graphEdge{From: e.To, To: e.From, Forward: true}
+			}
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (s *Server) pageGraph(w http.ResponseWriter, r *http.Request) {
 	cs := s.components()
-	p := graphPage{}
-	for _, c := range cs {
-		p.Nodes = append(p.Nodes, graphNode{ID: c.ID, URL: componentURL(c.ID), Refs: links(c.ReferencesTo)})
-	}
+	p := graphPage{Nodes: len(cs), Edges: flowEdges(cs)}
 	if len(cs) > 0 {
-		p.SVG = drawGraph(cs)
+		p.SVG = drawGraph(cs, p.Edges)
 	}
 	s.render(w, http.StatusOK, "graph", pageData{Title: "Graph", Nav: "graph", Now: time.Now(), Content: p})
 }
 
-// layoutGraph assigns each component a column (its depth) and an order in
-// the column that keeps arrows short: one sweep left to right ordering each
-// column by the mean position of what it references, and one sweep back.
-func layoutGraph(cs []Component) [][]*placed {
+// layoutGraph assigns each component a column (its depth: one more than
+// the deepest component with an arrow into it) and an order in the column
+// that keeps arrows short: one sweep left to right ordering each column by
+// the mean position of its predecessors, and one sweep back by successors.
+func layoutGraph(cs []Component, edges []graphEdge) [][]*placed {
 	byID := make(map[string]*placed, len(cs))
 	for _, c := range cs {
 		byID[c.ID] = &placed{c: c, depth: -1}
+	}
+	for _, e := range edges {
+		from, to := byID[e.From.ID], byID[e.To.ID]
+		if from == nil || to == nil {
+			continue
+		}
+		from.out = append(from.out, to.c.ID)
+		to.in = append(to.in, from.c.ID)
 	}
 	visiting := map[string]bool{}
 	var depth func(p *placed) int
@@ -73,10 +138,8 @@ func layoutGraph(cs []Component) [][]*placed {
 		}
 		visiting[p.c.ID] = true
 		d := 0
-		for _, ref := range p.c.ReferencesTo {
-			if q, ok := byID[ref]; ok {
-				d = max(d, depth(q)+1)
-			}
+		for _, id := range p.in {
+			d = max(d, depth(byID[id])+1)
 		}
 		delete(visiting, p.c.ID)
 		p.depth = d
@@ -120,17 +183,17 @@ func layoutGraph(cs []Component) [][]*placed {
 		setPos(layers[0])
 	}
 	for d := 1; d < len(layers); d++ {
-		order(layers[d], func(p *placed) []string { return p.c.ReferencesTo })
+		order(layers[d], func(p *placed) []string { return p.in })
 	}
 	for d := len(layers) - 2; d >= 0; d-- {
-		order(layers[d], func(p *placed) []string { return p.c.ReferencedBy })
+		order(layers[d], func(p *placed) []string { return p.out })
 	}
 	return layers
 }
 
 // drawGraph returns the SVG. Every text it writes is escaped.
-func drawGraph(cs []Component) string {
-	layers := layoutGraph(cs)
+func drawGraph(cs []Component, edges []graphEdge) string {
+	layers := layoutGraph(cs, edges)
 	tallest := 0
 	for _, l := range layers {
 		tallest = max(tallest, len(l))
@@ -158,20 +221,16 @@ func drawGraph(cs []Component) string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="group" aria-label="Component graph">`, width, height, width, height)
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>`)
 	b.WriteString(`<g class="edges" aria-hidden="true">`)
-	for _, l := range layers {
-		for _, p := range l {
-			for _, ref := range p.c.ReferencesTo {
-				q, ok := byID[ref]
-				if !ok {
-					continue
-				}
-				x1, y1 := q.x+q.w, q.y+gBoxH/2
-				x2, y2 := p.x-2, p.y+gBoxH/2
-				dx := (x2 - x1) / 2
-				fmt.Fprintf(&b, `<path class="edge" d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" marker-end="url(#arrow)"><title>%s uses the exports of %s</title></path>`,
-					x1, y1, x1+dx, y1, x2-dx, y2, x2, y2, html.EscapeString(p.c.ID), html.EscapeString(q.c.ID))
-			}
+	for _, e := range edges {
+		from, to := byID[e.From.ID], byID[e.To.ID]
+		if from == nil || to == nil {
+			continue
 		}
+		x1, y1 := from.x+from.w, from.y+gBoxH/2
+		x2, y2 := to.x-2, to.y+gBoxH/2
+		dx := max((x2-x1)/2, 40)
+		fmt.Fprintf(&b, `<path class="edge" d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" marker-end="url(#arrow)"><title>%s</title></path>`,
+			x1, y1, x1+dx, y1, x2-dx, y2, x2, y2, html.EscapeString(e.Describe()))
 	}
 	b.WriteString(`</g><g class="nodes">`)
 	for _, l := range layers {
@@ -192,4 +251,12 @@ func drawGraph(cs []Component) string {
 	}
 	b.WriteString(`</g></svg>`)
 	return b.String()
+}
+
+// Describe says what the arrow means, in a sentence.
+func (e graphEdge) Describe() string {
+	if e.Forward {
+		return e.From.ID + " forwards samples to " + e.To.ID
+	}
+	return e.To.ID + " uses the exports of " + e.From.ID
 }

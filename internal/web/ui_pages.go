@@ -80,6 +80,10 @@ type componentPage struct {
 	ArgsErr, ExportsErr, DebugErr string
 	DebugIntro                    string
 	HasTable                      bool
+	// Long argument lists (prometheus.scrape has forty attributes) start
+	// folded, so that the debug info is not pages below.
+	ArgsCollapsed bool
+	ArgsSummary   string
 	Filter                        filterView
 }
 
@@ -154,6 +158,14 @@ func (s *Server) pageComponent(w http.ResponseWriter, r *http.Request) {
 		return makeBodyView(items, tq, q, now, node, &p.HasTable), ""
 	}
 	p.Args, p.ArgsErr = build(c.Arguments, false)
+	if p.Args != nil {
+		na, nb := len(p.Args.Attrs), len(p.Args.Blocks)
+		p.ArgsCollapsed = na+nb > 15
+		p.ArgsSummary = fmt.Sprintf("%d %s", na, plural(na, "attribute", "attributes"))
+		if nb > 0 {
+			p.ArgsSummary += fmt.Sprintf(" and %d %s", nb, plural(nb, "block", "blocks"))
+		}
+	}
 	p.Exports, p.ExportsErr = build(c.Exports, false)
 	p.Debug, p.DebugErr = build(c.DebugInfo, true)
 	p.Filter = filterView{
@@ -211,6 +223,7 @@ func makeBodyView(items []item, tq tableQuery, q url.Values, now time.Time, node
 
 type clusterPage struct {
 	Status              ClusterStatus
+	NodesText           string
 	Self                string
 	Peers               []peerRow
 	Components          []link
@@ -302,6 +315,7 @@ func (s *Server) pageClustering(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Peers = append(p.Peers, row)
 	}
+	p.NodesText = fmt.Sprintf("%d %s", len(p.Peers), plural(len(p.Peers), "node", "nodes"))
 	if len(drifted) > 0 {
 		p.Drift = fmt.Sprintf("%s %s a different configuration than this node.", strings.Join(drifted, ", "), plural(len(drifted), "loads", "load"))
 	}

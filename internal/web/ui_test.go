@@ -232,14 +232,14 @@ func TestDebugTablePagesSortsAndFilters(t *testing.T) {
 	}
 }
 
-func TestDebugInfoAsABareSliceStillShowsATable(t *testing.T) {
+func TestDebugInfoAsABareSliceIsATargetTable(t *testing.T) {
 	opts := fakeOptions(0)
 	comps := opts.Components()
 	comps[1].DebugInfo = fakeTargets(12, time.Now())
 	h := New(opts).Handler()
 	_, body := get(t, h, "/component/prometheus.scrape.default")
-	if rows := bodyRows(t, doc(t, body), "table-entry"); len(rows) != 12 {
-		t.Errorf("a slice of 12 entries shows %d rows", len(rows))
+	if rows := bodyRows(t, doc(t, body), "table-target"); len(rows) != 12 {
+		t.Errorf("a slice of 12 targets shows %d rows in the target table", len(rows))
 	}
 }
 
@@ -423,8 +423,18 @@ func TestGraphPage(t *testing.T) {
 	if len(boxes) != 3 {
 		t.Fatalf("boxes: %v", boxes)
 	}
-	if boxes["prometheus.scrape.default"] <= boxes["discovery.file.targets"] || boxes["prometheus.scrape.default"] <= boxes["prometheus.remote_write.rx"] {
-		t.Errorf("the scrape component is not to the right of the components it references: %v", boxes)
+	// Data flows from discovery to scrape to remote_write.
+	if !(boxes["discovery.file.targets"] < boxes["prometheus.scrape.default"] && boxes["prometheus.scrape.default"] < boxes["prometheus.remote_write.rx"]) {
+		t.Errorf("the boxes do not follow the data from left to right: %v", boxes)
+	}
+	all := text(page)
+	for _, want := range []string{
+		"prometheus.scrape.default uses the exports of discovery.file.targets",
+		"prometheus.scrape.default forwards samples to prometheus.remote_write.rx",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the graph page does not say %q", want)
+		}
 	}
 	if edges := find(svg[0], func(n *html.Node) bool { return n.Data == "path" && attr(n, "class") == "edge" }); len(edges) != 2 {
 		t.Errorf("%d arrows, want 2 (one per reference)", len(edges))
@@ -436,7 +446,7 @@ func TestGraphLayersByDepth(t *testing.T) {
 		{ID: "a"}, {ID: "b", ReferencesTo: []string{"a"}}, {ID: "c", ReferencesTo: []string{"b", "a"}},
 		{ID: "d"}, {ID: "e", ReferencesTo: []string{"missing"}},
 	}
-	layers := layoutGraph(cs)
+	layers := layoutGraph(cs, flowEdges(cs))
 	depth := map[string]int{}
 	for d, l := range layers {
 		for _, p := range l {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/internal/syntax/alloyjson"
 	"github.com/shoal-dev/shoal/internal/syntax/value"
 )
 
@@ -40,8 +41,8 @@ var (
 
 // viewBody returns the items of v, a tagged struct (or pointer to one), a
 // map with string keys, or nil. With tables, repeated flat blocks become
-// tables. A bare slice of tagged structs, which some components return as
-// debug info, is shown as a table called "entry".
+// tables. A bare slice of tagged structs, which prometheus.scrape returns as
+// debug info, is a list of blocks named as alloyjson.MarshalBody names them.
 func viewBody(v any, tables bool) ([]item, error) {
 	rv := reflect.ValueOf(v)
 	for rv.IsValid() && (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface) {
@@ -54,9 +55,20 @@ func viewBody(v any, tables bool) ([]item, error) {
 		return nil, nil
 	}
 	if (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && flatBlockType(rv.Type().Elem()) {
-		return []item{{Name: "entry", Block: true, Table: newBlockTable("entry", rv)}}, nil
+		name := blockNameOf(rv.Type().Elem())
+		return []item{{Name: name, Block: true, Table: newBlockTable(name, rv)}}, nil
 	}
 	return bodyItems(rv, tables)
+}
+
+// blockNameOf names the blocks of a bare slice the way alloyjson does: by
+// the elements' AlloyBlockName method, else alloyjson.DefaultBlockName.
+func blockNameOf(t reflect.Type) string {
+	type blockNamer interface{ AlloyBlockName() string }
+	if t.Implements(reflect.TypeFor[blockNamer]()) {
+		return reflect.Zero(t).Interface().(blockNamer).AlloyBlockName()
+	}
+	return alloyjson.DefaultBlockName
 }
 
 func bodyItems(rv reflect.Value, tables bool) ([]item, error) {
