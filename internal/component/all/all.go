@@ -11,6 +11,8 @@ import (
 	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
+	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
+	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
 )
@@ -23,6 +25,8 @@ func Registry() *component.Registry {
 		discoveryhttp.Registration,
 		kubernetes.Registration,
 		discoveryrelabel.Registration,
+		localfile.Registration,
+		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
 	)
