@@ -212,6 +212,11 @@ type run struct {
 	updates int
 	// healthyAt is when a streaming discoverer's failure is forgotten.
 	healthyAt time.Time
+	// scanFailed remembers a failure counted before the scan or refresh it
+	// belongs to was observed: the two counters move at different moments,
+	// and a reconcile between them must not lose the failure.
+	scanFailed bool
+	scanMsg    string
 }
 
 // Run runs the discoverer until ctx is cancelled, restarting it when
@@ -370,10 +375,15 @@ func (c *Component) reconcile(r *run) {
 	switch {
 	case st.refreshBased:
 		done := st.refreshes - prev.refreshes
+		if failed {
+			r.scanFailed, r.scanMsg = true, msg
+		}
 		if done == 0 {
 			break
 		}
-		if failed {
+		if failed = r.scanFailed; failed {
+			msg = r.scanMsg
+			r.scanFailed, r.scanMsg = false, ""
 			// A failed refresh sends nothing (http) or a partial result
 			// (dns, which then arrives as an ordinary update): either way
 			// this refresh is over.
@@ -382,9 +392,13 @@ func (c *Component) reconcile(r *run) {
 		}
 		r.waiting += done
 	case c.mech.ScanMetric != "":
+		if failed {
+			r.scanFailed, r.scanMsg = true, msg
+		}
 		if st.scans > prev.scans {
 			// All groups of the scan were received before it was observed.
-			c.complete(r, failed, msg)
+			c.complete(r, r.scanFailed, r.scanMsg)
+			r.scanFailed, r.scanMsg = false, ""
 		}
 	default:
 		now := time.Now()
