@@ -96,8 +96,14 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	unsub := n.rt.SubscribeGlobals(n.applyGlobals)
 	defer unsub()
 	if err := n.rt.Load(cfg.ConfigFile, src); err != nil {
-		printLoadError(logOut, err, cfg.ConfigFile, src)
-		return errInvalidConfig
+		var applyErr *runtime.ApplyError
+		if !errors.As(err, &applyErr) {
+			printLoadError(logOut, err, cfg.ConfigFile, src)
+			return errInvalidConfig
+		}
+		// The config is valid; the components that failed to build run
+		// unhealthy, as in Alloy, and the rest of the node works.
+		log.Error("some components failed to start", "err", err)
 	}
 	cnode.SetConfigFingerprint(n.rt.Fingerprint())
 
@@ -217,6 +223,13 @@ func (n *node) reload() error {
 		return fmt.Errorf("reading the config file: %w", err)
 	}
 	if err := n.rt.Load(n.cfg.ConfigFile, src); err != nil {
+		var applyErr *runtime.ApplyError
+		if errors.As(err, &applyErr) {
+			// Valid and applied; the failed components keep their last
+			// good arguments and show as unhealthy.
+			n.cluster.SetConfigFingerprint(n.rt.Fingerprint())
+			return fmt.Errorf("config applied, but some components failed: %w", err)
+		}
 		var b strings.Builder
 		printLoadError(&b, err, n.cfg.ConfigFile, src)
 		return errors.New(strings.TrimRight(b.String(), "\n"))
