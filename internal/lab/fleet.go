@@ -266,10 +266,11 @@ func (f *Fleet) Logs(lines int) string {
 	return b.String()
 }
 
-// Identify names the node behind a scraper's remote address, for
-// Targets.SetIdentify: by IP when nodes run in namespaces, otherwise by
-// finding which node process owns the connection's socket in /proc.
-func (f *Fleet) Identify(remote string) string {
+// Identify names the node behind a connection from remote (the scraper) to
+// local (the target), for Targets.SetIdentify: by IP when nodes run in
+// namespaces, otherwise by finding which node process owns the
+// connection's client socket.
+func (f *Fleet) Identify(remote, local string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		return ""
@@ -289,7 +290,7 @@ func (f *Fleet) Identify(remote string) string {
 			pids[pid] = n.Name
 		}
 	}
-	if pid := f.sockets.owner(remote, pids); pid > 0 {
+	if pid := f.sockets.owner(remote, local, pids); pid > 0 {
 		return pids[pid]
 	}
 	return ""

@@ -115,10 +115,13 @@ func TestSocketIndexFindsTheProcessOfAConnection(t *testing.T) {
 	defer c.Close()
 	var idx socketIndex
 	pid := os.Getpid()
-	if got := idx.owner(c.LocalAddr().String(), map[int]string{pid: "me"}); got != pid {
+	if got := idx.owner(c.LocalAddr().String(), c.RemoteAddr().String(), map[int]string{pid: "me"}); got != pid {
 		t.Errorf("owner of %s = %d, want this process %d", c.LocalAddr(), got, pid)
 	}
-	if got := idx.owner("127.0.0.1:1", map[int]string{pid: "me"}); got != 0 {
+	if got := idx.owner(c.LocalAddr().String(), c.RemoteAddr().String(), map[int]string{1: "init"}); got != 0 {
+		t.Errorf("owner among other processes = %d, want 0", got)
+	}
+	if got := idx.owner("127.0.0.1:1", c.RemoteAddr().String(), map[int]string{pid: "me"}); got != 0 {
 		t.Errorf("owner of an unused port = %d, want 0", got)
 	}
 }

@@ -1,7 +1,7 @@
 package lab
 
 import (
-	"bufio"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -10,92 +10,115 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // socketIndex finds which process owns the client end of a TCP connection,
 // so that a target can tell which node scraped it even though every node
-// sends the same User-Agent. It caches /proc's tables and rereads them only
-// on a miss.
+// sends the same User-Agent. The connection's socket is looked up by its
+// exact addresses through netlink (sock_diag), which is precise however
+// many sockets the machine holds, and the socket's inode is matched with
+// the processes' open files, cached and reread on a miss.
 type socketIndex struct {
 	mu      sync.Mutex
-	inodeOf map[string]uint64 // local "ip:port" → socket inode
-	ownerOf map[uint64]int    // socket inode → pid
+	ownerOf map[uint64]int // socket inode → pid
 }
 
-// owner returns the pid among pids whose socket has local address addr, or
-// 0.
-func (s *socketIndex) owner(addr string, pids map[int]string) int {
-	key, err := procAddr(addr)
-	if err != nil || len(pids) == 0 {
+// owner returns the pid among pids whose socket is the client end of the
+// connection from client to server, or 0.
+func (s *socketIndex) owner(client, server string, pids map[int]string) int {
+	if len(pids) == 0 {
+		return 0
+	}
+	ino, err := socketInode(client, server)
+	if err != nil || ino == 0 {
 		return 0
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ino, ok := s.inodeOf[key]
-	if !ok {
-		s.inodeOf = readTCPTables(pids)
-		if ino, ok = s.inodeOf[key]; !ok {
+	for fresh := false; ; fresh = true {
+		if pid, ok := s.ownerOf[ino]; ok {
+			if _, live := pids[pid]; live {
+				return pid
+			}
+		}
+		if fresh {
 			return 0
 		}
+		s.ownerOf = readSocketOwners(pids)
 	}
-	if pid, ok := s.ownerOf[ino]; ok {
-		if _, live := pids[pid]; live {
-			return pid
-		}
-	}
-	s.ownerOf = readSocketOwners(pids)
-	return s.ownerOf[ino]
 }
 
-// procAddr writes ip:port the way /proc/net/tcp does: the IPv4 address as
-// a little-endian 32-bit hex number, then the port in hex.
-func procAddr(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
+// socketInode asks the kernel (NETLINK_SOCK_DIAG) for the inode of the
+// IPv4 TCP socket whose local address is local and whose peer is remote.
+func socketInode(local, remote string) (uint64, error) {
+	l, err := net.ResolveTCPAddr("tcp", local)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
-	ip := net.ParseIP(host).To4()
-	if ip == nil {
-		return "", fmt.Errorf("lab: %s is not IPv4", addr)
-	}
-	p, err := strconv.Atoi(port)
+	r, err := net.ResolveTCPAddr("tcp", remote)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
-	return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], p), nil
-}
+	l4, r4 := l.IP.To4(), r.IP.To4()
+	if l4 == nil || r4 == nil {
+		return 0, fmt.Errorf("lab: %s or %s is not IPv4", local, remote)
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return 0, fmt.Errorf("lab: sock_diag: %w", err)
+	}
+	defer unix.Close(fd)
 
-// readTCPTables reads /proc/PID/net/tcp once per network namespace among
-// pids.
-func readTCPTables(pids map[int]string) map[string]uint64 {
-	out := map[string]uint64{}
-	seen := map[string]bool{}
-	for pid := range pids {
-		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		if seen[ns] {
-			continue
-		}
-		seen[ns] = true
-		f, err := os.Open(fmt.Sprintf("/proc/%d/net/tcp", pid))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) < 10 {
-				continue
-			}
-			ino, err := strconv.ParseUint(fields[9], 10, 64)
-			if err != nil || ino == 0 {
-				continue
-			}
-			out[fields[1]] = ino
-		}
-		f.Close()
+	// nlmsghdr (16 bytes) + inet_diag_req_v2 (56 bytes).
+	const reqLen = 16 + 56
+	req := make([]byte, reqLen)
+	ne := binary.NativeEndian
+	ne.PutUint32(req[0:], reqLen)
+	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
+	ne.PutUint16(req[6:], unix.NLM_F_REQUEST)
+	ne.PutUint32(req[8:], 1) // sequence
+	b := req[16:]
+	b[0] = unix.AF_INET
+	b[1] = unix.IPPROTO_TCP
+	ne.PutUint32(b[4:], 0xffffffff) // every state
+	id := b[8:]                     // inet_diag_sockid
+	binary.BigEndian.PutUint16(id[0:], uint16(l.Port))
+	binary.BigEndian.PutUint16(id[2:], uint16(r.Port))
+	copy(id[4:8], l4)
+	copy(id[20:24], r4)
+	ne.PutUint32(id[40:], 0xffffffff) // INET_DIAG_NOCOOKIE
+	ne.PutUint32(id[44:], 0xffffffff)
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, fmt.Errorf("lab: sock_diag: %w", err)
 	}
-	return out
+	buf := make([]byte, 8192)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return 0, fmt.Errorf("lab: sock_diag: %w", err)
+	}
+	buf = buf[:n]
+	if len(buf) < 16 {
+		return 0, fmt.Errorf("lab: sock_diag: short answer")
+	}
+	switch typ := ne.Uint16(buf[4:]); typ {
+	case unix.NLMSG_ERROR:
+		if len(buf) >= 20 {
+			if errno := int32(ne.Uint32(buf[16:])); errno != 0 {
+				return 0, fmt.Errorf("lab: sock_diag %s→%s: %w", local, remote, unix.Errno(-errno))
+			}
+		}
+		return 0, nil
+	case unix.SOCK_DIAG_BY_FAMILY:
+		// inet_diag_msg: the inode is its last field, at offset 68.
+		if len(buf) < 16+72 {
+			return 0, fmt.Errorf("lab: sock_diag: short message")
+		}
+		return uint64(ne.Uint32(buf[16+68:])), nil
+	default:
+		return 0, fmt.Errorf("lab: sock_diag: unexpected message type %d", typ)
+	}
 }
 
 // readSocketOwners maps the socket inodes of each pid's open files to it.

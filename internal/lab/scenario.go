@@ -216,8 +216,12 @@ func (r *Rig) Split(owners map[string][]string) (overlap, uncovered []string) {
 func (r *Rig) WaitConverged(ctx context.Context) error {
 	var why string
 	err := WaitFor(ctx, func() bool {
-		why = r.converged(ctx)
-		return why == ""
+		w := r.converged(ctx)
+		if ctx.Err() == nil || why == "" {
+			// A check cut short by the deadline says nothing new.
+			why = w
+		}
+		return w == ""
 	})
 	if err != nil {
 		return fmt.Errorf("lab: fleet did not converge (%s): %w", why, err)

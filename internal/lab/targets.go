@@ -126,7 +126,7 @@ type Targets struct {
 
 	mu       sync.Mutex
 	log      []Scrape
-	identify func(remote string) string
+	identify func(remote, local string) string
 }
 
 type target struct {
@@ -213,7 +213,7 @@ func (ts *Targets) start(i, series int) (*target, error) {
 		Handler:           t,
 		ReadHeaderTimeout: 10 * time.Second,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connInfo{remote: c.RemoteAddr().String()})
+			return context.WithValue(ctx, connKey{}, &connInfo{remote: c.RemoteAddr().String(), local: c.LocalAddr().String()})
 		},
 	}
 	go func() {
@@ -229,7 +229,8 @@ type connKey struct{}
 // since resolving it (through /proc) costs more than a scrape.
 type connInfo struct {
 	remote string
-	once   sync.Once
+	local  string
+	mu     sync.Mutex
 	who    string
 }
 
@@ -264,9 +265,11 @@ func (ts *Targets) Kind(i int) Kind { return ts.targets[i].kind }
 // FileSD is the path of the file_sd JSON listing every target.
 func (ts *Targets) FileSD() string { return ts.fileSD }
 
-// SetIdentify installs the function that names the scraper behind a remote
-// address (for example Fleet.Identify); it is called once per connection.
-func (ts *Targets) SetIdentify(f func(remote string) string) {
+// SetIdentify installs the function that names the scraper of a
+// connection from remote to the target's local address (for example
+// Fleet.Identify). It is called once per connection, and again at the
+// connection's next request while it has no answer.
+func (ts *Targets) SetIdentify(f func(remote, local string) string) {
 	ts.mu.Lock()
 	ts.identify = f
 	ts.mu.Unlock()
@@ -356,15 +359,19 @@ func (ts *Targets) record(s Scrape, ci *connInfo) {
 	identify := ts.identify
 	ts.mu.Unlock()
 	if identify != nil && ci != nil {
-		ci.once.Do(func() {
-			ci.who = identify(ci.remote)
-			if ci.who == "" {
-				// Every node sends the same User-Agent: falling back
-				// to it would name them all alike.
-				ci.who = "?"
-			}
-		})
+		ci.mu.Lock()
+		if ci.who == "" {
+			// A failed lookup is tried again at the connection's next
+			// request rather than remembered.
+			ci.who = identify(ci.remote, ci.local)
+		}
 		s.Scraper = ci.who
+		ci.mu.Unlock()
+		if s.Scraper == "" {
+			// Every node sends the same User-Agent: falling back to it
+			// would name them all alike.
+			s.Scraper = "?"
+		}
 	}
 	ts.mu.Lock()
 	ts.log = append(ts.log, s)

@@ -39,7 +39,12 @@ func TestTargetsLogEveryScrapeTheyServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ts.Close()
-	ts.SetIdentify(func(remote string) string { return "node-" + remote[:3] })
+	ts.SetIdentify(func(remote, local string) string {
+		if local != ts.Addr(0) && local != ts.Addr(1) && local != ts.Addr(2) {
+			return "wrong local address " + local
+		}
+		return "node-" + remote[:3]
+	})
 
 	var bodies []string
 	for round := range 4 {
