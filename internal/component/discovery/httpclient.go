@@ -26,6 +26,10 @@ type HTTPClientConfig struct {
 	ProxyFromEnvironment bool           `alloy:"proxy_from_environment,attr,optional"`
 	FollowRedirects      bool           `alloy:"follow_redirects,attr,optional"`
 	EnableHTTP2          bool           `alloy:"enable_http2,attr,optional"`
+	// HTTPHeaders are sent with every request; ProxyConnectHeader with the
+	// CONNECT request to the proxy. Values are secrets, as in Alloy.
+	HTTPHeaders        map[string][]types.Secret `alloy:"http_headers,attr,optional"`
+	ProxyConnectHeader map[string][]types.Secret `alloy:"proxy_connect_header,attr,optional"`
 }
 
 // DefaultHTTPClientConfig follows redirects and allows HTTP/2, as Alloy
@@ -50,6 +54,7 @@ func (h *HTTPClientConfig) IsDefault() bool {
 	return h.BasicAuth == nil && h.Authorization == nil && h.OAuth2 == nil &&
 		h.BearerToken == "" && h.BearerTokenFile == "" && h.TLSConfig == (TLSConfig{}) &&
 		h.ProxyURL == "" && h.NoProxy == "" && !h.ProxyFromEnvironment &&
+		len(h.HTTPHeaders) == 0 && len(h.ProxyConnectHeader) == 0 &&
 		h.FollowRedirects == DefaultHTTPClientConfig.FollowRedirects &&
 		h.EnableHTTP2 == DefaultHTTPClientConfig.EnableHTTP2
 }
@@ -82,6 +87,24 @@ func (h *HTTPClientConfig) Prometheus() (config.HTTPClientConfig, error) {
 	}
 	if c.ProxyConfig, err = proxyConfig(h.ProxyURL, h.NoProxy, h.ProxyFromEnvironment); err != nil {
 		return c, err
+	}
+	if len(h.ProxyConnectHeader) > 0 {
+		c.ProxyConnectHeader = make(config.ProxyHeader, len(h.ProxyConnectHeader))
+		for name, vs := range h.ProxyConnectHeader {
+			for _, v := range vs {
+				c.ProxyConnectHeader[name] = append(c.ProxyConnectHeader[name], config.Secret(v))
+			}
+		}
+	}
+	if len(h.HTTPHeaders) > 0 {
+		c.HTTPHeaders = &config.Headers{Headers: make(map[string]config.Header, len(h.HTTPHeaders))}
+		for name, vs := range h.HTTPHeaders {
+			var hd config.Header
+			for _, v := range vs {
+				hd.Secrets = append(hd.Secrets, config.Secret(v))
+			}
+			c.HTTPHeaders.Headers[name] = hd
+		}
 	}
 	if h.OAuth2 != nil {
 		o := h.OAuth2
