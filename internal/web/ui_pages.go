@@ -97,6 +97,7 @@ type bodyView struct {
 type attrView struct {
 	Name string
 	HTML string // from renderValue
+	Fold string // set for long values, which start folded
 }
 
 type blockView struct {
@@ -195,7 +196,7 @@ func makeBodyView(items []item, tq tableQuery, q url.Values, now time.Time, node
 	for _, it := range items {
 		switch {
 		case !it.Block:
-			b.Attrs = append(b.Attrs, attrView{Name: it.Name, HTML: renderValue(it.Value)})
+			b.Attrs = append(b.Attrs, attrView{Name: it.Name, HTML: renderValue(it.Value), Fold: foldSummary(it.Value)})
 		case it.Table != nil:
 			tv := it.Table.view(tq, q, now)
 			noun := tableNoun(it.Name)

@@ -222,6 +222,21 @@ func writeValue(b *strings.Builder, v value.Value, depth int) {
 			b.WriteString("{}")
 			return
 		}
+		if inlineObject(v, keys) {
+			b.WriteString("{ ")
+			for i, k := range keys {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				e, _ := v.Key(k)
+				b.WriteString(`<span class="v-key">`)
+				b.WriteString(html.EscapeString(objectKey(k)))
+				b.WriteString(`</span> = `)
+				writeValue(b, e, depth+1)
+			}
+			b.WriteString(" }")
+			return
+		}
 		b.WriteString("{")
 		for i, k := range keys {
 			if i == maxInlineElems {
@@ -280,6 +295,42 @@ func inlineable(v value.Value) bool {
 		}
 	}
 	return width <= 80
+}
+
+// inlineObject is true for small objects of scalars, such as one target
+// of a discovery's export, so that a list of them reads one per line.
+func inlineObject(v value.Value, keys []string) bool {
+	if len(keys) > 6 {
+		return false
+	}
+	width := 4
+	for _, k := range keys {
+		e, _ := v.Key(k)
+		switch e.Type() {
+		case value.TypeArray, value.TypeObject:
+			return false
+		case value.TypeString:
+			width += len(k) + len(e.Text()) + 7
+		default:
+			width += len(k) + 12
+		}
+	}
+	return width <= 160
+}
+
+// foldSummary describes a value too long to show at once, or returns "".
+func foldSummary(v value.Value) string {
+	switch v.Type() {
+	case value.TypeArray:
+		if n := v.Len(); n > 10 {
+			return fmt.Sprintf("array of %d elements", n)
+		}
+	case value.TypeObject:
+		if n := v.Len(); n > 20 {
+			return fmt.Sprintf("object with %d keys", n)
+		}
+	}
+	return ""
 }
 
 // objectKey quotes a key unless it is an identifier.

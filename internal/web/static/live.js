@@ -43,7 +43,19 @@
     for (var i = 0; i < regions.length; i++) {
       var el = regions[i];
       var fresh = doc.getElementById(el.id);
-      if (fresh && fresh.innerHTML !== el.innerHTML) el.innerHTML = fresh.innerHTML;
+      if (!fresh) continue;
+      // Folded values the user opened stay open.
+      var open = el.querySelectorAll("details[open][data-key]");
+      for (var j = 0; j < open.length; j++) {
+        var same = fresh.querySelector('details[data-key="' + CSS.escape(open[j].getAttribute("data-key")) + '"]');
+        if (same) same.setAttribute("open", "");
+      }
+      var closed = el.querySelectorAll("details[data-key]:not([open])");
+      for (var k = 0; k < closed.length; k++) {
+        var shut = fresh.querySelector('details[data-key="' + CSS.escape(closed[k].getAttribute("data-key")) + '"]');
+        if (shut) shut.removeAttribute("open");
+      }
+      if (fresh.innerHTML !== el.innerHTML) el.innerHTML = fresh.innerHTML;
     }
     if (focusRegion && focusKey) {
       var again = focusRegion.querySelector('[data-key="' + CSS.escape(focusKey) + '"]') ||
