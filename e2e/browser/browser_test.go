@@ -222,14 +222,20 @@ func splitProblem(all []string, by map[string][]string) string {
 			twice = append(twice, fmt.Sprintf("%s on %v", a, claims[a]))
 		}
 	}
-	if len(twice)+len(none) == 0 {
-		return ""
-	}
 	counts := map[string]int{}
+	idle := 0
 	for n, h := range by {
 		counts[n] = len(h)
+		if len(h) == 0 {
+			idle++
+		}
 	}
-	return fmt.Sprintf("tables %v: %d targets on two nodes (%v), %d on none (%v)", counts, len(twice), first(twice), len(none), first(none))
+	// With dozens of targets a participant that owns none has not taken
+	// its share yet (it joined, or rejoined, less than Δ ago).
+	if len(twice)+len(none)+idle == 0 {
+		return ""
+	}
+	return fmt.Sprintf("tables %v: %d targets on two nodes (%v), %d on none (%v), %d nodes with none", counts, len(twice), first(twice), len(none), first(none), idle)
 }
 
 func first(s []string) []string { return s[:min(3, len(s))] }
@@ -282,9 +288,9 @@ func TestUIOnAThreeNodeFleet(t *testing.T) {
 	p := &page{t: t, ctx: newBrowser(t, browserPath), dir: artifacts(t), step: 30 * time.Second}
 
 	// Each node's component page lists only its own targets: the three
-	// tables are disjoint and together cover every target. Ownership may
-	// still settle after convergence, so the check is retried until a
-	// deadline.
+	// tables are disjoint, together cover every target, and each has some.
+	// Ownership may still settle after convergence, so the check is retried
+	// until a deadline.
 	var owners map[string][]string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -299,9 +305,6 @@ func TestUIOnAThreeNodeFleet(t *testing.T) {
 	}
 	ownerOf := map[string]string{}
 	for node, hosts := range owners {
-		if len(hosts) == 0 {
-			t.Errorf("%s's page lists no target; with 45 targets every node should own some", node)
-		}
 		for _, h := range hosts {
 			ownerOf[h] = node
 		}
