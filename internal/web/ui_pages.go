@@ -84,7 +84,7 @@ type componentPage struct {
 	// folded, so that the debug info is not pages below.
 	ArgsCollapsed bool
 	ArgsSummary   string
-	Filter                        filterView
+	Filter        filterView
 }
 
 // bodyView is a body ready for the template: its attributes, then its
