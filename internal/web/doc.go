@@ -5,6 +5,13 @@
 // h2c on one listener, with the TLS and basic-auth settings of the config's
 // `http` block.
 //
+// The pages (ui*.go, templates/, static/) are rendered by the server with
+// html/template; a small script (static/live.js) refreshes their live
+// regions every few seconds and turns sort links, pagination and the filter
+// into in-place updates. Arguments, exports and debug info are rendered from
+// the language's typed view of them (internal/syntax/value), as the JSON
+// API encodes them, so a secret can only ever print as "(secret)".
+//
 // It owns no state of its own: everything it shows comes from the Options'
 // functions, which the agent wires to the runtime and the cluster. It does
 // not evaluate configuration or compute ownership.
