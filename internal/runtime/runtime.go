@@ -551,6 +551,7 @@ func (s snapshot) info() ComponentInfo {
 		ReferencesTo: slices.Clone(s.refsTo),
 		ReferencedBy: slices.Clone(s.refBy),
 		Position:     s.pos,
+		Instance:     s.comp,
 	}
 }
 
