@@ -76,7 +76,8 @@ type Report struct {
 	Overlap   int
 	Uncovered int
 	// Moved is set by scenarios that change membership: targets whose owner
-	// changed, and the ideal number for that change.
+	// changed, and the least number that had to (the joiners' share
+	// afterwards plus the leavers' share before).
 	Moved, IdealMoved int
 
 	PerTarget []TargetFigures

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sort"
 	"strings"
 	"time"
 )
@@ -210,18 +211,36 @@ func (r *Rig) Split(owners map[string][]string) (overlap, uncovered []string) {
 	return overlap, uncovered
 }
 
-// WaitConverged waits until every running node is ready, sees every
-// running node as a participant, and the nodes' debug info splits the
-// targets disjointly and completely.
+// WaitConverged waits until every running node sees every running node as
+// a participant, each owns a share of the targets, the split is disjoint
+// and complete, and the split has stayed the same for the handoff delay
+// plus two intervals: a join or a leave moves ownership only Δ after the
+// state change, so a split seen at once may still be the old one.
 func (r *Rig) WaitConverged(ctx context.Context) error {
-	var why string
+	var (
+		why        string
+		stable     string    // the split last seen converged
+		stableFrom time.Time // since when it has been seen
+	)
+	settle := r.Opts.HandoffDelay + 2*r.Opts.Interval
 	err := WaitFor(ctx, func() bool {
-		w := r.converged(ctx)
-		if ctx.Err() == nil || why == "" {
-			// A check cut short by the deadline says nothing new.
-			why = w
+		split, w := r.converged(ctx)
+		if ctx.Err() != nil && why != "" {
+			return false // a check cut short by the deadline says nothing new
 		}
-		return w == ""
+		why = w
+		if w != "" {
+			stable = ""
+			return false
+		}
+		if split != stable {
+			stable, stableFrom = split, time.Now()
+		}
+		if held := time.Since(stableFrom); held < settle {
+			why = fmt.Sprintf("the split has held for %s of %s", held.Round(time.Millisecond), settle)
+			return false
+		}
+		return true
 	})
 	if err != nil {
 		return fmt.Errorf("lab: fleet did not converge (%s): %w", why, err)
@@ -229,10 +248,12 @@ func (r *Rig) WaitConverged(ctx context.Context) error {
 	return nil
 }
 
-func (r *Rig) converged(ctx context.Context) string {
+// converged returns the current split in a comparable form and "", or why
+// the fleet has not converged.
+func (r *Rig) converged(ctx context.Context) (string, string) {
 	running := r.Fleet.Running()
 	if len(running) == 0 {
-		return "no node runs"
+		return "", "no node runs"
 	}
 	names := map[string]bool{}
 	for _, n := range running {
@@ -241,7 +262,7 @@ func (r *Rig) converged(ctx context.Context) string {
 	for _, n := range running {
 		peers, err := n.Peers(ctx)
 		if err != nil {
-			return err.Error()
+			return "", err.Error()
 		}
 		seen := 0
 		for _, p := range peers {
@@ -250,7 +271,7 @@ func (r *Rig) converged(ctx context.Context) string {
 			}
 		}
 		if seen != len(running) {
-			return fmt.Sprintf("%s sees %d of %d participants", n.Name, seen, len(running))
+			return "", fmt.Sprintf("%s sees %d of %d participants", n.Name, seen, len(running))
 		}
 	}
 	owners, err := r.Owners(ctx)
@@ -258,14 +279,36 @@ func (r *Rig) converged(ctx context.Context) string {
 		// Without debug info, the targets' own logs say who scrapes them.
 		owners, err = r.ownersFromLog(names)
 		if err != nil {
-			return err.Error()
+			return "", err.Error()
 		}
 	}
 	overlap, uncovered := r.Split(owners)
 	if len(overlap)+len(uncovered) > 0 {
-		return fmt.Sprintf("%d targets claimed twice, %d by nobody", len(overlap), len(uncovered))
+		return "", fmt.Sprintf("%d targets claimed twice, %d by nobody", len(overlap), len(uncovered))
 	}
-	return ""
+	if r.Targets.Len() >= 10*len(running) {
+		for _, n := range running {
+			if len(owners[n.Name]) == 0 {
+				return "", n.Name + " owns no target yet"
+			}
+		}
+	}
+	var b strings.Builder
+	for _, node := range sortedNames(owners) {
+		ts := append([]string(nil), owners[node]...)
+		sort.Strings(ts)
+		fmt.Fprintf(&b, "%s:%s;", node, strings.Join(ts, ","))
+	}
+	return b.String(), ""
+}
+
+func sortedNames(m map[string][]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // currentOwners reads ownership from the nodes' debug info, or from the
@@ -499,7 +542,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		}
 		after := r.currentOwners(ctx)
 		moved = movedTargets(before, after)
-		ideal = o.Targets / max(len(before), len(after))
+		ideal = leastMoves(before, after)
 		if err := sleepCtx(ctx, o.Observe/2); err != nil {
 			return Report{}, err
 		}
@@ -533,6 +576,23 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 	rep := r.Report(ctx, name, from, to)
 	rep.Moved, rep.IdealMoved = moved, ideal
 	return rep, nil
+}
+
+// leastMoves is the number of targets that must move when nodes join or
+// leave: those the joiners own afterwards and those the leavers owned.
+func leastMoves(before, after map[string][]string) int {
+	n := 0
+	for node, ts := range after {
+		if _, ok := before[node]; !ok {
+			n += len(ts)
+		}
+	}
+	for node, ts := range before {
+		if _, ok := after[node]; !ok {
+			n += len(ts)
+		}
+	}
+	return n
 }
 
 // invert turns node → targets into target → node.
