@@ -32,6 +32,10 @@ type Observation struct {
 	// scrapes (its debug info). Without it, ownership is read from the
 	// scrapers named in the log.
 	Owners map[string][]string
+	// Scrapers, when set, keeps only the scrapes by these scrapers: on a
+	// shared machine another test's process may still scrape a port that
+	// one of our targets reuses.
+	Scrapers map[string]bool
 }
 
 // TargetFigures are the figures of one target.
@@ -96,10 +100,16 @@ func Compute(o Observation) Report {
 	for _, a := range o.Targets {
 		want[a] = true
 	}
+	ignored := 0
 	for _, s := range o.Scrapes {
-		if want[s.Addr] {
-			byTarget[s.Addr] = append(byTarget[s.Addr], s)
+		if !want[s.Addr] {
+			continue
 		}
+		if o.Scrapers != nil && !o.Scrapers[scraperOf(s)] {
+			ignored++
+			continue
+		}
+		byTarget[s.Addr] = append(byTarget[s.Addr], s)
 	}
 	from, to := o.From.UnixMilli(), o.To.UnixMilli()
 	assign := map[string]string{}
@@ -182,6 +192,9 @@ func Compute(o Observation) Report {
 		}
 	}
 	r.Balance = Balance(r.Nodes)
+	if ignored > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d scrapes by processes outside the fleet ignored", ignored))
+	}
 	return r
 }
 

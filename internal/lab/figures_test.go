@@ -136,3 +136,15 @@ func TestMovedCountsTargetsWhoseScraperChanged(t *testing.T) {
 		t.Errorf("assignment %v, want 1 scraped mostly by b", got)
 	}
 }
+
+func TestFiguresIgnoreScrapesFromOutsideTheFleet(t *testing.T) {
+	scrapes := handLog("t:1", base, 0, time.Millisecond, []int{-1, 0, 1, 2, 3, 4, 5}, func(int) string { return "a" })
+	scrapes = append(scrapes, Scrape{Addr: "t:1", Time: base.Add(2*time.Second + 5*time.Millisecond), Scraper: "?"})
+	r := Compute(Observation{
+		Interval: 2 * time.Second, From: base, To: base.Add(10 * time.Second),
+		Targets: []string{"t:1"}, Scrapes: scrapes, Scrapers: map[string]bool{"a": true},
+	})
+	if r.Doubled != 0 || r.Missed != 0 || len(r.Notes) != 1 {
+		t.Errorf("doubled %d missed %d notes %q; want the stranger's scrape ignored and noted", r.Doubled, r.Missed, r.Notes)
+	}
+}

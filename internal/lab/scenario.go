@@ -311,9 +311,10 @@ func sortedNames(m map[string][]string) []string {
 	return out
 }
 
-// currentOwners reads ownership from the nodes' debug info, or from the
-// scrape log when the debug info cannot be read.
-func (r *Rig) currentOwners(ctx context.Context) map[string][]string {
+// CurrentOwners reads ownership from the running nodes' debug info, or
+// from the last two intervals of the scrape log when the debug info cannot
+// be read.
+func (r *Rig) CurrentOwners(ctx context.Context) map[string][]string {
 	if owners, err := r.Owners(ctx); err == nil {
 		return owners
 	}
@@ -376,7 +377,12 @@ func (r *Rig) WaitDelivered(ctx context.Context, to time.Time) {
 // Report computes the figures of [from, to), with the owners from the
 // nodes' debug info when they can be read.
 func (r *Rig) Report(ctx context.Context, scenario string, from, to time.Time) Report {
+	fleet := map[string]bool{}
+	for _, n := range r.Fleet.Nodes() {
+		fleet[n.Name] = true
+	}
 	obs := Observation{
+		Scrapers: fleet,
 		Scenario: scenario,
 		Interval: r.Opts.Interval,
 		From:     from,
@@ -514,7 +520,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 			return Report{}, err
 		}
 	case "scaleup", "scaledown":
-		before := r.currentOwners(ctx)
+		before := r.CurrentOwners(ctx)
 		if name == "scaleup" {
 			r.progress("adding a node")
 			n, err := r.Fleet.Add(ctx)
@@ -540,7 +546,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		if err := converge("after scaling"); err != nil {
 			return Report{}, err
 		}
-		after := r.currentOwners(ctx)
+		after := r.CurrentOwners(ctx)
 		moved = movedTargets(before, after)
 		ideal = leastMoves(before, after)
 		if err := sleepCtx(ctx, o.Observe/2); err != nil {
