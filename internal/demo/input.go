@@ -1,0 +1,23 @@
+package demo
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// openStdin returns standard input for the command reader. Go cannot
+// interrupt a read of fd 0 when it is a terminal or a pipe in blocking
+// mode, and making fd 0 non-blocking would change it for the shell that
+// shares it. Opening /proc/self/fd/0 again gives a file description of our
+// own, which Go puts in the runtime poller, so that Close ends a pending
+// read and Run can wait for its reader. O_NONBLOCK keeps the open from
+// waiting for a writer when stdin is a pipe whose writer is gone.
+func openStdin() io.ReadCloser {
+	if f, err := os.OpenFile("/proc/self/fd/0", os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		return f
+	}
+	// Without /proc, read fd 0 itself; Close then ends a pending read only
+	// when fd 0 is pollable.
+	return os.Stdin
+}
