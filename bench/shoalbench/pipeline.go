@@ -1,0 +1,499 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shoal-dev/shoal/internal/lab"
+)
+
+// pipelineOptions size the comparison of shoal with Prometheus agent mode.
+type pipelineOptions struct {
+	shoal    string
+	targets  int
+	series   int
+	interval time.Duration
+	warmup   time.Duration
+	duration time.Duration
+	order    string
+	profile  string
+	progress io.Writer
+}
+
+func pipelineFlags(fs *flag.FlagSet) *pipelineOptions {
+	o := &pipelineOptions{}
+	fs.StringVar(&o.shoal, "shoal", "bin/shoal", "the shoal binary")
+	fs.IntVar(&o.targets, "targets", 300, "synthetic targets")
+	fs.IntVar(&o.series, "series", 100, "series per target")
+	fs.DurationVar(&o.interval, "interval", 2*time.Second, "scrape interval of both systems")
+	fs.DurationVar(&o.warmup, "warmup", 30*time.Second, "time each system runs, after its first samples arrive, before the window opens")
+	fs.DurationVar(&o.duration, "duration", 3*time.Minute, "the measured window of each system")
+	fs.StringVar(&o.order, "order", "shoal,prometheus", "the systems, in the order they run (one after the other)")
+	fs.StringVar(&o.profile, "profile", "", "after shoal's window, save a 30 s CPU profile and a heap profile of it in this directory")
+	return o
+}
+
+// systemRun is what one system did in its window.
+type systemRun struct {
+	name     string
+	settings string
+	window   time.Duration
+	cpu      time.Duration // utime+stime spent in the window
+	samples  int           // samples the receiver accepted in the window
+	requests int           // remote-write requests in the window
+	peakRSS  int64         // VmHWM at the window's end
+	endRSS   int64         // VmRSS at the window's end
+	scrapes  int           // scrapes the targets served in the window
+	expected int           // scrapes the window should hold
+	rejected int           // samples the receiver rejected (whole run)
+	err      error
+}
+
+func (r systemRun) cpuPerMillion() float64 {
+	if r.samples == 0 {
+		return 0
+	}
+	return r.cpu.Seconds() / (float64(r.samples) / 1e6)
+}
+
+// measured is a running system under test.
+type measured interface {
+	pid() int
+	// alive returns an error, with the end of the log, once the process
+	// has exited.
+	alive() error
+	stop()
+}
+
+type shoalSystem struct{ fleet *lab.Fleet }
+
+func (s shoalSystem) node() *lab.Node { return s.fleet.Nodes()[0] }
+func (s shoalSystem) pid() int        { return s.node().Pid() }
+func (s shoalSystem) alive() error {
+	if s.node().Running() {
+		return nil
+	}
+	return fmt.Errorf("shoal exited (%v):\n%s", s.node().ExitErr(), s.node().LogTail(20))
+}
+func (s shoalSystem) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = s.node().Stop(ctx)
+	s.fleet.Close()
+}
+
+type agentSystem struct{ agent *lab.Agent }
+
+func (a agentSystem) pid() int { return a.agent.Pid() }
+func (a agentSystem) alive() error {
+	_, err := a.agent.Usage()
+	return err
+}
+func (a agentSystem) stop() { a.agent.Stop(30 * time.Second) }
+
+// shoalConfig is the single-node pipeline: the same file_sd, job name,
+// interval and timeout as the agent's YAML, and remote write with Alloy's
+// default queue_config.
+func shoalConfig(fileSD, url string, interval, timeout time.Duration) string {
+	return fmt.Sprintf(`discovery.file "targets" {
+  files = [%q]
+}
+
+prometheus.scrape "bench" {
+  targets         = discovery.file.targets.targets
+  forward_to      = [prometheus.remote_write.rx.receiver]
+  job_name        = "lab"
+  scrape_interval = %q
+  scrape_timeout  = %q
+}
+
+prometheus.remote_write "rx" {
+  endpoint {
+    url = %q
+  }
+}
+`, fileSD, interval.String(), timeout.String(), url)
+}
+
+// agentQueue is shoal's (and Alloy's) default queue_config, given to the
+// agent too so that both send requests of the same size.
+var agentQueue = lab.AgentQueue{Capacity: 10000, MinShards: 1, MaxShards: 50, MaxSamplesPerSend: 2000, BatchSendDeadline: 5 * time.Second}
+
+func runPipeline(ctx context.Context, w io.Writer, o pipelineOptions) error {
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(o.progress, "%s pipeline: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	systems := strings.Split(o.order, ",")
+	for _, s := range systems {
+		if s != "shoal" && s != "prometheus" {
+			return fmt.Errorf("-order: unknown system %q (want shoal and prometheus)", s)
+		}
+	}
+	if _, err := os.Stat(o.shoal); err != nil {
+		return fmt.Errorf("shoal binary: %w", err)
+	}
+	timeout := o.interval / 2
+	dir, err := os.MkdirTemp("", "shoal-bench-pipeline-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ts, err := lab.StartTargets(o.targets, o.series, lab.WithDir(dir))
+	if err != nil {
+		return err
+	}
+	defer ts.Close()
+	logf("%d targets of %d series on loopback, interval %s", o.targets, o.series, o.interval)
+
+	var runs []systemRun
+	for _, name := range systems {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r := measure(ctx, name, o, ts, dir, timeout, logf)
+		if r.err != nil {
+			logf("%s: %v", name, r.err)
+		}
+		runs = append(runs, r)
+	}
+	writePipeline(w, o, runs)
+	return nil
+}
+
+// measure runs one system alone: start it with a fresh receiver, wait for
+// its first samples, warm it up, then read its /proc figures and the
+// receiver's count at both ends of the window.
+func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Targets, dir string, timeout time.Duration, logf func(string, ...any)) systemRun {
+	r := systemRun{name: name}
+	rx, err := lab.StartReceiver()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer rx.Close()
+	sysDir := filepath.Join(dir, name)
+	if err := os.MkdirAll(sysDir, 0o755); err != nil {
+		r.err = err
+		return r
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var sys measured
+	switch name {
+	case "shoal":
+		r.name = "shoal"
+		r.settings = "single node, no clustering; queue_config defaults (capacity 10000, max_shards 50, max_samples_per_send 2000)"
+		fleet, err := lab.StartFleet(startCtx, lab.FleetConfig{
+			Binary:     o.shoal,
+			Dir:        sysDir,
+			NoCluster:  true,
+			NamePrefix: "bench",
+			Config: func(string) string {
+				return shoalConfig(ts.FileSD(), rx.URL(), o.interval, timeout)
+			},
+		}, 1)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		sys = shoalSystem{fleet}
+		if err := fleet.WaitReady(startCtx); err != nil {
+			sys.stop()
+			r.err = err
+			return r
+		}
+	case "prometheus":
+		r.name = "Prometheus agent"
+		r.settings = "--enable-feature=agent; queue_config set to shoal's defaults"
+		a, err := lab.RunPrometheusAgent(startCtx, lab.AgentConfig{
+			TargetsFile: ts.FileSD(), Interval: o.interval, Timeout: timeout, RemoteWriteURL: rx.URL(),
+		}, &agentQueue, sysDir)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		sys = agentSystem{a}
+	}
+	defer sys.stop()
+	logf("%s started (pid %d); waiting for samples from every target", name, sys.pid())
+	if err := waitAllTargets(startCtx, rx, ts, sys); err != nil {
+		r.err = err
+		return r
+	}
+	logf("%s: every target delivered; warming up for %s", name, o.warmup)
+	if err := watch(ctx, o.warmup, sys); err != nil {
+		r.err = err
+		return r
+	}
+	u0, err := lab.ProcessUsage(sys.pid())
+	if err != nil {
+		r.err = err
+		return r
+	}
+	s0, t0 := rx.Stats(), time.Now()
+	logf("%s: measuring for %s", name, o.duration)
+	if err := watch(ctx, o.duration, sys); err != nil {
+		r.err = err
+		return r
+	}
+	u1, err := lab.ProcessUsage(sys.pid())
+	if err != nil {
+		r.err = err
+		return r
+	}
+	s1, t1 := rx.Stats(), time.Now()
+	r.window = t1.Sub(t0)
+	r.cpu = u1.CPU - u0.CPU
+	r.samples = s1.Accepted - s0.Accepted
+	r.requests = s1.Requests - s0.Requests
+	r.peakRSS, r.endRSS = u1.PeakRSS, u1.RSS
+	r.rejected = s1.OutOfOrder + s1.Duplicates
+	for _, s := range ts.Log() {
+		if !s.Time.Before(t0) && s.Time.Before(t1) {
+			r.scrapes++
+		}
+	}
+	r.expected = int(float64(ts.Len()) * r.window.Seconds() / o.interval.Seconds())
+	logf("%s: %.1f CPU-s for %d samples (%.2f CPU-s per million), peak RSS %.1f MiB",
+		name, r.cpu.Seconds(), r.samples, r.cpuPerMillion(), mib(r.peakRSS))
+	if name == "shoal" && o.profile != "" {
+		if err := profileShoal(ctx, sys.(shoalSystem), o.profile, logf); err != nil {
+			logf("profile: %v", err)
+		}
+	}
+	return r
+}
+
+// waitAllTargets waits until the receiver holds an `up` sample of every
+// target.
+func waitAllTargets(ctx context.Context, rx *lab.Receiver, ts *lab.Targets, sys measured) error {
+	var why string
+	err := lab.WaitFor(ctx, func() bool {
+		if err := sys.alive(); err != nil {
+			why = err.Error()
+			return true
+		}
+		by := rx.ByInstance()
+		missing := 0
+		for _, a := range ts.Addrs() {
+			if len(by[a].UpTimes) == 0 {
+				missing++
+			}
+		}
+		why = fmt.Sprintf("%d of %d targets have delivered nothing", missing, ts.Len())
+		return missing == 0
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", why, err)
+	}
+	return sys.alive()
+}
+
+// watch lets the system run for d, failing as soon as it exits.
+func watch(ctx context.Context, d time.Duration, sys measured) error {
+	end := time.NewTimer(d)
+	defer end.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-end.C:
+			return sys.alive()
+		case <-tick.C:
+			if err := sys.alive(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// profileShoal saves a CPU and a heap profile of the running node, and the
+// top of the CPU profile as text, for the report on where shoal's time goes.
+func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(string, ...any)) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	logf("shoal: taking a 30 s CPU profile into %s", dir)
+	get := func(path, file string, d time.Duration) error {
+		pctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		req, err := http.NewRequestWithContext(pctx, http.MethodGet, s.node().URL(path), nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", path, resp.Status)
+		}
+		f, err := os.Create(filepath.Join(dir, file))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, resp.Body)
+		return errors.Join(err, f.Close())
+	}
+	if err := get("/debug/pprof/profile?seconds=30", "shoal.cpu.pprof", 60*time.Second); err != nil {
+		return err
+	}
+	if err := get("/debug/pprof/heap", "shoal.heap.pprof", 20*time.Second); err != nil {
+		return err
+	}
+	for _, p := range []struct{ args []string }{
+		{[]string{"tool", "pprof", "-top", "-nodecount=40", filepath.Join(dir, "shoal.cpu.pprof")}},
+		{[]string{"tool", "pprof", "-top", "-cum", "-nodecount=60", filepath.Join(dir, "shoal.cpu.pprof")}},
+		{[]string{"tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=30", filepath.Join(dir, "shoal.heap.pprof")}},
+	} {
+		out, err := exec.CommandContext(ctx, "go", p.args...).CombinedOutput()
+		name := "top"
+		if strings.Contains(strings.Join(p.args, " "), "-cum") {
+			name = "top-cum"
+		} else if strings.Contains(strings.Join(p.args, " "), "heap") {
+			name = "heap-top"
+		}
+		_ = os.WriteFile(filepath.Join(dir, name+".txt"), out, 0o644)
+		if err != nil {
+			return fmt.Errorf("go %s: %w", strings.Join(p.args, " "), err)
+		}
+	}
+	return nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// ratio formats a ÷ b, or "n/a".
+func ratio(a, b float64) string {
+	if a <= 0 || b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// verdict compares a ratio with the goal.
+func verdict(a, b, goal float64) string {
+	if a <= 0 || b <= 0 {
+		return "not measured"
+	}
+	if a/b <= goal {
+		return fmt.Sprintf("met (≤ %.2g×)", goal)
+	}
+	return fmt.Sprintf("missed (goal ≤ %.2g×)", goal)
+}
+
+func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
+	fmt.Fprintf(w, "## 1. Pipeline: shoal against Prometheus agent mode\n\n")
+	fmt.Fprintf(w, "%d synthetic targets × %d series (plus `lab_scrapes_total`) on loopback, scrape interval %s, timeout %s, one receiver per system (the lab's counting receiver, in the benchmark process). "+
+		"The systems ran one after the other (order: %s), each warmed up for %s after its first samples reached the receiver, then measured for %s. "+
+		"CPU is utime+stime of the process in the window (/proc/PID/stat); samples are those the receiver accepted in the window; peak RSS is VmHWM (/proc/PID/status) at the window's end.\n\n",
+		o.targets, o.series, o.interval, o.interval/2, o.order, o.warmup, o.duration)
+	var sh, pr *systemRun
+	for i := range runs {
+		switch runs[i].name {
+		case "shoal":
+			sh = &runs[i]
+		case "Prometheus agent":
+			pr = &runs[i]
+		}
+	}
+	if sh == nil {
+		sh = &systemRun{name: "shoal", err: errors.New("not run")}
+	}
+	if pr == nil {
+		pr = &systemRun{name: "Prometheus agent", err: errors.New("not run")}
+	}
+	cell := func(r *systemRun, f func(*systemRun) string) string {
+		if r.err != nil {
+			return "failed"
+		}
+		return f(r)
+	}
+	t := table{header: []string{"figure", "shoal", "Prometheus agent", "shoal ÷ Prometheus", "goal"}}
+	okBoth := sh.err == nil && pr.err == nil
+	rat := func(a, b float64) string {
+		if !okBoth {
+			return "n/a"
+		}
+		return ratio(a, b)
+	}
+	t.add("CPU-seconds per million samples delivered",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.2f", r.cpuPerMillion()) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.2f", r.cpuPerMillion()) }),
+		rat(sh.cpuPerMillion(), pr.cpuPerMillion()),
+		goalCell(okBoth, sh.cpuPerMillion(), pr.cpuPerMillion()))
+	t.add("peak RSS (VmHWM)",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }),
+		rat(float64(sh.peakRSS), float64(pr.peakRSS)),
+		goalCell(okBoth, float64(sh.peakRSS), float64(pr.peakRSS)))
+	t.add("RSS at the window's end",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
+		rat(float64(sh.endRSS), float64(pr.endRSS)), "")
+	t.add("CPU-seconds in the window",
+		cell(sh, func(r *systemRun) string {
+			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
+		}),
+		cell(pr, func(r *systemRun) string {
+			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
+		}),
+		rat(sh.cpu.Seconds(), pr.cpu.Seconds()), "")
+	t.add("samples delivered in the window",
+		cell(sh, func(r *systemRun) string {
+			return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
+		}),
+		cell(pr, func(r *systemRun) string {
+			return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
+		}),
+		rat(float64(sh.samples), float64(pr.samples)), "")
+	t.add("remote-write requests in the window",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }),
+		"", "")
+	t.add("scrapes served / expected in the window",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }),
+		"", "")
+	t.add("samples rejected by the receiver",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d", r.rejected) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d", r.rejected) }),
+		"", "")
+	t.write(w)
+	fmt.Fprintln(w)
+	for _, r := range []*systemRun{sh, pr} {
+		if r.err != nil {
+			fmt.Fprintf(w, "- **%s failed:** %s\n", r.name, escapeCell(firstLines(r.err.Error(), 8)))
+		} else {
+			fmt.Fprintf(w, "- %s: %s.\n", r.name, r.settings)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func goalCell(ok bool, a, b float64) string {
+	if !ok {
+		return "≤ 0.5×: not measured"
+	}
+	return verdict(a, b, 0.5)
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}
