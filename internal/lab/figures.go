@@ -376,20 +376,21 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "  ownership        %d claimed twice, %d by nobody\n", r.Overlap, r.Uncovered)
 	}
 	worst := slices.Clone(r.PerTarget)
+	bad := func(t TargetFigures) int { return t.Missed + t.Doubled + t.OutOfOrder + t.Duplicates + t.StaleMarkers }
 	sort.SliceStable(worst, func(i, j int) bool {
 		a, c := worst[i], worst[j]
-		if a.Missed+a.Doubled != c.Missed+c.Doubled {
-			return a.Missed+a.Doubled > c.Missed+c.Doubled
+		if bad(a) != bad(c) {
+			return bad(a) > bad(c)
 		}
 		return a.LargestGap > c.LargestGap
 	})
 	shown := 0
 	for _, t := range worst {
-		if shown == 5 || t.Missed+t.Doubled+t.OutOfOrder+t.Duplicates == 0 {
+		if shown == 5 || bad(t) == 0 {
 			break
 		}
-		fmt.Fprintf(&b, "  target %s: missed %d, doubled %d, gap %s, ooo %d, dup %d, by %s\n",
-			t.Addr, t.Missed, t.Doubled, t.LargestGap, t.OutOfOrder, t.Duplicates, strings.Join(t.Scrapers, ","))
+		fmt.Fprintf(&b, "  target %s: missed %d, doubled %d, gap %s, ooo %d, dup %d, stale %d, by %s\n",
+			t.Addr, t.Missed, t.Doubled, t.LargestGap, t.OutOfOrder, t.Duplicates, t.StaleMarkers, strings.Join(t.Scrapers, ","))
 		shown++
 	}
 	for _, n := range r.Notes {
