@@ -61,7 +61,7 @@ func BenchmarkQueueReplay(b *testing.B) {
 		e.cfg.Queue.MaxSamplesPerSend = 1 << 30
 		e.readPos = make([]atomic.Uint64, 1)
 		s := newShard(e, 0, 1, Position{Off: q.first.Load()})
-		s.stopAt = q.end.Load()
+		e.stopAt.Store(q.end.Load())
 		if err := s.read(); err != nil {
 			b.Fatal(err)
 		}
