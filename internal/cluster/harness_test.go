@@ -5,9 +5,12 @@ import (
 	"crypto/tls"
 	"fmt"
 
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +22,7 @@ import (
 // web server would serve it.
 type tnode struct {
 	*Node
-	t      *testing.T
+	t      testing.TB
 	ln     net.Listener
 	srv    *http.Server
 	cancel context.CancelFunc
@@ -49,7 +52,11 @@ func testConfig(name string) Config {
 }
 
 func testLogger(t testing.TB, name string) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", name)
+	level := slog.LevelWarn
+	if os.Getenv("SHOAL_TEST_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level})).With("node", name)
 }
 
 type testWriter struct{ t testing.TB }
@@ -61,7 +68,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // startNode builds, serves and runs a node. It is stopped (gracefully)
 // when the test ends unless the test stopped or crashed it first.
-func startNode(t *testing.T, name string, opts ...nodeOpt) *tnode {
+func startNode(t testing.TB, name string, opts ...nodeOpt) *tnode {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,7 +77,7 @@ func startNode(t *testing.T, name string, opts ...nodeOpt) *tnode {
 	return startNodeOn(t, ln, name, nil, opts...)
 }
 
-func startNodeOn(t *testing.T, ln net.Listener, name string, serverTLS *tls.Config, opts ...nodeOpt) *tnode {
+func startNodeOn(t testing.TB, ln net.Listener, name string, serverTLS *tls.Config, opts ...nodeOpt) *tnode {
 	t.Helper()
 	cfg := testConfig(name)
 	o := Options{ListenAddr: ln.Addr().String(), Logger: testLogger(t, name)}
@@ -93,7 +100,7 @@ func startNodeOn(t *testing.T, ln net.Listener, name string, serverTLS *tls.Conf
 			return
 		}
 		n.Handler().ServeHTTP(w, r)
-	})}
+	}), ErrorLog: log.New(io.Discard, "", 0)}
 	protos := new(http.Protocols)
 	if serverTLS != nil {
 		protos.SetHTTP1(true)

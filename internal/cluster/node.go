@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -799,6 +800,8 @@ func (l *memberlistLog) Write(p []byte) (int, error) {
 	}
 	level := slog.LevelDebug
 	switch {
+	case strings.Contains(line, errTransportShutDown.Error()):
+		// memberlist keeps gossiping for a moment while it shuts down.
 	case hasLevel(line, "[ERR]"), hasLevel(line, "[WARN]"):
 		level = slog.LevelWarn
 	case hasLevel(line, "[INFO]"):

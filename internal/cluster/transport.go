@@ -38,13 +38,15 @@ const (
 	packetTimeout    = 2 * time.Second  // one packet POST, including its connection
 	senderIdle       = 30 * time.Second // a peer's sender exits after this long unused
 	maxPacketSize    = 4 << 20          // bound on a received packet body
-	healthPing       = 1 * time.Second  // HTTP/2 PING after this much silence...
-	healthPingWait   = 1 * time.Second  // ...and the connection is dropped if unanswered
+	healthPing       = 5 * time.Second  // HTTP/2 PING after this much silence...
+	healthPingWait   = 5 * time.Second  // ...and the connection is dropped if unanswered
 	packetBufferSize = 64 << 10         // memberlist's UDPBufferSize: gossip per packet
 	writeByteTimeout = 2 * time.Second  // a connection that cannot write is dropped
 	maxStreamsWaited = 10 * time.Second // bound on a stream handed to memberlist
 	dialTimeout      = 2 * time.Second  // TCP connect to a peer
 )
+
+var errTransportShutDown = errors.New("gossip transport is shut down")
 
 // transport carries memberlist's packets and streams over HTTP/2: one POST
 // per packet, and one long bidirectional POST per stream. It implements
@@ -132,7 +134,7 @@ func (t *transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
-		return now, errors.New("gossip transport is shut down")
+		return now, errTransportShutDown
 	}
 	s := t.senders[a.Addr]
 	if s == nil {
@@ -393,11 +395,27 @@ func (t *transport) serveStream(w http.ResponseWriter, r *http.Request) {
 		return n, err
 	}
 	local := net.TCPAddrFromAddrPort(t.advertise)
+	// The deadline may fire after the handler returned; the response
+	// writer must not be touched then.
+	var rcMu sync.Mutex
+	returned := false
 	c := newStreamConn(local, senderAddr(r), r.Body, write, finish, func() {
 		// Unblock a write stuck on flow control, then end the handler.
-		_ = rc.SetWriteDeadline(time.Now())
+		rcMu.Lock()
+		if !returned {
+			_ = rc.SetWriteDeadline(time.Now())
+		}
+		rcMu.Unlock()
 		finish()
 	})
+	defer func() {
+		rcMu.Lock()
+		returned = true
+		rcMu.Unlock()
+		wmu.Lock()
+		handlerGone = true
+		wmu.Unlock()
+	}()
 	select {
 	case t.streamCh <- c:
 	case <-r.Context().Done():
@@ -414,9 +432,6 @@ func (t *transport) serveStream(w http.ResponseWriter, r *http.Request) {
 	case <-t.ctx.Done():
 		c.abort()
 	}
-	wmu.Lock()
-	handlerGone = true
-	wmu.Unlock()
 }
 
 // senderAddr is the advertise address the peer sent, or the connection's
