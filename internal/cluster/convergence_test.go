@@ -24,7 +24,8 @@ func BenchmarkGossipConvergence100Nodes(b *testing.B) {
 	for _, n := range nodes {
 		eventually(b, 2*time.Minute, n.name+" to see all 100", func() bool { return len(alivePeers(n.Node)) == size })
 	}
-	b.Logf("%d nodes started", size); b.Logf("nodes started and converged in %s", time.Since(start).Round(time.Millisecond))
+	b.Logf("%d nodes started", size)
+	b.Logf("nodes started and converged in %s", time.Since(start).Round(time.Millisecond))
 	b.ResetTimer()
 	var total, worst time.Duration
 	for i := range b.N {
