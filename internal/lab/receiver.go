@@ -397,24 +397,38 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
+	// Series are found by their labels' bytes in the order sent (remote
+	// write requires sorted labels); only a series seen for the first time
+	// pays for building and checking its labels.
 	work := map[string]*staged{}
 	var order []*staged
 	var rejects []string
 	exemplars := 0
+	var buf []byte
 	for i := range wr.Timeseries {
 		ts := &wr.Timeseries[i]
-		lset, err := labelsOf(ts.Labels)
-		if err != nil {
-			r.stats.Invalid++
-			return nil, err
+		var sorted bool
+		buf, sorted = appendSeriesKey(buf[:0], ts.Labels)
+		if !sorted {
+			lset, err := labelsOf(ts.Labels)
+			if err != nil {
+				r.stats.Invalid++
+				return nil, err
+			}
+			buf = appendLabelsKey(buf[:0], lset)
 		}
-		key := lset.String()
-		st := work[key]
+		st := work[string(buf)]
 		if st == nil {
+			key := string(buf)
 			st = &staged{key: key}
 			if s, ok := r.series[key]; ok {
 				st.s, st.newestT, st.newestOK, st.newBits = s, s.newestT, len(s.points) > 0 || s.histograms > 0, s.newestBits
 			} else {
+				lset, err := labelsOf(ts.Labels)
+				if err != nil {
+					r.stats.Invalid++
+					return nil, err
+				}
 				st.s, st.isNew = &receiverSeries{labels: lset}, true
 			}
 			work[key] = st
@@ -426,11 +440,11 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 			case st.newestOK && smp.Timestamp < st.newestT:
 				st.ooo++
 				st.oooAt = append(st.oooAt, smp.Timestamp)
-				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, key, smp.Timestamp))
+				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, st.s.labels, smp.Timestamp))
 			case st.newestOK && smp.Timestamp == st.newestT && bits != st.newBits:
 				st.dup++
 				st.dupAt = append(st.dupAt, smp.Timestamp)
-				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonDuplicate, key, smp.Timestamp))
+				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonDuplicate, st.s.labels, smp.Timestamp))
 			case st.newestOK && smp.Timestamp == st.newestT:
 				st.ident++
 			default:
@@ -446,13 +460,13 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 			case st.newestOK && h.Timestamp < st.newestT:
 				st.ooo++
 				st.oooAt = append(st.oooAt, h.Timestamp)
-				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, key, h.Timestamp))
+				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, st.s.labels, h.Timestamp))
 			case st.newestOK && h.Timestamp == st.newestT:
 				// Histogram values are not compared: a second histogram
 				// at one tick is a doubled tick either way.
 				st.dup++
 				st.dupAt = append(st.dupAt, h.Timestamp)
-				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonDuplicate, key, h.Timestamp))
+				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonDuplicate, st.s.labels, h.Timestamp))
 			default:
 				st.hists++
 				st.newestT, st.newBits, st.newestOK = h.Timestamp, 0, true
@@ -510,6 +524,32 @@ func addAll(set map[int64]struct{}, ts []int64) map[int64]struct{} {
 		set[t] = struct{}{}
 	}
 	return set
+}
+
+// appendSeriesKey writes a series' identity, name 0xff value 0xff per
+// label, and reports whether the labels came sorted by name.
+func appendSeriesKey(buf []byte, ls []prompb.Label) ([]byte, bool) {
+	sorted := true
+	for i, l := range ls {
+		if i > 0 && ls[i-1].Name >= l.Name {
+			sorted = false
+		}
+		buf = append(buf, l.Name...)
+		buf = append(buf, 0xff)
+		buf = append(buf, l.Value...)
+		buf = append(buf, 0xff)
+	}
+	return buf, sorted
+}
+
+func appendLabelsKey(buf []byte, lset labels.Labels) []byte {
+	lset.Range(func(l labels.Label) {
+		buf = append(buf, l.Name...)
+		buf = append(buf, 0xff)
+		buf = append(buf, l.Value...)
+		buf = append(buf, 0xff)
+	})
+	return buf
 }
 
 func labelsOf(ls []prompb.Label) (labels.Labels, error) {
