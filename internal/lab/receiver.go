@@ -292,6 +292,46 @@ func (r *Receiver) ByInstance() map[string]InstanceStats {
 	return out
 }
 
+// ByInstanceBetween is ByInstance restricted to samples stamped in
+// [from, to): what a scenario's window did, without its start-up.
+func (r *Receiver) ByInstanceBetween(from, to time.Time) map[string]InstanceStats {
+	lo, hi := from.UnixMilli(), to.UnixMilli()
+	in := func(t int64) bool { return t >= lo && t < hi }
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]InstanceStats{}
+	for _, s := range r.series {
+		inst := s.labels.Get("instance")
+		st := out[inst]
+		st.Series++
+		up := s.labels.Get("__name__") == "up"
+		for _, p := range s.points {
+			if !in(p.T) {
+				continue
+			}
+			st.Accepted++
+			switch {
+			case p.Stale():
+				st.StaleMarkers++
+			case up:
+				st.UpTimes = append(st.UpTimes, p.T)
+			}
+		}
+		for t := range s.oooAt {
+			if in(t) {
+				st.OutOfOrder++
+			}
+		}
+		for t := range s.dupAt {
+			if in(t) {
+				st.Duplicates++
+			}
+		}
+		out[inst] = st
+	}
+	return out
+}
+
 func (s *receiverSeries) stats() SeriesStats {
 	return SeriesStats{
 		Labels:              s.labels,

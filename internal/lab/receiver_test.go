@@ -282,3 +282,18 @@ func TestReceiverCountsARetriedRejectOnce(t *testing.T) {
 		t.Errorf("by instance %+v, want one distinct sample of each", by)
 	}
 }
+
+func TestReceiverFiguresOfAWindowLeaveOutWhatCameBefore(t *testing.T) {
+	r := startReceiver(t)
+	stale := math.Float64frombits(value.StaleNaN)
+	write(t, r, series("up", "a:1", smp(1000, 1), smp(5000, 1), smp(6000, stale)))
+	write(t, r, series("up", "a:1", smp(500, 1)))  // out of order, before the window
+	write(t, r, series("up", "a:1", smp(5500, 1))) // out of order, inside it
+	by := r.ByInstanceBetween(time.UnixMilli(2000), time.UnixMilli(10000))["a:1"]
+	if by.OutOfOrder != 1 || by.StaleMarkers != 1 || len(by.UpTimes) != 1 || by.Accepted != 2 {
+		t.Errorf("window figures %+v, want 1 out-of-order, 1 marker, 1 up at 5000, 2 accepted", by)
+	}
+	if all := r.ByInstance()["a:1"]; all.OutOfOrder != 2 {
+		t.Errorf("whole-run figures %+v, want 2 out-of-order", all)
+	}
+}

@@ -389,13 +389,23 @@ func (r *Rig) Report(ctx context.Context, scenario string, from, to time.Time) R
 		To:       to,
 		Targets:  r.Targets.Addrs(),
 		Scrapes:  r.Targets.Log(),
-		Receiver: r.Receiver.ByInstance(),
+		Receiver: r.Receiver.ByInstanceBetween(from, to),
 	}
 	owners, err := r.Owners(ctx)
 	if err == nil {
 		obs.Owners = owners
 	}
 	rep := Compute(obs)
+	var ooo, dup, stale int
+	all := r.Receiver.ByInstance()
+	for _, a := range obs.Targets {
+		st := all[a]
+		ooo, dup, stale = ooo+st.OutOfOrder, dup+st.Duplicates, stale+st.StaleMarkers
+	}
+	if ooo+dup+stale > rep.OutOfOrder+rep.Duplicates+rep.StaleMarkers {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("outside the window (start-up, wind-down): %d out-of-order, %d duplicates, %d staleness markers",
+			ooo-rep.OutOfOrder, dup-rep.Duplicates, stale-rep.StaleMarkers))
+	}
 	if err != nil {
 		rep.Notes = append(rep.Notes, "debug info unreadable, balance taken from the scrape log: "+err.Error())
 	}
