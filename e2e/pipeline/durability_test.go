@@ -146,14 +146,12 @@ func TestDiskQueueSurvivesOutageAndKill(t *testing.T) {
 		}
 		after := time.Now()
 		var d delivery
-		var backlog float64
 		err := lab.WaitFor(ctx, func() bool {
 			log := scrapesOf(r.targets.Log(), r.targets.Addrs(), r.recovered.Add(r.interval), after)
 			d = checkDelivered(log, r.offsets, r.interval, arrivals(r.rx), r.series, nil)
-			backlog, _, _ = r.node.Metric(ctx, "shoal_remote_write_queue_backlog_bytes")
-			return d.Checked > 0 && d.Complete == d.Checked && backlog == 0
+			return d.Checked > 0 && d.Complete == d.Checked
 		})
-		t.Logf("after the recovery: %s; backlog %.0f bytes %s after it", d, backlog, time.Since(r.recovered).Round(time.Millisecond))
+		t.Logf("after the recovery: %s, all there %s after it", d, time.Since(r.recovered).Round(time.Millisecond))
 		if err != nil {
 			t.Fatalf("after the recovery: %s\n%s", d, strings.Join(d.Examples, "\n"))
 		}

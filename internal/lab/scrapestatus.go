@@ -27,11 +27,25 @@ type TargetStatus struct {
 // ScrapeStatus reads the debug info of the node's component (e.g.
 // "prometheus.scrape.lab") from /api/v0/web/components/{id}.
 func (n *Node) ScrapeStatus(ctx context.Context, componentID string) ([]TargetStatus, error) {
+	var body json.RawMessage
+	if err := n.getJSON(ctx, "/api/v0/web/components/"+componentID, &body); err != nil {
+		return nil, err
+	}
+	out, err := ParseTargetStatus(body)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %s: %w", n.Name, componentID, err)
+	}
+	return out, nil
+}
+
+// ParseTargetStatus decodes the target blocks of a component's debug info
+// from the JSON of /api/v0/web/components/{id} (Alloy's typed JSON).
+func ParseTargetStatus(body []byte) ([]TargetStatus, error) {
 	var detail struct {
 		DebugInfo []debugField `json:"debugInfo"`
 	}
-	if err := n.getJSON(ctx, "/api/v0/web/components/"+componentID, &detail); err != nil {
-		return nil, err
+	if err := json.Unmarshal(body, &detail); err != nil {
+		return nil, fmt.Errorf("component detail: %w", err)
 	}
 	var out []TargetStatus
 	for _, blk := range detail.DebugInfo {
@@ -66,7 +80,7 @@ func (n *Node) ScrapeStatus(ctx context.Context, componentID string) ([]TargetSt
 				ts.Labels, err = decodeStringObject(f.Value)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("lab: %s: %s debug info %s: %w", n.Name, componentID, f.Name, err)
+				return nil, fmt.Errorf("debug info %s: %w", f.Name, err)
 			}
 		}
 		out = append(out, ts)
