@@ -43,11 +43,24 @@ const (
 	KindGzipBomb
 )
 
-var kindNames = [...]string{"normal", "refuse", "sleep", "error", "garbage", "oversized", "endless", "gzipbomb"}
-
 func (k Kind) String() string {
-	if int(k) >= 0 && int(k) < len(kindNames) {
-		return kindNames[k]
+	switch k {
+	case KindNormal:
+		return "normal"
+	case KindRefuse:
+		return "refuse"
+	case KindSleep:
+		return "sleep"
+	case KindError:
+		return "error"
+	case KindGarbage:
+		return "garbage"
+	case KindOversized:
+		return "oversized"
+	case KindEndless:
+		return "endless"
+	case KindGzipBomb:
+		return "gzipbomb"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
