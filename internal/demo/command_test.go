@@ -7,6 +7,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component/all"
 	"github.com/shoal-dev/shoal/internal/runtime"
+	"github.com/shoal-dev/shoal/internal/syntax/printer"
 )
 
 func TestParseCommandReadsWhatUsersType(t *testing.T) {
@@ -78,6 +79,9 @@ func TestConfigIsValid(t *testing.T) {
 	rt := runtime.New(runtime.Options{Registry: all.Registry()})
 	if diags := rt.Validate("demo.alloy", []byte(src)); len(diags) > 0 {
 		t.Fatalf("the demo's config does not validate: %v\n%s", diags, src)
+	}
+	if out, err := printer.Format("demo.alloy", []byte(src)); err != nil || string(out) != src {
+		t.Errorf("the demo's config is not in shoal fmt's layout (%v):\n%s", err, out)
 	}
 	for _, want := range []string{`scrape_interval = "2s"`, `scrape_timeout  = "1s"`, `"/tmp/x y/targets.json"`, "enabled = true"} {
 		if !strings.Contains(src, want) {

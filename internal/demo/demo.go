@@ -113,6 +113,7 @@ type change struct {
 	// gains names it once known.
 	wantGain bool
 	gains    string
+	op       Op
 }
 
 // Run runs the demo until ctx ends or the user types q. It prints the
@@ -416,7 +417,7 @@ func (d *demo) setGains(node string) {
 func (d *demo) record(cmd Command, node string, gains bool) {
 	now := time.Now()
 	before := latestOwners(d.targets.Log(), now.Add(-2*d.o.Interval), now)
-	c := &change{Change: Change{Command: cmd.String(), Node: node, At: now}, before: before, wantGain: gains, gains: node}
+	c := &change{Change: Change{Command: cmd.String(), Node: node, At: now}, before: before, wantGain: gains, gains: node, op: cmd.Op}
 	d.mu.Lock()
 	d.change = c
 	d.mu.Unlock()

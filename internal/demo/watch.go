@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -93,7 +94,9 @@ func (d *demo) compute(ctx context.Context) Summary {
 			c.Moved = lab.Moved(c.before, last)
 			gained := !c.wantGain || c.gains != "" && count[c.gains] > 0
 			c.Settled = !to.Add(-2*ivl).Before(c.At) && steady(recent, running) && gained
-			if !c.Settled {
+			if c.Settled {
+				d.out.printf("%s", settledText(c))
+			} else {
 				keep = earlier(keep, c.At.Add(-2*ivl))
 			}
 		}
@@ -134,4 +137,21 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// settledText tells what a handoff that just settled did, and what its
+// figures mean.
+func settledText(c *change) string {
+	head := fmt.Sprintf("handoff after %q settled: %d targets moved, %d ticks missed, %d doubled", c.Command, c.Moved, c.Missed, c.Doubled)
+	switch c.op {
+	case OpKill:
+		return head + fmt.Sprintf(". A crash: %s's targets went unscraped until the others declared it dead; its unsent samples wait in its disk queue until it restarts (r N)", c.Node)
+	case OpStop:
+		return head + fmt.Sprintf(". A graceful leave: %s scraped every tick before the handoff and the others every tick from it, so nothing should be missed or doubled", c.Node)
+	case OpRestart:
+		return head + fmt.Sprintf(". %s is back with its share. After a crash it replays its disk queue: samples older than what the receiver holds are rejected as out of order, as Prometheus without an out-of-order window would", c.Node)
+	case OpAdd:
+		return head + fmt.Sprintf(". %s took its share on the tick grid, from the others, with nothing missed or doubled", c.Node)
+	}
+	return head
 }
