@@ -23,6 +23,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/agent"
 	"github.com/shoal-dev/shoal/internal/cluster"
 	"github.com/shoal-dev/shoal/internal/configfile"
+	"github.com/shoal-dev/shoal/internal/syntax/printer"
 )
 
 // runFlags parses a `shoal run` command line (without the binary) with the
@@ -69,6 +70,11 @@ func validConfig(t *testing.T, name, src string) {
 	var out, errb bytes.Buffer
 	if code := configfile.Validate(p, &out, &errb); code != 0 {
 		t.Errorf("shoal validate %s fails:\n%s", name, errb.String())
+	}
+	// Users copy these configs: they should already be in shoal fmt's
+	// layout.
+	if f, err := printer.Format(name, []byte(src)); err != nil || string(f) != src {
+		t.Errorf("%s is not in shoal fmt's layout (%v); shoal fmt prints:\n%s", name, err, f)
 	}
 }
 
