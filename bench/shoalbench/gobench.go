@@ -48,6 +48,22 @@ func parseBench(r io.Reader) (benchRun, error) {
 	// detail is where the indented log lines under a FAIL or SKIP go, so
 	// that the record says why; nil outside one.
 	var detail *string
+	// A marked run that printed no figures, no failure and no skip failed
+	// some other way (a bad flag, a build error): firstLine keeps its first
+	// words of output to say so.
+	var note, firstLine string
+	reported := 0
+	closeNote := func() {
+		if note != "" && len(out.Results)+len(out.Failures)+len(out.Skips) == reported {
+			f := note + ": no figures"
+			if firstLine != "" {
+				f += " — " + firstLine
+			}
+			out.Failures = append(out.Failures, f)
+		}
+		note, firstLine = "", ""
+		reported = len(out.Results) + len(out.Failures) + len(out.Skips)
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -62,9 +78,14 @@ func parseBench(r io.Reader) (benchRun, error) {
 			continue
 		}
 		detail = nil
+		if note != "" && firstLine == "" && trimmed != "" {
+			firstLine = trimmed
+		}
 		switch {
 		case strings.HasPrefix(line, notePrefix):
-			out.Notes = append(out.Notes, strings.TrimSpace(strings.TrimPrefix(line, notePrefix)))
+			closeNote()
+			note = strings.TrimSpace(strings.TrimPrefix(line, notePrefix))
+			out.Notes = append(out.Notes, note)
 			continue
 		case strings.HasPrefix(line, "pkg: "):
 			pkg = strings.TrimSpace(strings.TrimPrefix(line, "pkg: "))
@@ -109,6 +130,7 @@ func parseBench(r io.Reader) (benchRun, error) {
 	if err := sc.Err(); err != nil {
 		return out, fmt.Errorf("reading benchmark output: %w", err)
 	}
+	closeNote()
 	return out, nil
 }
 

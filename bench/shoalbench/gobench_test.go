@@ -80,6 +80,30 @@ func TestParseBenchIgnoresLinesThatAreNotFigures(t *testing.T) {
 	}
 }
 
+func TestParseBenchReportsAMarkedRunWithoutFigures(t *testing.T) {
+	in := "#shoalbench go test -bench X -benchtime bad ./a\n" +
+		"invalid value \"bad\" for flag -test.benchtime: invalid duration\n" +
+		"Usage of a.test:\n" +
+		"#shoalbench go test -bench Y ./b\n" +
+		"pkg: github.com/shoal-dev/shoal/b\n" +
+		"BenchmarkY-2 10 5 ns/op\n" +
+		"#shoalbench go test -bench Z ./c\n"
+	run, err := parseBench(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"go test -bench X -benchtime bad ./a: no figures — invalid value \"bad\" for flag -test.benchtime: invalid duration",
+		"go test -bench Z ./c: no figures",
+	}
+	if strings.Join(run.Failures, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures = %q, want %q", run.Failures, want)
+	}
+	if len(run.Results) != 1 {
+		t.Errorf("results = %+v, want Y's", run.Results)
+	}
+}
+
 func TestGoBenchSectionIsATableWithFailuresBelow(t *testing.T) {
 	in, err := os.ReadFile("testdata/gotest-bench.txt")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 type handoffOptions struct {
 	lab       *lab.ScenarioOptions
 	limit     time.Duration
+	budget    time.Duration
 	scenarios []string
 	progress  io.Writer
 }
@@ -24,6 +25,7 @@ type handoffOptions struct {
 func handoffFlags(fs *flag.FlagSet) *handoffOptions {
 	o := &handoffOptions{lab: lab.RegisterFlags(fs)}
 	fs.DurationVar(&o.limit, "limit", 3*time.Minute, "the longest one scenario may take")
+	fs.DurationVar(&o.budget, "budget", 0, "the longest all scenarios together may take; those left when it is spent are recorded as skipped (0: no budget)")
 	return o
 }
 
@@ -43,11 +45,24 @@ func runHandoff(ctx context.Context, w io.Writer, o handoffOptions) error {
 	opts := *o.lab
 	opts.Progress = o.progress
 	var runs []scenarioRun
+	begin := time.Now()
 	for _, name := range o.scenarios {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		r := scenarioRun{name: name}
+		limit := o.limit
+		if o.budget > 0 {
+			left := o.budget - time.Since(begin)
+			// A scenario needs half a minute at least; starting one
+			// that cannot finish would only record a timeout.
+			if left < 30*time.Second {
+				r.skipped = fmt.Sprintf("the time budget of %s was spent", o.budget)
+				runs = append(runs, r)
+				continue
+			}
+			limit = min(limit, left)
+		}
 		if name == "partition" {
 			if err := lab.NetworkAvailable(); err != nil {
 				r.skipped = err.Error()
@@ -56,7 +71,7 @@ func runHandoff(ctx context.Context, w io.Writer, o handoffOptions) error {
 			}
 		}
 		fmt.Fprintf(o.progress, "%s handoff: scenario %s\n", time.Now().Format("15:04:05"), name)
-		sctx, cancel := context.WithTimeout(ctx, o.limit)
+		sctx, cancel := context.WithTimeout(ctx, limit)
 		start := time.Now()
 		r.report, r.err = lab.RunScenario(sctx, name, opts)
 		r.took = time.Since(start)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,29 @@ func TestTableEscapesCellsThatWouldBreakIt(t *testing.T) {
 	tb.write(&out)
 	if want := "| x\\|y | line1<br>line2 |\n"; !strings.HasSuffix(out.String(), want) {
 		t.Errorf("row = %q, want suffix %q", out.String(), want)
+	}
+}
+
+func TestPprofTopKeepsTheSummaryAndTheFirstRows(t *testing.T) {
+	in, err := os.ReadFile("testdata/pprof-top.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pprofTop(string(in), 5)
+	lines := strings.Split(got, "\n")
+	if strings.Contains(got, "Build ID") || strings.Contains(got, "File:") {
+		t.Errorf("the top keeps per-build lines:\n%s", got)
+	}
+	if !strings.HasPrefix(lines[0], "Duration:") {
+		t.Errorf("the top should start with the profile's duration:\n%s", got)
+	}
+	header := -1
+	for i, l := range lines {
+		if strings.Contains(l, "flat%") {
+			header = i
+		}
+	}
+	if header < 0 || len(lines)-header-1 != 5 {
+		t.Errorf("want the header and 5 rows:\n%s", got)
 	}
 }

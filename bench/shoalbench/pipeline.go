@@ -38,7 +38,7 @@ func pipelineFlags(fs *flag.FlagSet) *pipelineOptions {
 	fs.DurationVar(&o.warmup, "warmup", 30*time.Second, "time each system runs, after its first samples arrive, before the window opens")
 	fs.DurationVar(&o.duration, "duration", 3*time.Minute, "the measured window of each system")
 	fs.StringVar(&o.order, "order", "shoal,prometheus", "the systems, in the order they run (one after the other)")
-	fs.StringVar(&o.profile, "profile", "", "after shoal's window, save a 30 s CPU profile and a heap profile of it in this directory")
+	fs.StringVar(&o.profile, "profile", "", "after shoal's window, save a CPU profile and a heap profile of it in this directory")
 	return o
 }
 
@@ -55,6 +55,7 @@ type systemRun struct {
 	scrapes  int           // scrapes the targets served in the window
 	expected int           // scrapes the window should hold
 	rejected int           // samples the receiver rejected (whole run)
+	profile  string        // the top of a CPU profile taken after the window
 	err      error
 }
 
@@ -266,9 +267,11 @@ func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Target
 	logf("%s: %.1f CPU-s for %d samples (%.2f CPU-s per million), peak RSS %.1f MiB",
 		name, r.cpu.Seconds(), r.samples, r.cpuPerMillion(), mib(r.peakRSS))
 	if name == "shoal" && o.profile != "" {
-		if err := profileShoal(ctx, sys.(shoalSystem), o.profile, logf); err != nil {
+		top, err := profileShoal(ctx, sys.(shoalSystem), o.profile, logf)
+		if err != nil {
 			logf("profile: %v", err)
 		}
+		r.profile = top
 	}
 	return r
 }
@@ -318,13 +321,18 @@ func watch(ctx context.Context, d time.Duration, sys measured) error {
 	}
 }
 
-// profileShoal saves a CPU and a heap profile of the running node, and the
-// top of the CPU profile as text, for the report on where shoal's time goes.
-func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(string, ...any)) error {
+// profileSeconds is the length of shoal's CPU profile: long enough for ten
+// scrapes of every target, short enough for the benchmark's time budget.
+const profileSeconds = 20
+
+// profileShoal saves a CPU and a heap profile of the running node, and
+// their tops as text, for the report on where shoal's time goes. It returns
+// the top of the CPU profile by cumulative time.
+func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(string, ...any)) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return "", err
 	}
-	logf("shoal: taking a 30 s CPU profile into %s", dir)
+	logf("shoal: taking a %d s CPU profile into %s", profileSeconds, dir)
 	get := func(path, file string, d time.Duration) error {
 		pctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
@@ -347,30 +355,54 @@ func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(stri
 		_, err = io.Copy(f, resp.Body)
 		return errors.Join(err, f.Close())
 	}
-	if err := get("/debug/pprof/profile?seconds=30", "shoal.cpu.pprof", 60*time.Second); err != nil {
-		return err
+	if err := get(fmt.Sprintf("/debug/pprof/profile?seconds=%d", profileSeconds), "shoal.cpu.pprof", 2*profileSeconds*time.Second); err != nil {
+		return "", err
 	}
 	if err := get("/debug/pprof/heap", "shoal.heap.pprof", 20*time.Second); err != nil {
-		return err
+		return "", err
 	}
-	for _, p := range []struct{ args []string }{
-		{[]string{"tool", "pprof", "-top", "-nodecount=40", filepath.Join(dir, "shoal.cpu.pprof")}},
-		{[]string{"tool", "pprof", "-top", "-cum", "-nodecount=60", filepath.Join(dir, "shoal.cpu.pprof")}},
-		{[]string{"tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=30", filepath.Join(dir, "shoal.heap.pprof")}},
+	cpu, heap := filepath.Join(dir, "shoal.cpu.pprof"), filepath.Join(dir, "shoal.heap.pprof")
+	var flat string
+	for _, p := range []struct {
+		file string
+		args []string
+	}{
+		{"cpu-top.txt", []string{"tool", "pprof", "-top", "-nodecount=40", cpu}},
+		{"cpu-top-cum.txt", []string{"tool", "pprof", "-top", "-cum", "-nodecount=60", cpu}},
+		{"heap-top.txt", []string{"tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=30", heap}},
 	} {
 		out, err := exec.CommandContext(ctx, "go", p.args...).CombinedOutput()
-		name := "top"
-		if strings.Contains(strings.Join(p.args, " "), "-cum") {
-			name = "top-cum"
-		} else if strings.Contains(strings.Join(p.args, " "), "heap") {
-			name = "heap-top"
-		}
-		_ = os.WriteFile(filepath.Join(dir, name+".txt"), out, 0o644)
+		_ = os.WriteFile(filepath.Join(dir, p.file), out, 0o644)
 		if err != nil {
-			return fmt.Errorf("go %s: %w", strings.Join(p.args, " "), err)
+			return "", fmt.Errorf("go %s: %w", strings.Join(p.args, " "), err)
+		}
+		if p.file == "cpu-top.txt" {
+			flat = pprofTop(string(out), 20)
 		}
 	}
-	return nil
+	return flat, nil
+}
+
+// pprofTop keeps the summary and the first n rows of `pprof -top`, without
+// the File/Build ID lines that change at every build.
+func pprofTop(out string, n int) string {
+	var keep []string
+	rows := -1
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "File:"), strings.HasPrefix(line, "Build ID:"), strings.HasPrefix(line, "Type:"), strings.HasPrefix(line, "Time:"), strings.HasPrefix(line, "Showing top"):
+			continue
+		case strings.Contains(line, "flat%") && strings.Contains(line, "cum%"):
+			rows = 0
+		case rows >= 0:
+			if rows == n || strings.TrimSpace(line) == "" {
+				return strings.Join(keep, "\n")
+			}
+			rows++
+		}
+		keep = append(keep, line)
+	}
+	return strings.Join(keep, "\n")
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -481,6 +513,9 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 		}
 	}
 	fmt.Fprintln(w)
+	if sh.profile != "" {
+		fmt.Fprintf(w, "Where shoal's CPU goes: the top of a %d s CPU profile (`/debug/pprof/profile`) taken right after its window, under the same load:\n\n```\n%s\n```\n\n", profileSeconds, sh.profile)
+	}
 }
 
 func goalCell(ok bool, a, b float64) string {
