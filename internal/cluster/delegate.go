@@ -36,6 +36,10 @@ func (d *delegate) NodeMeta(limit int) []byte {
 
 // NotifyMsg receives direct messages; the only one is deathNotice.
 func (d *delegate) NotifyMsg(b []byte) {
+	if name, rec, ok := parseAnnouncement(b); ok {
+		d.n.applyAnnouncement(name, rec)
+		return
+	}
 	since, ok := parseDeathNotice(b)
 	if !ok {
 		return
@@ -108,6 +112,7 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	now := n.now()
 	n.mu.Lock()
 	p := n.peers[node.Name]
+	fresh := p == nil || !p.alive
 	if p == nil {
 		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true}
 		n.peers[node.Name] = p
@@ -133,7 +138,10 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	if p.revived && rec.Since != p.revivedSince {
 		p.revived = false
 	}
-	p.rec = rec
+	if fresh || rec.Since >= p.rec.Since || p.revived {
+		// Otherwise a direct announcement already brought a newer record.
+		p.rec = rec
+	}
 	n.evaluateDriftLocked(p)
 	n.releaseHoldsLocked(p.name, rec.Watermark, false)
 	n.mu.Unlock()
@@ -157,6 +165,77 @@ func (n *Node) onGone(node *memberlist.Node) {
 	n.mu.Unlock()
 	n.metrics.clockOffset.DeleteLabelValues(node.Name)
 	signal(n.recompute)
+}
+
+// An announcement is a node's record sent directly to every peer when its
+// state changes, so that a transition reaches the whole fleet in one hop
+// instead of several gossip rounds; gossip still carries the same record.
+// A record is newer than another when its since is later: a node's since
+// only moves forward, and a restarted node starts with a later one.
+const announceMagic = 0xd2
+
+func announcement(name string, rec []byte) []byte {
+	b := binary.AppendUvarint([]byte{announceMagic}, uint64(len(name)))
+	b = append(b, name...)
+	return append(b, rec...)
+}
+
+func parseAnnouncement(b []byte) (string, record, bool) {
+	if len(b) < 2 || b[0] != announceMagic {
+		return "", record{}, false
+	}
+	l, k := binary.Uvarint(b[1:])
+	if k <= 0 || l > uint64(len(b)-1-k) {
+		return "", record{}, false
+	}
+	name := string(b[1+k : 1+k+int(l)])
+	rec, err := decodeRecord(b[1+k+int(l):])
+	return name, rec, err == nil
+}
+
+// applyAnnouncement takes a peer's announced record if it is newer than
+// the one held. Unknown or dead peers are left to gossip.
+func (n *Node) applyAnnouncement(name string, rec record) {
+	n.mu.Lock()
+	p := n.peers[name]
+	if name == n.name || p == nil || !p.alive || rec.Since < p.rec.Since ||
+		(rec.Since == p.rec.Since && rec.State == p.rec.State) {
+		n.mu.Unlock()
+		return
+	}
+	if p.revived && rec.Since != p.revivedSince {
+		p.revived = false
+	}
+	p.rec = rec
+	n.evaluateDriftLocked(p)
+	n.releaseHoldsLocked(p.name, rec.Watermark, false)
+	n.mu.Unlock()
+	signal(n.recompute)
+}
+
+// announce sends this node's record to every live peer if its state
+// changed since the last announcement.
+func (n *Node) announce(ml *memberlist.Memberlist) {
+	n.mu.Lock()
+	if !n.announcePending {
+		n.mu.Unlock()
+		return
+	}
+	n.announcePending = false
+	rec, _ := n.local.encode(nil, maxMetaSize)
+	var to []memberlist.Node
+	for _, p := range n.peers {
+		if p.alive {
+			to = append(to, p.node)
+		}
+	}
+	n.mu.Unlock()
+	msg := announcement(n.name, rec)
+	for i := range to {
+		if err := ml.SendBestEffort(&to[i], msg); err != nil {
+			n.log.Debug("state announcement not sent", "peer", to[i].Name, "err", err)
+		}
+	}
 }
 
 // deathNotice is the direct message a node sends a peer it had declared

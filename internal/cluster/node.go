@@ -80,7 +80,10 @@ type Node struct {
 	changeDue      bool
 	lastChange     time.Time
 	tablesEpoch    int64
-	crashed        bool
+	// announcePending: the state changed and the record should be sent
+	// to every peer directly, not only gossiped.
+	announcePending bool
+	crashed         bool
 
 	recompute   chan struct{}
 	metaPush    chan struct{}
@@ -376,6 +379,9 @@ func (n *Node) tryParticipate() {
 // stateChanged publishes a change of this node's own record.
 func (n *Node) stateChanged() {
 	n.rebuild()
+	n.mu.Lock()
+	n.announcePending = true
+	n.mu.Unlock()
 	signal(n.metaPush)
 	n.updateInfoMetric()
 }
@@ -469,6 +475,7 @@ func (n *Node) metaLoop(ctx context.Context) {
 		case <-n.metaPush:
 		}
 		if ml := n.memberlistNow(); ml != nil {
+			n.announce(ml)
 			if err := ml.UpdateNode(2 * time.Second); err != nil {
 				n.log.Debug("record update not confirmed by a peer", "err", err)
 			}
