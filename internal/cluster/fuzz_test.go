@@ -18,6 +18,9 @@ func FuzzNodeMeta(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The direct messages that carry records must not panic either.
+		_, _, _ = parseAnnouncement(b)
+		_, _ = parseDeathNotice(b)
 		r, err := decodeRecord(b)
 		if err != nil {
 			return

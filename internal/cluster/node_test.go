@@ -137,3 +137,26 @@ func waitSame(t *testing.T, nodes []*tnode) {
 		return true
 	})
 }
+
+func TestNewerRecordWinsWhicheverPathBringsIt(t *testing.T) {
+	clk := &fakeClock{t: time.Now()}
+	n := offlineNode(t, "a", clk)
+	feed(n, "b", record{State: Viewer, Since: 1000})
+	rec, _ := (&record{State: Participant, Since: 2000}).encode(nil, maxMetaSize)
+	(&delegate{n: n}).NotifyMsg(announcement("b", rec))
+	if got := stateOf(n, "b"); got != Participant {
+		t.Fatalf("b is %s after its announcement, want participant", got)
+	}
+	feed(n, "b", record{State: Viewer, Since: 1000}) // gossip lagging behind
+	if got := stateOf(n, "b"); got != Participant {
+		t.Errorf("a stale gossiped record replaced the announced one: b is %s", got)
+	}
+	feed(n, "b", record{State: Terminating, Since: 3000, Joined: 2000})
+	if got := stateOf(n, "b"); got != Terminating {
+		t.Errorf("b is %s after a newer gossiped record, want terminating", got)
+	}
+	(&delegate{n: n}).NotifyMsg(announcement("b", rec))
+	if got := stateOf(n, "b"); got != Terminating {
+		t.Errorf("an old announcement replaced a newer record: b is %s", got)
+	}
+}
