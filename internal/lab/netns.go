@@ -69,6 +69,7 @@ func NewNetwork() (*Network, error) {
 	if err := NetworkAvailable(); err != nil {
 		return nil, err
 	}
+	removeOrphans()
 	n := &Network{prefix: "shoal-lab-" + strconv.Itoa(os.Getpid()), hosts: map[string]*Host{}}
 	n.world = n.prefix + "-w"
 	steps := [][]string{
@@ -87,6 +88,32 @@ func NewNetwork() (*Network, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// removeOrphans deletes the namespaces of lab processes that died without
+// closing their network (a test binary killed at its timeout, say). They
+// are recognised by the pid in their name.
+func removeOrphans() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		rest, ok := strings.CutPrefix(name, "shoal-lab-")
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pidText); err == nil {
+			continue // its process still runs
+		}
+		_ = ipCmd("netns", "del", name)
+	}
 }
 
 // AddHost creates the namespace of a host and links it to the world.
