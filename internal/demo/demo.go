@@ -223,7 +223,9 @@ func (d *demo) start(ctx context.Context) error {
 	}
 	d.dir = dir
 	if o.Binary == "" {
-		d.out.printf("shoal demo: finding the shoal binary (building it if needed)")
+		if os.Getenv("SHOAL_BIN") == "" {
+			d.out.printf("shoal demo: building shoal (go build ./cmd/shoal)")
+		}
 		if o.Binary, err = lab.ShoalBinary(ctx); err != nil {
 			return err
 		}
