@@ -19,6 +19,10 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/shoal-dev/shoal/internal/agent"
 	"github.com/shoal-dev/shoal/internal/cluster"
@@ -186,6 +190,51 @@ var apiVersions = map[string]string{
 }
 
 var clusterScoped = map[string]bool{"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true}
+
+// typed returns an empty object of the Kubernetes API type of kind.
+func typed(kind string) any {
+	switch kind {
+	case "Namespace":
+		return &corev1.Namespace{}
+	case "ServiceAccount":
+		return &corev1.ServiceAccount{}
+	case "ConfigMap":
+		return &corev1.ConfigMap{}
+	case "Service":
+		return &corev1.Service{}
+	case "ClusterRole":
+		return &rbacv1.ClusterRole{}
+	case "ClusterRoleBinding":
+		return &rbacv1.ClusterRoleBinding{}
+	case "StatefulSet":
+		return &appsv1.StatefulSet{}
+	case "PodDisruptionBudget":
+		return &policyv1.PodDisruptionBudget{}
+	}
+	return nil
+}
+
+// TestKubernetesManifestsUseOnlyRealFields decodes every object into its
+// API type and refuses unknown fields, as `kubectl apply` with server-side
+// validation would: a misspelt field is otherwise silently dropped.
+func TestKubernetesManifestsUseOnlyRealFields(t *testing.T) {
+	for _, o := range loadManifests(t) {
+		v := typed(o.kind())
+		if v == nil {
+			t.Errorf("%s: no API type known", o)
+			continue
+		}
+		b, err := json.Marshal(o.m)
+		if err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v); err != nil {
+			t.Errorf("%s: %v", o, err)
+		}
+	}
+}
 
 func TestKubernetesManifestsFitTogether(t *testing.T) {
 	objs := loadManifests(t)
