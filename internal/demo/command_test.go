@@ -1,6 +1,9 @@
 package demo
 
 import (
+	"context"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +142,20 @@ func TestRateIsPerSecondOverTheLastTenSeconds(t *testing.T) {
 	}
 	if got != 1000 {
 		t.Errorf("rate = %v, want 1000 once the burst left the window", got)
+	}
+}
+
+func TestRunRefusesBadOptionsBeforeStartingAnything(t *testing.T) {
+	in, _ := io.Pipe()
+	parent := t.TempDir()
+	err := Run(context.Background(), Options{Nodes: 100, Dir: parent, Input: in, Output: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "--nodes") {
+		t.Fatalf("Run with 100 nodes = %v, want an error about --nodes", err)
+	}
+	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+		t.Errorf("a refused demo left %d files", len(ents))
+	}
+	if _, err := in.Read(make([]byte, 1)); err == nil {
+		t.Errorf("Run did not close its input")
 	}
 }

@@ -123,19 +123,25 @@ type change struct {
 // Options.Keep, before it returns.
 func Run(ctx context.Context, o Options) (err error) {
 	o.defaults()
-	input := o.Input
-	if input == nil {
-		input = openStdin()
-	}
-	defer input.Close()
 	if err := o.validate(); err != nil {
+		if o.Input != nil {
+			o.Input.Close()
+		}
 		return err
 	}
+	d := &demo{o: o, out: &lineWriter{w: o.Output}, lag: o.Interval/2 + 500*time.Millisecond,
+		downWhy: map[string]string{}, reported: map[string]bool{}}
+	input := o.Input
+	if input == nil {
+		var err error
+		if input, err = openStdin(); err != nil {
+			d.out.printf("shoal demo: %v", err)
+		}
+	}
+	defer input.Close()
 	ctx, quit := context.WithCancel(ctx)
 	defer quit()
 
-	d := &demo{o: o, out: &lineWriter{w: o.Output}, lag: o.Interval/2 + 500*time.Millisecond,
-		downWhy: map[string]string{}, reported: map[string]bool{}}
 	if err := d.start(ctx); err != nil {
 		d.close()
 		return err

@@ -1,8 +1,10 @@
 package demo
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -13,11 +15,13 @@ import (
 // own, which Go puts in the runtime poller, so that Close ends a pending
 // read and Run can wait for its reader. O_NONBLOCK keeps the open from
 // waiting for a writer when stdin is a pipe whose writer is gone.
-func openStdin() io.ReadCloser {
-	if f, err := os.OpenFile("/proc/self/fd/0", os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
-		return f
+//
+// Without /proc there is no way to stop a pending read, so the demo then
+// takes no commands (Ctrl-C still stops it) rather than hang at exit.
+func openStdin() (io.ReadCloser, error) {
+	f, err := os.OpenFile("/proc/self/fd/0", os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return io.NopCloser(strings.NewReader("")), fmt.Errorf("commands are not available (standard input: %w); Ctrl-C stops the demo", err)
 	}
-	// Without /proc, read fd 0 itself; Close then ends a pending read only
-	// when fd 0 is pollable.
-	return os.Stdin
+	return f, nil
 }
