@@ -211,6 +211,9 @@ func writeGoBench(w io.Writer, r io.Reader, title string) error {
 	}
 	if len(run.Results) == 0 {
 		fmt.Fprintln(w, "No benchmark produced figures.")
+		if len(run.Notes) == 0 && len(run.Failures) == 0 {
+			fmt.Fprintln(w, "\n- **failed:** the output held no benchmark run at all.")
+		}
 	} else {
 		t.write(w)
 	}

@@ -121,7 +121,7 @@ func writeMachine(ctx context.Context, w io.Writer, shoalBin string) error {
 	t.add("load average at start", orNone(m.LoadAvg))
 	t.write(w)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "The machine's cores are shared with other work; CPU-seconds are the measured process's own (utime+stime), so contention inflates them less than it does wall-clock figures.\n\n")
+	fmt.Fprintf(w, "The cores may be shared with other work (see the load average). CPU-seconds are the measured process's own (utime+stime), so contention inflates them far less than wall-clock figures; compare the two systems within one run only.\n\n")
 	return nil
 }
 

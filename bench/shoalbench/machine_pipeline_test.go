@@ -95,3 +95,20 @@ func TestPprofTopKeepsTheSummaryAndTheFirstRows(t *testing.T) {
 		t.Errorf("want the header and 5 rows:\n%s", got)
 	}
 }
+
+func TestPprofOwnKeepsOnlyShoalsFunctions(t *testing.T) {
+	in, err := os.ReadFile("testdata/pprof-top-cum.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pprofOwn(string(in), 4)
+	lines := strings.Split(got, "\n")
+	if len(lines) != 5 || !strings.Contains(lines[0], "cum%") {
+		t.Fatalf("want the header and 4 rows:\n%s", got)
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, "internal/") || strings.Contains(l, "github.com/shoal-dev") {
+			t.Errorf("row %q is not one of shoal's functions, shortened", l)
+		}
+	}
+}

@@ -4,7 +4,7 @@
 //	shoalbench machine  [-shoal BIN]          the date and the machine
 //	shoalbench pipeline [-shoal BIN] [flags]  shoal against Prometheus agent mode
 //	shoalbench handoff  [-shoal BIN] SCENARIO...  the lab's cluster scenarios
-//	shoalbench gobench  [-title T] < go-test-output  a table of Go benchmarks
+//	shoalbench gobench  [-title T] [-in FILE]  a table of Go benchmarks from go test's output
 //
 // bench/run.sh calls these in turn; see bench/README.md for what each
 // measures. shoalbench owns the measuring and the record only: targets,
@@ -61,10 +61,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runHandoff(ctx, stdout, *o)
 	case "gobench":
 		title := fs.String("title", "Go benchmarks", "the section's heading")
+		in := fs.String("in", "", "the go test output to read (default: standard input)")
 		if fs.Parse(args[1:]) != nil {
 			return 2
 		}
-		err = writeGoBench(stdout, stdin, *title)
+		r := stdin
+		if *in != "" {
+			f, ferr := os.Open(*in)
+			if ferr != nil {
+				fmt.Fprintf(stderr, "shoalbench gobench: %v\n", ferr)
+				return 1
+			}
+			defer f.Close()
+			r = f
+		}
+		err = writeGoBench(stdout, r, *title)
 	default:
 		fmt.Fprintf(stderr, "shoalbench: unknown command %q\n", args[0])
 		return 2

@@ -56,6 +56,7 @@ type systemRun struct {
 	expected int           // scrapes the window should hold
 	rejected int           // samples the receiver rejected (whole run)
 	profile  string        // the top of a CPU profile taken after the window
+	ownCum   string        // shoal's own functions in it, by cumulative time
 	err      error
 }
 
@@ -267,11 +268,11 @@ func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Target
 	logf("%s: %.1f CPU-s for %d samples (%.2f CPU-s per million), peak RSS %.1f MiB",
 		name, r.cpu.Seconds(), r.samples, r.cpuPerMillion(), mib(r.peakRSS))
 	if name == "shoal" && o.profile != "" {
-		top, err := profileShoal(ctx, sys.(shoalSystem), o.profile, logf)
+		top, own, err := profileShoal(ctx, sys.(shoalSystem), o.profile, logf)
 		if err != nil {
 			logf("profile: %v", err)
 		}
-		r.profile = top
+		r.profile, r.ownCum = top, own
 	}
 	return r
 }
@@ -327,10 +328,11 @@ const profileSeconds = 20
 
 // profileShoal saves a CPU and a heap profile of the running node, and
 // their tops as text, for the report on where shoal's time goes. It returns
-// the top of the CPU profile by cumulative time.
-func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(string, ...any)) (string, error) {
+// the top of the CPU profile by flat time, and shoal's own functions in it
+// by cumulative time.
+func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(string, ...any)) (flat, own string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	logf("shoal: taking a %d s CPU profile into %s", profileSeconds, dir)
 	get := func(path, file string, d time.Duration) error {
@@ -356,13 +358,12 @@ func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(stri
 		return errors.Join(err, f.Close())
 	}
 	if err := get(fmt.Sprintf("/debug/pprof/profile?seconds=%d", profileSeconds), "shoal.cpu.pprof", 2*profileSeconds*time.Second); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := get("/debug/pprof/heap", "shoal.heap.pprof", 20*time.Second); err != nil {
-		return "", err
+		return "", "", err
 	}
 	cpu, heap := filepath.Join(dir, "shoal.cpu.pprof"), filepath.Join(dir, "shoal.heap.pprof")
-	var flat string
 	for _, p := range []struct {
 		file string
 		args []string
@@ -374,13 +375,34 @@ func profileShoal(ctx context.Context, s shoalSystem, dir string, logf func(stri
 		out, err := exec.CommandContext(ctx, "go", p.args...).CombinedOutput()
 		_ = os.WriteFile(filepath.Join(dir, p.file), out, 0o644)
 		if err != nil {
-			return "", fmt.Errorf("go %s: %w", strings.Join(p.args, " "), err)
+			return "", "", fmt.Errorf("go %s: %w", strings.Join(p.args, " "), err)
 		}
-		if p.file == "cpu-top.txt" {
+		switch p.file {
+		case "cpu-top.txt":
 			flat = pprofTop(string(out), 20)
+		case "cpu-top-cum.txt":
+			own = pprofOwn(string(out), 15)
 		}
 	}
-	return flat, nil
+	return flat, own, nil
+}
+
+// pprofOwn keeps the column header and the first n rows of `pprof -top`
+// that are shoal's own functions.
+func pprofOwn(out string, n int) string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.Contains(line, "flat%") && strings.Contains(line, "cum%"):
+			keep = append(keep, line)
+		case strings.Contains(line, "github.com/shoal-dev/shoal/") && len(keep) > 0 && len(keep) <= n:
+			keep = append(keep, strings.Replace(line, "github.com/shoal-dev/shoal/", "", 1))
+		}
+	}
+	if len(keep) < 2 {
+		return ""
+	}
+	return strings.Join(keep, "\n")
 }
 
 // pprofTop keeps the summary and the first n rows of `pprof -top`, without
@@ -515,6 +537,9 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 	fmt.Fprintln(w)
 	if sh.profile != "" {
 		fmt.Fprintf(w, "Where shoal's CPU goes: the top of a %d s CPU profile (`/debug/pprof/profile`) taken right after its window, under the same load:\n\n```\n%s\n```\n\n", profileSeconds, sh.profile)
+	}
+	if sh.ownCum != "" {
+		fmt.Fprintf(w, "shoal's own functions in that profile, by cumulative time:\n\n```\n%s\n```\n\n", sh.ownCum)
 	}
 }
 
