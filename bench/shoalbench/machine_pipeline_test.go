@@ -112,3 +112,13 @@ func TestPprofOwnKeepsOnlyShoalsFunctions(t *testing.T) {
 		}
 	}
 }
+
+func TestRSSPartsSplitsAnonymousFromFileBackedMemory(t *testing.T) {
+	anon, file := rssParts("testdata/status")
+	if anon != 61340<<10 || file != 46384<<10 {
+		t.Errorf("anon, file = %d, %d", anon, file)
+	}
+	if a, f := rssParts("testdata/missing"); a != 0 || f != 0 {
+		t.Error("a missing file should give zeros")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,8 @@ type systemRun struct {
 	requests int           // remote-write requests in the window
 	peakRSS  int64         // VmHWM at the window's end
 	endRSS   int64         // VmRSS at the window's end
+	anonRSS  int64         // RssAnon at the window's end: heap, stacks
+	fileRSS  int64         // RssFile at the window's end: the binary's pages
 	scrapes  int           // scrapes the targets served in the window
 	expected int           // scrapes the window should hold
 	rejected int           // samples the receiver rejected (whole run)
@@ -258,6 +261,7 @@ func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Target
 	r.samples = s1.Accepted - s0.Accepted
 	r.requests = s1.Requests - s0.Requests
 	r.peakRSS, r.endRSS = u1.PeakRSS, u1.RSS
+	r.anonRSS, r.fileRSS = rssParts(fmt.Sprintf("/proc/%d/status", sys.pid()))
 	r.rejected = s1.OutOfOrder + s1.Duplicates
 	for _, s := range ts.Log() {
 		if !s.Time.Before(t0) && s.Time.Before(t1) {
@@ -427,6 +431,33 @@ func pprofTop(out string, n int) string {
 	return strings.Join(keep, "\n")
 }
 
+// rssParts reads RssAnon and RssFile (bytes) from a /proc/PID/status file:
+// how much of the resident memory the process allocated, and how much is
+// its binary and libraries paged in.
+func rssParts(path string) (anon, file int64) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "RssAnon":
+			anon = kb << 10
+		case "RssFile":
+			file = kb << 10
+		}
+	}
+	return anon, file
+}
+
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // ratio formats a ÷ b, or "n/a".
@@ -497,6 +528,10 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
 		rat(float64(sh.endRSS), float64(pr.endRSS)), "")
+	t.add("of which anonymous (heap, stacks) / file-backed (binary)",
+		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS)) }),
+		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS)) }),
+		rat(float64(sh.anonRSS), float64(pr.anonRSS)), "")
 	t.add("CPU-seconds in the window",
 		cell(sh, func(r *systemRun) string {
 			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
