@@ -136,6 +136,12 @@ func TestSteadySplit(t *testing.T) {
 				t.Errorf("%s is scraped %d ms into each interval, %d ms after its grid tick at %d ms", tf.Addr, tf.Offset, late, want)
 			}
 		}
+		// Equal configs show no drift (the drift test shows the opposite).
+		for _, n := range r.Fleet.Running() {
+			if v, found, err := n.Metric(context.Background(), "shoal_cluster_config_drift"); err != nil || !found || v != 0 {
+				t.Errorf("%s: shoal_cluster_config_drift = %v (found %v, %v), want 0 in a fleet of equal configs", n.Name, v, found, err)
+			}
+		}
 		// What the nodes say they scrape is what the targets saw.
 		seen := lab.Assignments(r.Targets.Log(), rep.From, rep.To)
 		owners, err := r.Owners(context.Background())
