@@ -10,11 +10,12 @@
 #
 # Every process it starts is stopped on exit, every port is chosen
 # dynamically on 127.0.0.1 (or inside the lab's own network namespaces), and
-# every step has a time limit. The defaults fit in about 13 minutes on two
+# every step has a time limit. The defaults take about 13 minutes on two
 # cores.
 #
 # Knobs (environment):
-#   BENCH_WARMUP=20s BENCH_DURATION=3m   the pipeline's warm-up and window, per system
+#   BENCH_WARMUP=15s BENCH_DURATION=3m   the pipeline's warm-up (per start) and measured time, per system
+#   BENCH_ROUNDS=2                       alternating rounds (shoal, Prometheus, shoal, ...) sharing that time
 #   BENCH_TARGETS=300 BENCH_SERIES=100   the pipeline's targets
 #   BENCH_PROFILE=1                      profile shoal after its window (0: don't; a path: keep the profiles there)
 #   BENCH_SCENARIOS="split crash rolling scaleup scaledown partition"
@@ -25,7 +26,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-WARMUP=${BENCH_WARMUP:-20s}
+WARMUP=${BENCH_WARMUP:-15s}
+ROUNDS=${BENCH_ROUNDS:-2}
 DURATION=${BENCH_DURATION:-3m}
 TARGETS=${BENCH_TARGETS:-300}
 SERIES=${BENCH_SERIES:-100}
@@ -108,11 +110,11 @@ case "$PROFILE" in
 esac
 step pipeline 12m "$WORK/1-pipeline.md" "$BENCH" pipeline -shoal "$SHOAL" \
 	-targets "$TARGETS" -series "$SERIES" -interval 2s \
-	-warmup "$WARMUP" -duration "$DURATION" "${profile_flag[@]}"
+	-warmup "$WARMUP" -duration "$DURATION" -rounds "$ROUNDS" "${profile_flag[@]}"
 
 # shellcheck disable=SC2086 # SCENARIOS is a list of words
-step handoff 7m "$WORK/2-handoff.md" "$BENCH" handoff -shoal "$SHOAL" \
-	-limit 2m -budget 6m $SCENARIOS
+step handoff 6m "$WORK/2-handoff.md" "$BENCH" handoff -shoal "$SHOAL" \
+	-limit 2m -budget 5m $SCENARIOS
 
 # The Go benchmarks: "package benchtime pattern". The short benchtimes keep
 # the whole section near a minute of running.

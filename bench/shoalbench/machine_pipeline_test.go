@@ -122,3 +122,22 @@ func TestRSSPartsSplitsAnonymousFromFileBackedMemory(t *testing.T) {
 		t.Error("a missing file should give zeros")
 	}
 }
+
+func TestRoundsAddUpToOneFigurePerSystem(t *testing.T) {
+	a := systemRun{name: "shoal", window: time.Minute, cpu: 3 * time.Second, samples: 1_000_000, peakRSS: 90 << 20, endRSS: 80 << 20, scrapes: 10, expected: 10, rounds: []float64{3}}
+	b := systemRun{name: "shoal", window: time.Minute, cpu: 5 * time.Second, samples: 1_000_000, peakRSS: 70 << 20, endRSS: 60 << 20, scrapes: 9, expected: 10, rounds: []float64{5}, profile: "top"}
+	a.merge(b)
+	if a.cpuPerMillion() != 4 {
+		t.Errorf("CPU-s per million over both rounds = %v, want 4", a.cpuPerMillion())
+	}
+	if a.peakRSS != 90<<20 || a.endRSS != 60<<20 {
+		t.Errorf("peak %d end %d: want the larger peak and the last round's RSS", a.peakRSS, a.endRSS)
+	}
+	if a.scrapes != 19 || a.expected != 20 || formatRounds(a.rounds) != "3.00, 5.00" || a.profile != "top" {
+		t.Errorf("merged = %+v", a)
+	}
+	a.merge(systemRun{err: errors.New("exited")})
+	if a.err == nil {
+		t.Error("a failed round must fail the system")
+	}
+}

@@ -25,6 +25,7 @@ type pipelineOptions struct {
 	interval time.Duration
 	warmup   time.Duration
 	duration time.Duration
+	rounds   int
 	order    string
 	profile  string
 	progress io.Writer
@@ -37,7 +38,8 @@ func pipelineFlags(fs *flag.FlagSet) *pipelineOptions {
 	fs.IntVar(&o.series, "series", 100, "series per target")
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "scrape interval of both systems")
 	fs.DurationVar(&o.warmup, "warmup", 30*time.Second, "time each system runs, after its first samples arrive, before the window opens")
-	fs.DurationVar(&o.duration, "duration", 3*time.Minute, "the measured window of each system")
+	fs.DurationVar(&o.duration, "duration", 3*time.Minute, "the measured time of each system, split evenly between the rounds")
+	fs.IntVar(&o.rounds, "rounds", 2, "how many times each system runs, alternating (A B A B), so that a change in the machine's load falls on both")
 	fs.StringVar(&o.order, "order", "shoal,prometheus", "the systems, in the order they run (one after the other)")
 	fs.StringVar(&o.profile, "profile", "", "after shoal's window, save a CPU profile and a heap profile of it in this directory")
 	return o
@@ -58,6 +60,7 @@ type systemRun struct {
 	scrapes  int           // scrapes the targets served in the window
 	expected int           // scrapes the window should hold
 	rejected int           // samples the receiver rejected (whole run)
+	rounds   []float64     // CPU-seconds per million samples of each round
 	profile  string        // the top of a CPU profile taken after the window
 	ownCum   string        // shoal's own functions in it, by cumulative time
 	err      error
@@ -159,25 +162,70 @@ func runPipeline(ctx context.Context, w io.Writer, o pipelineOptions) error {
 	defer ts.Close()
 	logf("%d targets of %d series on loopback, interval %s", o.targets, o.series, o.interval)
 
+	rounds := max(o.rounds, 1)
+	window := o.duration / time.Duration(rounds)
+	totals := map[string]*systemRun{}
+	for round := 1; round <= rounds; round++ {
+		for _, name := range systems {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r := measure(ctx, measureSpec{name: name, round: round, window: window, profile: name == "shoal" && round == rounds}, o, ts, dir, timeout, logf)
+			if r.err != nil {
+				logf("%s: %v", name, r.err)
+			}
+			if t, ok := totals[name]; ok {
+				t.merge(r)
+			} else {
+				totals[name] = &r
+			}
+		}
+	}
 	var runs []systemRun
 	for _, name := range systems {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if t, ok := totals[name]; ok {
+			runs = append(runs, *t)
+			delete(totals, name)
 		}
-		r := measure(ctx, name, o, ts, dir, timeout, logf)
-		if r.err != nil {
-			logf("%s: %v", name, r.err)
-		}
-		runs = append(runs, r)
 	}
 	writePipeline(w, o, runs)
 	return nil
 }
 
+// merge adds a later round of the same system: sums for the work and the
+// time, the largest peak, the last round's memory, the first error.
+func (r *systemRun) merge(o systemRun) {
+	if r.err == nil {
+		r.err = o.err
+	}
+	r.window += o.window
+	r.cpu += o.cpu
+	r.samples += o.samples
+	r.requests += o.requests
+	r.peakRSS = max(r.peakRSS, o.peakRSS)
+	r.endRSS, r.anonRSS, r.fileRSS = o.endRSS, o.anonRSS, o.fileRSS
+	r.scrapes += o.scrapes
+	r.expected += o.expected
+	r.rejected += o.rejected
+	r.rounds = append(r.rounds, o.rounds...)
+	if o.profile != "" {
+		r.profile, r.ownCum = o.profile, o.ownCum
+	}
+}
+
+// measureSpec is one round of one system.
+type measureSpec struct {
+	name    string
+	round   int
+	window  time.Duration
+	profile bool
+}
+
 // measure runs one system alone: start it with a fresh receiver, wait for
 // its first samples, warm it up, then read its /proc figures and the
 // receiver's count at both ends of the window.
-func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Targets, dir string, timeout time.Duration, logf func(string, ...any)) systemRun {
+func measure(ctx context.Context, spec measureSpec, o pipelineOptions, ts *lab.Targets, dir string, timeout time.Duration, logf func(string, ...any)) systemRun {
+	name := spec.name
 	r := systemRun{name: name}
 	rx, err := lab.StartReceiver()
 	if err != nil {
@@ -185,7 +233,7 @@ func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Target
 		return r
 	}
 	defer rx.Close()
-	sysDir := filepath.Join(dir, name)
+	sysDir := filepath.Join(dir, fmt.Sprintf("%s-%d", name, spec.round))
 	if err := os.MkdirAll(sysDir, 0o755); err != nil {
 		r.err = err
 		return r
@@ -245,8 +293,8 @@ func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Target
 		return r
 	}
 	s0, t0 := rx.Stats(), time.Now()
-	logf("%s: measuring for %s", name, o.duration)
-	if err := watch(ctx, o.duration, sys); err != nil {
+	logf("%s: measuring round %d for %s", name, spec.round, spec.window)
+	if err := watch(ctx, spec.window, sys); err != nil {
 		r.err = err
 		return r
 	}
@@ -271,7 +319,8 @@ func measure(ctx context.Context, name string, o pipelineOptions, ts *lab.Target
 	r.expected = int(float64(ts.Len()) * r.window.Seconds() / o.interval.Seconds())
 	logf("%s: %.1f CPU-s for %d samples (%.2f CPU-s per million), peak RSS %.1f MiB",
 		name, r.cpu.Seconds(), r.samples, r.cpuPerMillion(), mib(r.peakRSS))
-	if name == "shoal" && o.profile != "" {
+	r.rounds = []float64{r.cpuPerMillion()}
+	if spec.profile && o.profile != "" {
 		top, own, err := profileShoal(ctx, sys.(shoalSystem), o.profile, logf)
 		if err != nil {
 			logf("profile: %v", err)
@@ -482,9 +531,10 @@ func verdict(a, b, goal float64) string {
 func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 	fmt.Fprintf(w, "## 1. Pipeline: shoal against Prometheus agent mode\n\n")
 	fmt.Fprintf(w, "%d synthetic targets × %d series (plus `lab_scrapes_total`) on loopback, scrape interval %s, timeout %s, one receiver per system (the lab's counting receiver, in the benchmark process). "+
-		"The systems ran one after the other (order: %s), each warmed up for %s after its first samples reached the receiver, then measured for %s. "+
-		"CPU is utime+stime of the process in the window (/proc/PID/stat); samples are those the receiver accepted in the window; peak RSS is VmHWM (/proc/PID/status) at the window's end.\n\n",
-		o.targets, o.series, o.interval, o.interval/2, o.order, o.warmup, o.duration)
+		"The systems ran one after the other, never together, in %d alternating rounds (%s), so that a change in the machine's load falls on both; "+
+		"in each round a fresh process was warmed up for %s after its first samples reached the receiver, then measured for %s, %s per system in all. "+
+		"CPU is utime+stime of the process in its windows (/proc/PID/stat); samples are those the receiver accepted in the same windows; peak RSS is the largest VmHWM (/proc/PID/status) at a window's end.\n\n",
+		o.targets, o.series, o.interval, o.interval/2, max(o.rounds, 1), strings.ReplaceAll(o.order, ",", " then "), o.warmup, o.duration/time.Duration(max(o.rounds, 1)), o.duration)
 	var sh, pr *systemRun
 	for i := range runs {
 		switch runs[i].name {
@@ -519,12 +569,16 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.2f", r.cpuPerMillion()) }),
 		rat(sh.cpuPerMillion(), pr.cpuPerMillion()),
 		goalCell(okBoth, sh.cpuPerMillion(), pr.cpuPerMillion()))
+	t.add("the same, round by round",
+		cell(sh, func(r *systemRun) string { return formatRounds(r.rounds) }),
+		cell(pr, func(r *systemRun) string { return formatRounds(r.rounds) }),
+		"", "")
 	t.add("peak RSS (VmHWM)",
 		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }),
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }),
 		rat(float64(sh.peakRSS), float64(pr.peakRSS)),
 		goalCell(okBoth, float64(sh.peakRSS), float64(pr.peakRSS)))
-	t.add("RSS at the window's end",
+	t.add("RSS at the last window's end",
 		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
 		rat(float64(sh.endRSS), float64(pr.endRSS)), "")
@@ -532,7 +586,7 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS)) }),
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS)) }),
 		rat(float64(sh.anonRSS), float64(pr.anonRSS)), "")
-	t.add("CPU-seconds in the window",
+	t.add("CPU-seconds in the windows",
 		cell(sh, func(r *systemRun) string {
 			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
 		}),
@@ -540,7 +594,7 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
 		}),
 		rat(sh.cpu.Seconds(), pr.cpu.Seconds()), "")
-	t.add("samples delivered in the window",
+	t.add("samples delivered in the windows",
 		cell(sh, func(r *systemRun) string {
 			return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
 		}),
@@ -548,11 +602,11 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 			return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
 		}),
 		rat(float64(sh.samples), float64(pr.samples)), "")
-	t.add("remote-write requests in the window",
+	t.add("remote-write requests in the windows",
 		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }),
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }),
 		"", "")
-	t.add("scrapes served / expected in the window",
+	t.add("scrapes served / expected in the windows",
 		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }),
 		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }),
 		"", "")
@@ -576,6 +630,14 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 	if sh.ownCum != "" {
 		fmt.Fprintf(w, "shoal's own functions in that profile, by cumulative time:\n\n```\n%s\n```\n\n", sh.ownCum)
 	}
+}
+
+func formatRounds(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, v := range rs {
+		parts[i] = fmt.Sprintf("%.2f", v)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func goalCell(ok bool, a, b float64) string {
