@@ -83,7 +83,7 @@ type Config struct {
 	// participant at s owns its share from s+Δ, and a terminating node
 	// keeps its share until s+Δ. It must cover gossip propagation to the
 	// whole fleet plus clock skew; docs/clustering.md records the measured
-	// propagation behind the default of 5s.
+	// propagation behind the default of 3s.
 	HandoffDelay time.Duration
 
 	// BootstrapTimeout is how long a node whose join addresses all fail
@@ -119,7 +119,7 @@ type Config struct {
 const (
 	DefaultRejoinInterval   = 60 * time.Second
 	DefaultMaxJoinPeers     = 5
-	DefaultHandoffDelay     = 5 * time.Second
+	DefaultHandoffDelay     = 3 * time.Second
 	DefaultBootstrapTimeout = 10 * time.Second
 	DefaultProbeInterval    = 400 * time.Millisecond
 	DefaultProbeTimeout     = 250 * time.Millisecond

@@ -85,7 +85,7 @@ func TestRegisterFlagsUsesAlloysNamesAndDefaults(t *testing.T) {
 		"cluster.advertise-interfaces": "eth0,en0", "cluster.join-addresses": "",
 		"cluster.enable-tls": "false", "cluster.tls-ca-path": "", "cluster.tls-cert-path": "",
 		"cluster.tls-key-path": "", "cluster.tls-server-name": "", "cluster.advertise-address": "",
-		"cluster.handoff-delay": "5s", "cluster.bootstrap-timeout": "10s", "cluster.hold-timeout": "1m0s",
+		"cluster.handoff-delay": "3s", "cluster.bootstrap-timeout": "10s", "cluster.hold-timeout": "1m0s",
 		"cluster.probe-interval": DefaultProbeInterval.String(), "cluster.probe-timeout": DefaultProbeTimeout.String(),
 		"cluster.suspicion-mult": "2",
 	}
