@@ -13,10 +13,16 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/shoal
 
-# make test: formatting, vet, every unit and end-to-end test (fuzz seeds
-# included), then the race detector on the concurrent packages.
+# Packages that start whole fleets of real processes. They run one package
+# at a time, so that two fleets never compete for this machine's two cores
+# (a starved node is a slow node, and the figures would measure the machine).
+FLEET_PKGS := ./e2e/... ./internal/demo/...
+
+# make test: formatting, vet, every unit test (fuzz seeds included), the
+# end-to-end fleets, then the race detector on the concurrent packages.
 test: fmt-check vet
-	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v -e /e2e -e /internal/demo)
+	$(GO) test -count=1 -p 1 -timeout 30m $(FLEET_PKGS)
 	$(GO) test -count=1 -race -short -timeout 15m $(RACE_PKGS)
 
 fmt-check:
