@@ -17,6 +17,7 @@ type metrics struct {
 	retried      *prometheus.CounterVec
 	dropped      *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
+	ticksDoubled *prometheus.CounterVec
 	sendDuration *prometheus.HistogramVec
 	shards       *prometheus.GaugeVec
 	highestSent  *prometheus.GaugeVec
@@ -58,6 +59,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "shoal_remote_write_rejected_samples_total",
 			Help: "Single samples the receiver rejected with 400 after bisection, by reason: out_of_order, duplicate, too_old, other.",
 		}, append(endpointLabels, "reason")),
+		ticksDoubled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_ticks_doubled_total",
+			Help: "Ticks the receiver already held from another writer: the rejected duplicate `up` samples, one per doubled scrape.",
+		}, endpointLabels),
 		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "prometheus_remote_storage_sent_batch_duration_seconds",
 			Help:    "Duration of send calls to the remote storage.",
@@ -98,6 +103,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.retried = register(reg, m.retried)
 	m.dropped = register(reg, m.dropped)
 	m.rejected = register(reg, m.rejected)
+	m.ticksDoubled = register(reg, m.ticksDoubled)
 	m.sendDuration = register(reg, m.sendDuration)
 	m.shards = register(reg, m.shards)
 	m.highestSent = register(reg, m.highestSent)
@@ -126,6 +132,7 @@ func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
 // endpointMetrics are a Writer's metrics curried for one endpoint.
 type endpointMetrics struct {
 	samples, histograms, exemplars, failed, retried prometheus.Counter
+	ticksDoubled                                    prometheus.Counter
 	sendDuration                                    prometheus.Observer
 	shards, highestSent, pending, backlogBytes      prometheus.Gauge
 	dropped, rejected                               *prometheus.CounterVec
@@ -139,6 +146,7 @@ func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
 		exemplars:    m.exemplars.With(l),
 		failed:       m.failed.With(l),
 		retried:      m.retried.With(l),
+		ticksDoubled: m.ticksDoubled.With(l),
 		sendDuration: m.sendDuration.With(l),
 		shards:       m.shards.With(l),
 		highestSent:  m.highestSent.With(l),
@@ -152,7 +160,7 @@ func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
 func (m *metrics) deleteEndpoint(name, url string) {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.sendDuration,
+		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration,
 	} {
 		v.DeletePartialMatch(l)
 	}

@@ -22,6 +22,9 @@ import (
 type seriesInfo struct {
 	proto   []byte
 	dropped bool
+	// up marks the `up` series of a scrape: each scrape writes exactly one
+	// sample of it, so a rejected duplicate of it is one doubled tick.
+	up bool
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -289,7 +292,7 @@ func (e *endpoint) processSeries(lb *labels.Builder, ls labels.Labels) *seriesIn
 	if out.IsEmpty() {
 		return &seriesInfo{dropped: true}
 	}
-	return &seriesInfo{proto: AppendLabels(nil, out)}
+	return &seriesInfo{proto: AppendLabels(nil, out), up: out.Get(labels.MetricName) == "up"}
 }
 
 // sendPrefix sends up to max_samples_per_send of the oldest items and
@@ -371,6 +374,11 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 				reason := rejectReason(err.Error())
 				s.e.m.rejected.WithLabelValues(reason).Inc()
 				s.e.m.failed.Inc()
+				if reason == "duplicate" && items[0].s.up {
+					// Another node (or an earlier life of this one) wrote
+					// this tick already: the fleet scraped it twice.
+					s.e.m.ticksDoubled.Inc()
+				}
 				s.e.logger.Debug("receiver rejected a sample", "reason", reason, "err", err)
 				return nil
 			}
