@@ -11,11 +11,11 @@ import (
 
 // switchHandler is a slog.Handler whose level and format follow the
 // config's logging block, changed at each reload without rebuilding the
-// loggers handed to components.
+// loggers handed to components. It replays its WithAttrs and WithGroup
+// calls, in order, on whichever handler is current.
 type switchHandler struct {
-	cur   *atomic.Pointer[slog.Handler]
-	attrs []slog.Attr
-	group string
+	cur *atomic.Pointer[slog.Handler]
+	ops []func(slog.Handler) slog.Handler
 }
 
 type logSwitch struct {
@@ -46,11 +46,8 @@ func (s *logSwitch) logger() *slog.Logger { return slog.New(&switchHandler{cur: 
 
 func (h *switchHandler) inner() slog.Handler {
 	in := *h.cur.Load()
-	if h.group != "" {
-		in = in.WithGroup(h.group)
-	}
-	if len(h.attrs) > 0 {
-		in = in.WithAttrs(h.attrs)
+	for _, op := range h.ops {
+		in = op(in)
 	}
 	return in
 }
@@ -64,16 +61,13 @@ func (h *switchHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	cp := *h
-	cp.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
-	return &cp
+	return h.with(func(in slog.Handler) slog.Handler { return in.WithAttrs(as) })
 }
 
 func (h *switchHandler) WithGroup(name string) slog.Handler {
-	cp := *h
-	if cp.group != "" {
-		name = cp.group + "." + name
-	}
-	cp.group = name
-	return &cp
+	return h.with(func(in slog.Handler) slog.Handler { return in.WithGroup(name) })
+}
+
+func (h *switchHandler) with(op func(slog.Handler) slog.Handler) slog.Handler {
+	return &switchHandler{cur: h.cur, ops: append(h.ops[:len(h.ops):len(h.ops)], op)}
 }
