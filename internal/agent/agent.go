@@ -26,6 +26,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/cluster"
 	"github.com/shoal-dev/shoal/internal/component/all"
 	"github.com/shoal-dev/shoal/internal/config"
+	"github.com/shoal-dev/shoal/internal/configfile"
 	"github.com/shoal-dev/shoal/internal/runtime"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/web"
@@ -98,7 +99,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err := n.rt.Load(cfg.ConfigFile, src); err != nil {
 		var applyErr *runtime.ApplyError
 		if !errors.As(err, &applyErr) {
-			printLoadError(logOut, err, cfg.ConfigFile, src)
+			configfile.PrintError(logOut, err, cfg.ConfigFile, src)
 			return errInvalidConfig
 		}
 		// The config is valid; the components that failed to build run
@@ -231,7 +232,7 @@ func (n *node) reload() error {
 			return fmt.Errorf("config applied, but some components failed: %w", err)
 		}
 		var b strings.Builder
-		printLoadError(&b, err, n.cfg.ConfigFile, src)
+		configfile.PrintError(&b, err, n.cfg.ConfigFile, src)
 		return errors.New(strings.TrimRight(b.String(), "\n"))
 	}
 	n.cluster.SetConfigFingerprint(n.rt.Fingerprint())
@@ -260,15 +261,6 @@ func (n *node) applyGlobals(g config.Globals) {
 	if err := n.web.Apply(h); err != nil {
 		n.log.Error("the http block could not be applied; the server keeps its previous settings", "err", err)
 	}
-}
-
-func printLoadError(w io.Writer, err error, filename string, src []byte) {
-	var diags diag.Diagnostics
-	if errors.As(err, &diags) {
-		_ = diag.Fprint(w, diags, map[string][]byte{filename: src})
-		return
-	}
-	fmt.Fprintln(w, err)
 }
 
 func (n *node) gossip(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"github.com/shoal-dev/shoal/internal/scrape"
 	"math"
 	"slices"
 	"testing"
@@ -39,15 +40,15 @@ func TestScoreEncodingIsFrozen(t *testing.T) {
 
 func TestTargetKeyEncodingIsFrozen(t *testing.T) {
 	l := labels.FromStrings("__address__", "10.0.0.1:9100", "job", "node", "__meta_kubernetes_pod_name", "x")
-	if got := TargetKey(l, nil); got != 0x59f58f652d56c8e9 {
+	if got := scrape.Key(l, nil); got != 0x59f58f652d56c8e9 {
 		t.Errorf("TargetKey = %#x", got)
 	}
 	withoutMeta := labels.FromStrings("__address__", "10.0.0.1:9100", "job", "node")
-	if TargetKey(l, nil) != TargetKey(withoutMeta, nil) {
+	if scrape.Key(l, nil) != scrape.Key(withoutMeta, nil) {
 		t.Error("__meta_ labels change the key")
 	}
 	excl := labels.FromStrings("__address__", "10.0.0.1:9100", "job", "node", "__param_sig", "abc")
-	if TargetKey(excl, []string{"__param_sig"}) != TargetKey(withoutMeta, nil) {
+	if scrape.Key(excl, []string{"__param_sig"}) != scrape.Key(withoutMeta, nil) {
 		t.Error("an excluded label changes the key")
 	}
 }

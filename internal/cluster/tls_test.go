@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -94,7 +96,7 @@ func startTLSNode(t *testing.T, p *testPKI, name string, withCert bool, opts ...
 	t.Helper()
 	certPath, keyPath := p.issue(t, name)
 	cfg := Config{EnableTLS: true, TLSCAPath: p.caPath, TLSCertPath: certPath, TLSKeyPath: keyPath}
-	serverTLS, err := ServerTLS(cfg, nil)
+	srvTLS, err := serverTLS(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func startTLSNode(t *testing.T, p *testPKI, name string, withCert bool, opts ...
 			c.TLSCertPath, c.TLSKeyPath = certPath, keyPath
 		}
 	}}, opts...)
-	return startNodeOn(t, ln, name, serverTLS, opts...)
+	return startNodeOn(t, ln, name, srvTLS, opts...)
 }
 
 func TestTLSNodeWithoutClientCertificateCannotJoin(t *testing.T) {
@@ -126,4 +128,44 @@ func TestTLSNodeWithoutClientCertificateCannotJoin(t *testing.T) {
 	if got := alivePeers(intruder.Node); len(got) != 1 {
 		t.Errorf("the intruder sees %v, want only itself", got)
 	}
+}
+
+// serverTLS is the server side of a test node, set up as internal/web
+// does for gossip (web.Server.Apply): with a
+// cluster CA, client certificates signed by it are verified when given
+// (tls.VerifyClientCertIfGiven), and the gossip handler refuses requests
+// without one, so probes and browsers still reach every other route. With
+// base nil, the cluster certificate and key serve as the server's own.
+func serverTLS(cfg Config, base *tls.Config) (*tls.Config, error) {
+	var c *tls.Config
+	if base != nil {
+		c = base.Clone()
+	} else {
+		c = &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.TLSCertPath != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.TLSCertPath, cfg.TLSKeyPath)
+			if err != nil {
+				return nil, fmt.Errorf("--cluster.tls-cert-path/--cluster.tls-key-path: %w", err)
+			}
+			c.Certificates = []tls.Certificate{cert}
+		}
+	}
+	if cfg.TLSCAPath != "" {
+		pool, err := loadCA(cfg.TLSCAPath)
+		if err != nil {
+			return nil, err
+		}
+		if c.ClientCAs != nil {
+			// Keep the web server's own client CAs and add ours.
+			pem, _ := os.ReadFile(cfg.TLSCAPath)
+			c.ClientCAs = c.ClientCAs.Clone()
+			c.ClientCAs.AppendCertsFromPEM(pem)
+		} else {
+			c.ClientCAs = pool
+		}
+		if c.ClientAuth < tls.VerifyClientCertIfGiven {
+			c.ClientAuth = tls.VerifyClientCertIfGiven
+		}
+	}
+	return c, nil
 }
