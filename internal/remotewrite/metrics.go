@@ -57,7 +57,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, append(endpointLabels, "reason")),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_remote_write_rejected_samples_total",
-			Help: "Single samples the receiver rejected with 400 after bisection, by reason: out_of_order, duplicate, too_old, other.",
+			Help: "Samples the receiver rejected with 400, found by bisection, by reason: out_of_order, duplicate, too_old, other. A scrape rejected whole as a duplicate (a tick another writer already wrote) counts all its samples.",
 		}, append(endpointLabels, "reason")),
 		ticksDoubled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_ticks_doubled_total",

@@ -176,6 +176,61 @@ func TestBadRequestIsBisectedSoOnlyThePoisonedSampleIsLost(t *testing.T) {
 	}
 }
 
+func TestDuplicateTicksAreDroppedWholeAndTheRestDelivered(t *testing.T) {
+	rcv := newReceiver(t)
+	// Like Prometheus during a partition: another writer holds ticks 3 and
+	// 6 of this target already, and one conflicting sample fails the
+	// whole request.
+	doubled := map[int64]bool{1_003_000: true, 1_006_000: true}
+	rcv.setVerdict(func(_ int, req *prompb.WriteRequest) (int, string) {
+		for _, ts := range req.Timeseries {
+			for _, s := range ts.Samples {
+				if doubled[s.Timestamp] {
+					return http.StatusBadRequest, "duplicate sample for timestamp"
+				}
+			}
+		}
+		return 0, ""
+	})
+	ep := endpointFor(rcv)
+	ep.Queue.MaxSamplesPerSend = 2000
+	ep.Queue.BatchSendDeadline = time.Second
+	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
+	// Ten scrapes of one target: 50 series and `up` each.
+	bs := makeBatches(10, 50, 1_000_000)
+	up := labels.FromStrings("__name__", "up", "job", "bench", "instance", "host-0123:9100")
+	for i, b := range bs {
+		b.Samples = append(b.Samples, sample.Sample{Labels: up, T: 1_000_000 + int64(i)*1000, V: 1})
+	}
+	r.receive(t, bs)
+	r.w.Flush()
+	eventually(t, 20*time.Second, "the eight other ticks", func() bool { return rcv.total() >= 8*51 })
+	for k, ts := range rcv.snapshot() {
+		if len(ts) != 8 {
+			t.Errorf("series %s: %d samples, want 8", k, len(ts))
+		}
+		for _, tm := range ts {
+			if doubled[tm] {
+				t.Errorf("series %s: the doubled tick %d was delivered", k, tm)
+			}
+		}
+	}
+	eventually(t, 5*time.Second, "the doubled ticks counted", func() bool {
+		return counter(t, r.reg, "shoal_ticks_doubled_total") == 2
+	})
+	if got := counter(t, r.reg, "shoal_remote_write_rejected_samples_total", "reason", "duplicate"); got != 2*51 {
+		t.Errorf("rejected duplicates = %v, want %d", got, 2*51)
+	}
+	// Split along scrapes, two bad ticks among ten take a handful of
+	// requests; split sample by sample they would take hundreds.
+	rcv.mu.Lock()
+	answered := rcv.answered
+	rcv.mu.Unlock()
+	if answered > 20 {
+		t.Errorf("the receiver answered %d requests, want at most 20", answered)
+	}
+}
+
 func TestFullQueueDropsOldestWithFlatMemory(t *testing.T) {
 	rcv := newReceiver(t)
 	rcv.setVerdict(func(int, *prompb.WriteRequest) (int, string) { return http.StatusServiceUnavailable, "down" })
