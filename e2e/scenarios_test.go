@@ -210,6 +210,13 @@ func TestPartition(t *testing.T) {
 		// Both sides scrape on one grid while cut apart: the receiver may
 		// see conflicting copies at equal timestamps, never older ones.
 		expectZero(t, rep, "missed", "out-of-order")
+		// The samples stamped just before the cut count too: a side that
+		// sends them late, after the other side's first copies, has them
+		// rejected out of order although they fall outside the window.
+		if ooo := r.Receiver.OutOfOrderTimes(); len(ooo) > 0 {
+			t.Errorf("%d out-of-order rejects over the whole run, stamped %s .. %s", len(ooo),
+				time.UnixMilli(ooo[0]).UTC().Format("15:04:05.000"), time.UnixMilli(ooo[len(ooo)-1]).UTC().Format("15:04:05.000"))
+		}
 		if rep.Overlap != 0 || rep.Uncovered != 0 {
 			t.Errorf("after healing: %d targets on two nodes, %d on none", rep.Overlap, rep.Uncovered)
 		}

@@ -21,6 +21,19 @@ import (
 // before h may still be running when h comes.
 const flushWindow = 5 * time.Second
 
+// While a peer is declared dead without having left, this node may be on
+// one side of a partition, and both sides scrape the same targets on the
+// same grid. The receiver then sees two copies of each tick: the later
+// one is rejected as a duplicate, but only if the two sides' samples
+// reach it less than one scrape interval apart; a side whose samples wait
+// longer (for a full batch, or the batch deadline, 5s by default) would
+// have its tick t land after the other side's tick t+1, which is out of
+// order. So while such a peer is remembered (deadPeerMemory, or until it
+// returns) the node flushes its deliveries every main-loop period, which
+// bounds its delivery delay to about 250ms plus a request; the first
+// flush happens the moment the peer is declared dead, so that what was
+// scraped before the cut leaves ahead of the other side's first copies.
+
 // Watermark gossip: during a handoff it follows every change (at most
 // every 250ms, the main loop's period); otherwise every watermarkIdle, so
 // that a steady fleet does not gossip a record update per node per scrape.

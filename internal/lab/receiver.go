@@ -627,3 +627,18 @@ func WaitFor(ctx context.Context, cond func() bool) error {
 		}
 	}
 }
+
+// OutOfOrderTimes returns the timestamps of every out-of-order reject,
+// sorted: when a scenario's rejects happened.
+func (r *Receiver) OutOfOrderTimes() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []int64
+	for _, s := range r.series {
+		for t := range s.oooAt {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
