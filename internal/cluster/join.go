@@ -388,8 +388,16 @@ func (n *Node) joinOnce(ctx context.Context, first bool) bool {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	addrs, err := resolveJoin(rctx, n.res, n.cfg.JoinAddresses, n.advertise, n.cfg.MaxJoinPeers)
 	cancel()
-	if err != nil {
-		n.log.Debug("resolving join addresses", "err", err)
+	switch {
+	case err != nil && err.Error() != n.lastResolveErr:
+		// A name that does not resolve is a config or DNS problem the
+		// user must see; the same error again every retry is noise.
+		n.lastResolveErr = err.Error()
+		n.log.Warn("cannot resolve some join addresses", "addresses", strings.Join(n.cfg.JoinAddresses, ","), "err", err)
+	case err != nil:
+		n.log.Debug("cannot resolve some join addresses", "err", err)
+	default:
+		n.lastResolveErr = ""
 	}
 	if len(addrs) == 0 {
 		return false

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -163,4 +164,25 @@ func TestAdvertiseAddress(t *testing.T) {
 			t.Errorf("advertised loopback %s although the host has another address", got)
 		}
 	})
+}
+
+func TestUnresolvableJoinAddressIsAWarningOnce(t *testing.T) {
+	var buf bytes.Buffer
+	n := &Node{
+		log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		res: fakeResolver{},
+		cfg: Config{JoinAddresses: []string{"nowhere.example:12345"}},
+	}
+	for range 3 {
+		if n.joinOnce(context.Background(), false) {
+			t.Fatal("joined through an address that does not resolve")
+		}
+	}
+	out := buf.String()
+	if got := strings.Count(out, "cannot resolve some join addresses"); got != 1 {
+		t.Errorf("%d warnings over three retries, want 1:\n%s", got, out)
+	}
+	if !strings.Contains(out, "nowhere.example") {
+		t.Errorf("the warning does not name the address:\n%s", out)
+	}
 }

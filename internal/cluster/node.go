@@ -77,6 +77,9 @@ type Node struct {
 	lastMetaWM     time.Time
 	belowSince     time.Time
 	selfConflictAt time.Time
+	// lastResolveErr is the last join-address resolution error logged at
+	// warning level; only the join loop touches it.
+	lastResolveErr string
 	changeDue      bool
 	lastChange     time.Time
 	tablesEpoch    int64
