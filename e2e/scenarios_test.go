@@ -216,9 +216,34 @@ func TestPartition(t *testing.T) {
 		if ooo := r.Receiver.OutOfOrderTimes(); len(ooo) > 0 {
 			t.Errorf("%d out-of-order rejects over the whole run, stamped %s .. %s", len(ooo),
 				time.UnixMilli(ooo[0]).UTC().Format("15:04:05.000"), time.UnixMilli(ooo[len(ooo)-1]).UTC().Format("15:04:05.000"))
+			ms := func(t int64) string { return time.UnixMilli(t).UTC().Format("15:04:05.000") }
+			for i, e := range r.Receiver.OutOfOrderEvents() {
+				if i == 10 {
+					break
+				}
+				t.Logf("out of order: %s stamped %s arrived %s after %s was stored (scraped by %v)",
+					e.Series, ms(e.T), e.Arrived.UTC().Format("15:04:05.000"), ms(e.Newest), scrapersOf(r, e.Instance, e.T, e.Newest))
+			}
 		}
 		if rep.Overlap != 0 || rep.Uncovered != 0 {
 			t.Errorf("after healing: %d targets on two nodes, %d on none", rep.Overlap, rep.Uncovered)
 		}
 	})
+}
+
+// scrapersOf names the nodes that scraped instance at the ticks t and
+// newest, from the targets' own logs.
+func scrapersOf(r *lab.Rig, instance string, ts ...int64) map[int64][]string {
+	out := map[int64][]string{}
+	for _, sc := range r.Targets.Log() {
+		if sc.Addr != instance {
+			continue
+		}
+		for _, t := range ts {
+			if d := sc.Time.UnixMilli() - t; d > -300 && d < 300 {
+				out[t] = append(out[t], sc.Scraper)
+			}
+		}
+	}
+	return out
 }

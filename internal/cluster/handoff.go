@@ -164,22 +164,40 @@ func (n *Node) AddDelivery(componentID string, d component.Delivery) {
 
 // watermark is the minimum over the trackers; with none, nothing is
 // pending and it is now.
+//
+// It never passes a tick this node still holds samples of: samples held
+// for a handoff (stamped at or after its tick h) are not in any tracker
+// yet, and a node that takes the same targets next waits for this
+// watermark. Without the cap, a chain of handoffs (A to B, then B to C one
+// tick later, as when ownership settles after a partition) let C's samples
+// overtake B's held ones. The cap stays for holdSettle after a release,
+// while the scrape loops hand the released samples to the trackers.
 func (n *Node) watermark(now time.Time) int64 {
 	n.mu.Lock()
 	ts := make([]component.Delivery, 0, len(n.trackers))
 	for _, d := range n.trackers {
 		ts = append(ts, d)
 	}
+	capAt := int64(math.MaxInt64)
+	for k, hd := range n.holds {
+		if !hd.released || now.Sub(hd.at) < holdSettle {
+			capAt = min(capAt, k.h-1)
+		}
+	}
 	n.mu.Unlock()
-	if len(ts) == 0 {
-		return now.UnixMilli()
+	wm := now.UnixMilli()
+	if len(ts) > 0 {
+		wm = int64(math.MaxInt64)
+		for _, d := range ts {
+			wm = min(wm, d.Watermark())
+		}
 	}
-	wm := int64(math.MaxInt64)
-	for _, d := range ts {
-		wm = min(wm, d.Watermark())
-	}
-	return wm
+	return min(wm, capAt)
 }
+
+// holdSettle is how long after a hold's release the watermark stays below
+// its tick: the released samples reach the trackers within it.
+const holdSettle = time.Second
 
 // refreshWatermark puts the current watermark into the record when it
 // changed: at once while takers may be waiting for it, otherwise at most

@@ -226,3 +226,33 @@ func TestRevivedNodeIsNotEligibleUntilItRejoins(t *testing.T) {
 		t.Error("b, back with a new since, is not eligible from exactly since+Δ")
 	}
 }
+
+// wmTracker is a Delivery whose watermark the test sets.
+type wmTracker struct{ wm atomic.Int64 }
+
+func (d *wmTracker) Watermark() int64 { return d.wm.Load() }
+func (d *wmTracker) Flush()           {}
+
+func TestWatermarkStaysBelowAHeldTick(t *testing.T) {
+	b, clk, h, key := handoffSetup(t)
+	d := &wmTracker{}
+	b.AddDelivery("rw", d)
+	clk.Set(time.UnixMilli(h + 5_000))
+	d.wm.Store(h + 4_000) // everything handed to remote write is out
+	if b.Hold(key, h) == nil {
+		t.Fatal("no hold")
+	}
+	// The held samples (stamped h and later) are not in the tracker: a
+	// node taking the target from b next must not see them as delivered.
+	if got := b.watermark(clk.Now()); got != h-1 {
+		t.Fatalf("watermark %d with a hold at %d pending, want %d", got, h, h-1)
+	}
+	feed(b, "a", record{State: Participant, Since: h - 60_000, Watermark: h - 1})
+	if got := b.watermark(clk.Now()); got != h-1 {
+		t.Errorf("watermark %d right after the release, before the samples reach the tracker, want %d", got, h-1)
+	}
+	clk.Set(clk.Now().Add(holdSettle))
+	if got := b.watermark(clk.Now()); got != h+4_000 {
+		t.Errorf("watermark %d once the released samples settled, want the tracker's %d", got, h+4_000)
+	}
+}

@@ -123,7 +123,21 @@ type Receiver struct {
 	series      map[string]*receiverSeries
 	stats       ReceiverStats
 	outageUntil time.Time
+	oooEvents   []OutOfOrderEvent // the first maxOutOfOrderEvents
 }
+
+// OutOfOrderEvent is one out-of-order reject: which series, the rejected
+// sample's timestamp, the newest one the series held then, and when the
+// request arrived. It says which writer fell behind and by how much.
+type OutOfOrderEvent struct {
+	Series   string
+	T        int64
+	Newest   int64
+	Arrived  time.Time
+	Instance string
+}
+
+const maxOutOfOrderEvents = 1000
 
 // StartReceiver starts a receiver on 127.0.0.1 at a free port. Its write
 // URL is URL(); Close stops it.
@@ -480,6 +494,7 @@ func (r *Receiver) Apply(wr *prompb.WriteRequest) ([]string, error) {
 			case st.newestOK && smp.Timestamp < st.newestT:
 				st.ooo++
 				st.oooAt = append(st.oooAt, smp.Timestamp)
+				r.noteOutOfOrder(st.s.labels, smp.Timestamp, st.newestT)
 				rejects = append(rejects, fmt.Sprintf("%s: %s, timestamp=%d", ReasonOutOfOrder, st.s.labels, smp.Timestamp))
 			case st.newestOK && smp.Timestamp == st.newestT && bits != st.newBits:
 				st.dup++
@@ -626,6 +641,19 @@ func WaitFor(ctx context.Context, cond func() bool) error {
 		case <-t.C:
 		}
 	}
+}
+
+func (r *Receiver) noteOutOfOrder(ls labels.Labels, t, newest int64) {
+	if len(r.oooEvents) < maxOutOfOrderEvents {
+		r.oooEvents = append(r.oooEvents, OutOfOrderEvent{Series: ls.String(), T: t, Newest: newest, Arrived: time.Now(), Instance: ls.Get("instance")})
+	}
+}
+
+// OutOfOrderEvents returns the first out-of-order rejects, in arrival order.
+func (r *Receiver) OutOfOrderEvents() []OutOfOrderEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.oooEvents)
 }
 
 // OutOfOrderTimes returns the timestamps of every out-of-order reject,

@@ -145,8 +145,11 @@ type endpoint struct {
 	pausedCh chan struct{}
 	flushTo  atomic.Uint64 // shards send all they read before it now
 	retrying atomic.Int64
-	readPos  []atomic.Uint64
-	highest  atomic.Int64
+	// bisectWarned is when a bisection was last logged at warning level
+	// (Unix ns): during a partition every request is bisected.
+	bisectWarned atomic.Int64
+	readPos      []atomic.Uint64
+	highest      atomic.Int64
 
 	sigMu sync.Mutex
 	sig   chan struct{}

@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"slices"
 	"time"
@@ -403,7 +404,12 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 				return nil
 			}
 			if depth == 0 {
-				s.e.logger.Warn("receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(items))
+				level := slog.LevelDebug
+				now := time.Now().UnixNano()
+				if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
+					level = slog.LevelWarn
+				}
+				s.e.logger.Log(ctx, level, "receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(items))
 			}
 			if cut == 0 {
 				cut = len(items) / 2
@@ -422,6 +428,11 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 		}
 	}
 }
+
+// bisectWarnEvery bounds the warnings about bisected requests to one a
+// minute per endpoint; shoal_remote_write_rejected_samples_total counts
+// every rejected sample.
+const bisectWarnEvery = time.Minute
 
 // tickCut returns the boundary between tick groups (runs of items of one
 // target at one timestamp: one scrape's samples) nearest the middle of
