@@ -110,7 +110,6 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	}
 	rec, err := decodeRecord(node.Meta)
 	now := n.now()
-	revivedFailed := false
 	n.mu.Lock()
 	p := n.peers[node.Name]
 	fresh := p == nil || !p.alive
@@ -123,14 +122,6 @@ func (n *Node) onAlive(node *memberlist.Node) {
 		// may not know it was declared dead: tell it.
 		p.revived, p.revivedSince, p.revivedAt = true, rec.Since, now
 		p.noticePending = err == nil && rec.State == Participant
-		if p.failed {
-			// A partition heals: both sides scraped its targets, and
-			// ownership settles without an agreed tick. Keep flushing
-			// for flushWindow, as after a loss, so that no side's last
-			// copies arrive after the next owner's samples.
-			n.lastLoss = now.UnixMilli()
-			revivedFailed = true
-		}
 	}
 	p.node = memberlist.Node{Name: node.Name, Addr: node.Addr, Port: node.Port}
 	p.alive = true
@@ -154,9 +145,6 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	n.evaluateDriftLocked(p)
 	n.releaseHoldsLocked(p.name, rec.Watermark, false)
 	n.mu.Unlock()
-	if revivedFailed {
-		n.flushDeliveries()
-	}
 	signal(n.recompute)
 }
 
@@ -167,24 +155,15 @@ func (n *Node) onGone(node *memberlist.Node) {
 		return
 	}
 	n.mu.Lock()
-	failed := false
 	if p := n.peers[node.Name]; p != nil {
 		p.alive = false
 		p.revived = false
 		p.leftAt = n.now()
-		p.failed = p.rec.State != Terminating
-		failed = p.failed
 		n.releaseHoldsLocked(p.name, 0, true)
 		n.updateDriftGaugesLocked()
 	}
 	n.mu.Unlock()
 	n.metrics.clockOffset.DeleteLabelValues(node.Name)
-	if failed {
-		// It may be cut off rather than dead: send what was scraped
-		// before the cut now, ahead of the copies the other side is
-		// about to write (see cutOffFlushes).
-		n.flushDeliveries()
-	}
 	signal(n.recompute)
 }
 

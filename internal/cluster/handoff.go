@@ -16,23 +16,22 @@ import (
 // Otherwise the new owner's first sample could reach the receiver before
 // the old owner's last one, which the receiver rejects as out of order.
 
-// flushWindow is how long after losing targets a node keeps flushing its
-// deliveries and gossiping its watermark at full rate: the last scrapes
-// before h may still be running when h comes.
-const flushWindow = 5 * time.Second
-
-// While a peer is declared dead without having left, this node may be on
-// one side of a partition, and both sides scrape the same targets on the
-// same grid. The receiver then sees two copies of each tick: the later
-// one is rejected as a duplicate, but only if the two sides' samples
-// reach it less than one scrape interval apart; a side whose samples wait
-// longer (for a full batch, or the batch deadline, 5s by default) would
-// have its tick t land after the other side's tick t+1, which is out of
-// order. So while such a peer is remembered (deadPeerMemory, or until it
-// returns) the node flushes its deliveries every main-loop period, which
-// bounds its delivery delay to about 250ms plus a request; the first
-// flush happens the moment the peer is declared dead, so that what was
-// scraped before the cut leaves ahead of the other side's first copies.
+// Delivery delay: in a cluster the node flushes its deliveries every
+// main-loop period (250ms), so that what it scrapes reaches the receiver
+// within about that plus one request, instead of waiting for a full batch
+// or batch_send_deadline (5s by default). Two writers of one series are
+// ordered at the receiver only if neither lags by an interval:
+//   - when a node is declared dead but is alive behind a partition, the
+//     takers scrape its targets from the moment they declare it, at once
+//     and without a hold; its samples from just before the cut must
+//     already be out, or they land after the takers' and are rejected as
+//     out of order;
+//   - during a partition both sides write every tick; a side whose tick t
+//     arrives after the other side's tick t+1 has it rejected as out of
+//     order instead of as a duplicate;
+//   - when it heals, ownership settles without an agreed tick.
+// The cost is at most four requests a second per shard on a node whose
+// batches do not fill faster than that.
 
 // Watermark gossip: during a handoff it follows every change (at most
 // every 250ms, the main loop's period); otherwise every watermarkIdle, so

@@ -227,15 +227,9 @@ func TestRevivedNodeIsNotEligibleUntilItRejoins(t *testing.T) {
 	}
 }
 
-// wmTracker is a Delivery whose watermark the test sets.
-type wmTracker struct{ wm atomic.Int64 }
-
-func (d *wmTracker) Watermark() int64 { return d.wm.Load() }
-func (d *wmTracker) Flush()           {}
-
 func TestWatermarkStaysBelowAHeldTick(t *testing.T) {
 	b, clk, h, key := handoffSetup(t)
-	d := &wmTracker{}
+	d := &fakeDelivery{}
 	b.AddDelivery("rw", d)
 	clk.Set(time.UnixMilli(h + 5_000))
 	d.wm.Store(h + 4_000) // everything handed to remote write is out
@@ -254,5 +248,22 @@ func TestWatermarkStaysBelowAHeldTick(t *testing.T) {
 	clk.Set(clk.Now().Add(holdSettle))
 	if got := b.watermark(clk.Now()); got != h+4_000 {
 		t.Errorf("watermark %d once the released samples settled, want the tracker's %d", got, h+4_000)
+	}
+}
+
+func TestClusteredNodeSendsWhatItScrapedEveryPeriod(t *testing.T) {
+	// Not only around handoffs: a node declared dead by a partition's
+	// other side is not told, and its last samples must already be out
+	// when the other side starts writing its targets.
+	clk := &fakeClock{t: time.Now()}
+	a := offlineNode(t, "a", clk)
+	participate(a, clk.Now().Add(-time.Minute))
+	d := &fakeDelivery{}
+	a.AddDelivery("prometheus.remote_write.default", d)
+	for range 3 {
+		a.periodic()
+	}
+	if got := d.flushes.Load(); got != 3 {
+		t.Errorf("%d flushes in three periods of a steady node, want 3", got)
 	}
 }

@@ -461,12 +461,10 @@ func (n *Node) onRefuted() {
 	}
 	n.local.Since = now
 	since := n.local.Since
-	// Its targets go now, not on an agreed tick: send what it scraped at
-	// once and keep flushing for flushWindow, so that its last copies
-	// reach the receiver before the next owners' samples.
+	// Its targets go now, not on an agreed tick: gossip its watermark at
+	// full rate for a while, as after a loss, for the next owners' holds.
 	n.lastLoss = now
 	n.mu.Unlock()
-	n.flushDeliveries()
 	n.metrics.refutations.Inc()
 	n.log.Warn("peers had declared this node dead; re-entering participant", "owns_from", time.UnixMilli(since+n.delta).UTC())
 	n.stateChanged()
@@ -651,16 +649,13 @@ func (n *Node) periodic() {
 			delete(n.peers, name)
 		}
 	}
-	hot := n.lastLoss != 0 && now.UnixMilli()-n.lastLoss < flushWindow.Milliseconds()
-	for _, p := range n.peers {
-		hot = hot || (!p.alive && p.failed)
-	}
 	tablesStale := n.view.Load().at(now.UnixMilli()).start != n.tablesEpoch
 	n.mu.Unlock()
 	if expired {
 		n.rebuild()
 	}
-	if hot {
+	if n.enabled {
+		// See "Delivery delay" in handoff.go.
 		n.flushDeliveries()
 	}
 	if tablesStale {

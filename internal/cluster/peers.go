@@ -15,10 +15,6 @@ type peer struct {
 	alive bool
 	// leftAt is when it was declared dead or left.
 	leftAt time.Time
-	// failed: it was declared dead without leaving (it was not
-	// terminating). It may be alive behind a partition, scraping the
-	// same targets.
-	failed bool
 	// A node back from dead keeps the since it had before; until it
 	// publishes a new one (or 2Δ pass) it is not eligible, so that its
 	// return moves targets on an agreed tick rather than at the moment each
