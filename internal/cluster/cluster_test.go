@@ -269,3 +269,41 @@ func TestStalledPeerDoesNotStallGossipAmongTheOthers(t *testing.T) {
 	b.SetReady()
 	eventually(t, 5*time.Second, "a to see b participate while c stalls", func() bool { return stateOf(a.Node, "b") == Participant })
 }
+
+func TestCrashedProcessIsTakenOverWhenItsAddressRefuses(t *testing.T) {
+	// Memberlist is made slow here (a probe every 10s, long suspicion), so
+	// that only the refused connections can explain a fast takeover.
+	slow := func(c *Config, _ *Options) {
+		c.ProbeInterval = 10 * time.Second
+		c.ProbeTimeout = 5 * time.Second
+		c.SuspicionMult = 6
+	}
+	a := startNode(t, "a", slow)
+	b := startNode(t, "b", slow, withJoin(a.addr()))
+	c := startNode(t, "c", slow, withJoin(a.addr()))
+	readyAll(t, a, b, c)
+	keys := randomKeys(1000)
+	if got := checkSplit(t, []*tnode{a, b, c}, keys, time.Now().UnixMilli()); got["c"] == 0 {
+		t.Fatal("c owns nothing before the crash")
+	}
+	c.crash() // its listener is closed: connections to it are refused
+	for _, n := range []*tnode{a, b} {
+		// Gossip and pushes reach c within a few hundred ms; each one
+		// that is refused tells n that c's process is gone.
+		eventually(t, 5*time.Second, n.name+" to stop counting on c", func() bool {
+			for _, k := range keys {
+				if n.OwnerOf(k, time.Now().UnixMilli()) == "c" {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	if p, ok := peerByName(a.Node, "c"); !ok || !p.Alive {
+		t.Fatal("memberlist already declared c dead; the test no longer shows the refused path")
+	}
+	got := checkSplit(t, []*tnode{a, b}, keys, time.Now().UnixMilli())
+	if got["a"]+got["b"] != len(keys) {
+		t.Errorf("a and b own %d keys after c's process died, want all %d", got["a"]+got["b"], len(keys))
+	}
+}

@@ -138,6 +138,11 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	if p.revived && rec.Since != p.revivedSince {
 		p.revived = false
 	}
+	if p.refused && err == nil && rec.Since != p.refusedSince {
+		// A new life at the address that refused us: it is eligible
+		// from its new since + Δ, like any joining node.
+		p.refused = false
+	}
 	if fresh || rec.Since >= p.rec.Since || p.revived {
 		// Otherwise a direct announcement already brought a newer record.
 		p.rec = rec
@@ -158,6 +163,7 @@ func (n *Node) onGone(node *memberlist.Node) {
 	if p := n.peers[node.Name]; p != nil {
 		p.alive = false
 		p.revived = false
+		p.refused = false
 		p.leftAt = n.now()
 		n.releaseHoldsLocked(p.name, 0, true)
 		n.updateDriftGaugesLocked()
@@ -306,4 +312,38 @@ func stripLevel(line string) string {
 func declaredDead(line, self string) bool {
 	return strings.Contains(line, "Refuting a dead message") ||
 		strings.Contains(line, "Refuting a suspect message (from: "+self+")")
+}
+
+// peerRefused handles a refused connection to addr. Refused (a TCP reset
+// to a SYN) means no process listens at a peer's advertised address: on a
+// live host, its process is gone, which is the common crash (a kill, an
+// OOM kill, a panic). Memberlist needs a failed probe, indirect probes and
+// a suspicion timeout (1-2 s) to declare it dead; this node instead treats
+// it as dead at once, for ownership and holds, which brings the crash gap
+// down to the time until some message is sent to it.
+//
+// It is safe to do alone: rendezvous hashing moves only the refused
+// peer's targets, so a node that excludes it takes only targets that no
+// other node's view gives to anyone but the refused peer. Nodes that have
+// not seen the refusal yet take their part when they do, or when gossip
+// declares it dead. A host that is down or cut off answers no SYN at all,
+// so it is left to memberlist, as a partition must be.
+func (n *Node) peerRefused(addr string) {
+	n.mu.Lock()
+	var name string
+	for _, p := range n.peers {
+		if p.alive && !p.refused && p.addr == addr {
+			p.refused, p.refusedSince = true, p.rec.Since
+			name = p.name
+			n.releaseHoldsLocked(p.name, 0, true)
+			break
+		}
+	}
+	n.mu.Unlock()
+	if name == "" {
+		return
+	}
+	n.metrics.refused.Inc()
+	n.log.Info("peer refuses connections; its process is gone, so its targets move now", "peer", name, "addr", addr)
+	signal(n.recompute)
 }

@@ -28,6 +28,7 @@ type metrics struct {
 	targetDrift    prometheus.Gauge
 	clockOffset    *prometheus.GaugeVec
 	refutations    prometheus.Counter
+	refused        prometheus.Counter
 	holds          *prometheus.CounterVec
 	metaTruncated  prometheus.Counter
 	collectorFuncs []prometheus.Collector
@@ -93,6 +94,9 @@ func newMetrics(clusterName string) *metrics {
 		refutations: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shoal_cluster_declared_dead_total", Help: "Times this node learnt that peers had declared it dead, refuted it and re-entered participant.",
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_cluster_peers_refused_total", Help: "Times a live peer's address refused a connection, so that this node treated it as dead before gossip declared it.",
+		}),
 		holds: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_cluster_holds_released_total", Help: "Handoff holds released, by reason (watermark, dead, timeout).",
 		}, []string{"reason"}),
@@ -131,7 +135,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.nodeInfo, m.nodePeers, m.gossipEvents, m.rxPackets, m.rxBytes, m.rxDropped,
 		m.txPackets, m.txBytes, m.txFailed, m.txDropped, m.txQueue, m.streams,
 		m.ready, m.minimumSize, m.targetsOwned, m.configDrift, m.targetDrift,
-		m.clockOffset, m.refutations, m.holds, m.metaTruncated,
+		m.clockOffset, m.refutations, m.refused, m.holds, m.metaTruncated,
 	}
 	cs = append(cs, m.collectorFuncs...)
 	for _, c := range cs {

@@ -166,6 +166,7 @@ func New(cfg Config, opts Options) (*Node, error) {
 		}
 	}
 	n.transport = newTransport(n.log, n.metrics, adv, clientTLS, cfg.EnableTLS && cfg.TLSCAPath != "")
+	n.transport.onRefused = n.peerRefused
 	n.handler = n.transport
 	n.metrics.minimumSize.Set(float64(cfg.WaitForSize))
 	n.metrics.addFuncs(cfg.Name, n.healthScore, n.aliveCount, func() float64 { return float64(len(n.transport.packetCh)) })
@@ -585,7 +586,7 @@ func (n *Node) rebuild() {
 			continue
 		}
 		byState[p.rec.State]++
-		if p.suppressed(now, n.delta) {
+		if p.suppressed(now, n.delta) || p.refused {
 			continue
 		}
 		if c, ok := candidateOf(p.name, p.rec, n.delta); ok {

@@ -15,6 +15,10 @@ type peer struct {
 	alive bool
 	// leftAt is when it was declared dead or left.
 	leftAt time.Time
+	// refused: its address refused a connection while gossip still had
+	// it alive, in the life that published refusedSince (see peerRefused).
+	refused      bool
+	refusedSince int64
 	// A node back from dead keeps the since it had before; until it
 	// publishes a new one (or 2Δ pass) it is not eligible, so that its
 	// return moves targets on an agreed tick rather than at the moment each

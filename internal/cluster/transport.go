@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -71,6 +72,17 @@ type transport struct {
 	ctx    context.Context // cancelled at shutdown
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the peer senders
+
+	// onRefused, when set before the first send, is told of every address
+	// whose connection attempt was refused: nothing listens there.
+	onRefused func(addr string)
+}
+
+// refused reports a refused connection to addr to onRefused.
+func (t *transport) refused(addr string, err error) {
+	if t.onRefused != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		t.onRefused(addr)
+	}
 }
 
 var _ memberlist.NodeAwareTransport = (*transport)(nil)
@@ -229,6 +241,7 @@ func (s *peerSender) send(b []byte) {
 	req.Header.Set(headerFrom, s.t.advertise.String())
 	resp, err := s.t.client.Do(req)
 	if err != nil {
+		s.t.refused(s.addr, err)
 		s.t.metrics.txFailed.Inc()
 		s.t.log.Debug("gossip packet not delivered", "peer", s.addr, "err", err)
 		return
@@ -271,6 +284,7 @@ func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 	if err != nil {
 		cancel()
 		_ = pr.Close()
+		t.refused(a.Addr, err)
 		return nil, fmt.Errorf("gossip stream to %s: %w", a.Addr, err)
 	}
 	if resp.StatusCode != http.StatusOK {
