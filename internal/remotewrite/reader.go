@@ -25,6 +25,7 @@ type segReader struct {
 type record struct {
 	payload    []byte
 	off, end   uint64
+	segStart   uint64 // the start of the record's segment
 	newSegment bool
 }
 
@@ -117,7 +118,7 @@ func (r *segReader) next() (record, error) {
 			r.close()
 			continue
 		}
-		rec := record{payload: payload, off: r.pos, end: r.pos + uint64(n), newSegment: r.newSeg}
+		rec := record{payload: payload, off: r.pos, end: r.pos + uint64(n), segStart: r.start, newSegment: r.newSeg}
 		r.newSeg = false
 		r.pos = rec.end
 		return rec, nil

@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -29,6 +30,10 @@ type seriesInfo struct {
 	// target hashes the series' job and instance: the samples of one
 	// scrape share it and their timestamp, which makes them one tick group.
 	target uint64
+	// gen and group place the series in the request being encoded: its
+	// group is valid while gen equals the shard's encode generation.
+	gen   uint64
+	group int
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -44,11 +49,14 @@ type item struct {
 }
 
 type shard struct {
-	e        *endpoint
-	idx, n   int
-	rd       segReader
-	skip     Position // items before it were acknowledged before a restart
-	series   map[uint64]*seriesInfo
+	e      *endpoint
+	idx, n int
+	rd     segReader
+	skip   Position // items before it were acknowledged before a restart
+	// series holds the segment's series by ref (refs are dense: the
+	// encoder numbers a segment's series from 0); nil for the refs of
+	// other shards' series.
+	series   []*seriesInfo
 	items    []item
 	arena    []byte
 	lb       *labels.Builder
@@ -62,7 +70,7 @@ type shard struct {
 	// send scratch
 	rw     RequestWriter
 	comp   []byte
-	groups map[*seriesInfo]int
+	gen    uint64 // encode generation, see seriesInfo.gen
 	gser   []*seriesInfo
 	fill   []int
 	counts []int
@@ -75,9 +83,7 @@ func newShard(e *endpoint, idx, n int, start Position) *shard {
 	s := &shard{
 		e: e, idx: idx, n: n, skip: start,
 		rd:     segReader{q: e.q},
-		series: make(map[uint64]*seriesInfo),
 		lb:     labels.NewBuilder(labels.EmptyLabels()),
-		groups: make(map[*seriesInfo]int),
 		stopAt: math.MaxUint64,
 	}
 	s.skip.Off = s.rd.seek(start.Off)
@@ -194,7 +200,8 @@ func (s *shard) readOff() uint64 { return max(s.rd.pos, s.skip.Off) }
 // consume takes the shard's items from one record.
 func (s *shard) consume(rec record) {
 	if rec.newSegment {
-		s.series = make(map[uint64]*seriesInfo, len(s.series))
+		clear(s.series)
+		s.series = s.series[:0]
 	}
 	defsOnly := rec.off < s.skip.Off
 	var own uint32
@@ -215,16 +222,27 @@ func (s *shard) consume(rec record) {
 		}
 		if ent.def {
 			ls, err := decodeLabels(&s.sb, ent)
+			if err == nil && ent.ref > (rec.end-rec.segStart)/minEntryBytes {
+				// Refs count the segment's entries, each of which takes
+				// bytes before this one's end.
+				err = fmt.Errorf("%w: ref %d beyond its segment", errCorrupt, ent.ref)
+			}
 			if err != nil {
 				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 				break
+			}
+			if ent.ref >= uint64(len(s.series)) {
+				s.series = slices.Grow(s.series, int(ent.ref)+1-len(s.series))[:ent.ref+1]
 			}
 			s.series[ent.ref] = s.e.processSeries(s.lb, ls)
 		}
 		if defsOnly {
 			continue
 		}
-		si := s.series[ent.ref]
+		var si *seriesInfo
+		if ent.ref < uint64(len(s.series)) {
+			si = s.series[ent.ref]
+		}
 		ir := itemReader{b: ent.items, left: ent.count}
 		for {
 			it, ok := ir.next()
@@ -497,18 +515,17 @@ func (s *shard) count(items []item) {
 // encode builds the snappy-compressed WriteRequest for items, one
 // TimeSeries per series, keeping each series' order.
 func (s *shard) encode(items []item) []byte {
-	clear(s.groups)
+	s.gen++
 	s.counts = s.counts[:0]
 	s.order = s.order[:0]
 	s.gser = s.gser[:0]
 	for _, it := range items {
-		g, ok := s.groups[it.s]
-		if !ok {
-			g = len(s.gser)
-			s.groups[it.s] = g
+		if it.s.gen != s.gen {
+			it.s.gen, it.s.group = s.gen, len(s.gser)
 			s.counts = append(s.counts, 0, 0)
 			s.gser = append(s.gser, it.s)
 		}
+		g := it.s.group
 		if it.kind == kindExemplar {
 			s.counts[2*g+1]++
 		} else {
