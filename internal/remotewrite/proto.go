@@ -73,6 +73,17 @@ func AppendLabels(dst []byte, ls labels.Labels) []byte {
 	return dst
 }
 
+// labelsSize is the length of AppendLabels' output for ls.
+func labelsSize(ls labels.Labels) int {
+	size := 0
+	ls.Range(func(l labels.Label) {
+		n := 1 + sizeVarint(uint64(len(l.Name))) + len(l.Name) +
+			1 + sizeVarint(uint64(len(l.Value))) + len(l.Value)
+		size += 1 + sizeVarint(uint64(n)) + n
+	})
+	return size
+}
+
 // AppendExemplar appends the body of an Exemplar message.
 func AppendExemplar(dst []byte, e exemplar.Exemplar) []byte {
 	dst = AppendLabels(dst, e.Labels)

@@ -57,6 +57,7 @@ type shard struct {
 	// encoder numbers a segment's series from 0); nil for the refs of
 	// other shards' series.
 	series   []*seriesInfo
+	alloc    seriesAlloc
 	items    []item
 	arena    []byte
 	lb       *labels.Builder
@@ -234,7 +235,7 @@ func (s *shard) consume(rec record) {
 			if ent.ref >= uint64(len(s.series)) {
 				s.series = slices.Grow(s.series, int(ent.ref)+1-len(s.series))[:ent.ref+1]
 			}
-			s.series[ent.ref] = s.e.processSeries(s.lb, ls)
+			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
 		}
 		if defsOnly {
 			continue
@@ -299,26 +300,60 @@ func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 }
 
 // processSeries applies external labels (only where the series lacks the
-// name, as Prometheus does) and then write_relabel_config.
-func (e *endpoint) processSeries(lb *labels.Builder, ls labels.Labels) *seriesInfo {
-	lb.Reset(ls)
-	e.ext.Range(func(l labels.Label) {
-		if !ls.Has(l.Name) {
-			lb.Set(l.Name, l.Value)
+// name, as Prometheus does) and then write_relabel_config. ls is not kept.
+func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels) *seriesInfo {
+	si := a.info()
+	out := ls
+	if !e.ext.IsEmpty() || len(e.cfg.WriteRelabel) > 0 {
+		lb.Reset(ls)
+		e.ext.Range(func(l labels.Label) {
+			if !ls.Has(l.Name) {
+				lb.Set(l.Name, l.Value)
+			}
+		})
+		if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
+			si.dropped = true
+			return si
 		}
-	})
-	if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
-		return &seriesInfo{dropped: true}
+		out = lb.Labels()
 	}
-	out := lb.Labels()
 	if out.IsEmpty() {
-		return &seriesInfo{dropped: true}
+		si.dropped = true
+		return si
 	}
-	return &seriesInfo{
-		proto:  AppendLabels(nil, out),
-		up:     out.Get(labels.MetricName) == "up",
-		target: xxhash.Sum64String(out.Get("job") + "\xff" + out.Get("instance")),
+	si.proto = a.proto(out)
+	si.up = out.Get(labels.MetricName) == "up"
+	var buf [256]byte
+	t := append(append(append(buf[:0], out.Get("job")...), 0xff), out.Get("instance")...)
+	si.target = xxhash.Sum64(t)
+	return si
+}
+
+// seriesAlloc hands out seriesInfo and their encoded labels from chunks, so
+// that the thousands of series of a segment cost a few allocations; a
+// chunk is freed when no series in it is referred to any more.
+type seriesAlloc struct {
+	infos  []seriesInfo
+	protos []byte
+}
+
+func (a *seriesAlloc) info() *seriesInfo {
+	if len(a.infos) == cap(a.infos) {
+		a.infos = make([]seriesInfo, 0, 256)
 	}
+	a.infos = a.infos[:len(a.infos)+1]
+	return &a.infos[len(a.infos)-1]
+}
+
+// proto returns ls encoded by AppendLabels.
+func (a *seriesAlloc) proto(ls labels.Labels) []byte {
+	n := labelsSize(ls)
+	if n > cap(a.protos)-len(a.protos) {
+		a.protos = make([]byte, 0, max(n, 32<<10))
+	}
+	start := len(a.protos)
+	a.protos = AppendLabels(a.protos, ls)
+	return a.protos[start:len(a.protos):len(a.protos)]
 }
 
 // sendPrefix sends up to max_samples_per_send of the oldest items and
