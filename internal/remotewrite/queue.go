@@ -78,15 +78,18 @@ type queue struct {
 	first       atomic.Uint64 // the first live offset
 	activeStart atomic.Uint64
 
-	mu        sync.Mutex
-	segs      []*segment // ascending; the last one is active
-	f         *os.File   // the active segment
-	enc       recordEncoder
-	buf       []byte
-	stats     []recordStat
-	blocks    []block
-	dirty     bool // the active segment has unsynced writes
-	wait      chan struct{}
+	mu     sync.Mutex
+	segs   []*segment // ascending; the last one is active
+	f      *os.File   // the active segment
+	enc    recordEncoder
+	buf    []byte
+	stats  []recordStat
+	blocks []block
+	dirty  bool // the active segment has unsynced writes
+	wait   chan struct{}
+	// notify holds readers waiting for the end to reach an offset (see
+	// notifyAt); each channel has a buffer of one.
+	notify    map[chan struct{}]uint64
 	consumers map[string]*consumer
 	highestT  int64
 	closed    bool
@@ -332,6 +335,12 @@ func (q *queue) append(b *sample.Batch) error {
 		close(q.wait)
 		q.wait = nil
 	}
+	for ch, at := range q.notify {
+		if off >= at {
+			signal(ch)
+			delete(q.notify, ch)
+		}
+	}
 	if int64(active.end-active.start) >= q.opts.segmentBytes {
 		if err := q.rotate(); err != nil {
 			return err
@@ -549,6 +558,37 @@ func (q *queue) waitCh() <-chan struct{} {
 		q.wait = make(chan struct{})
 	}
 	return q.wait
+}
+
+// notifyAt signals ch (which has a buffer of one) once the committed end
+// reaches off, replacing ch's previous request. A reader that only needs
+// to know when a batch is full sleeps through the appends before it.
+func (q *queue) notifyAt(ch chan struct{}, off uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.end.Load() >= off {
+		delete(q.notify, ch)
+		signal(ch)
+		return
+	}
+	if q.notify == nil {
+		q.notify = make(map[chan struct{}]uint64)
+	}
+	q.notify[ch] = off
+}
+
+// cancelNotify forgets ch's request.
+func (q *queue) cancelNotify(ch chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.notify, ch)
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 // locate returns the live segment holding off. An offset before the first

@@ -56,17 +56,21 @@ type shard struct {
 	// series holds the segment's series by ref (refs are dense: the
 	// encoder numbers a segment's series from 0); nil for the refs of
 	// other shards' series.
-	series   []*seriesInfo
-	alloc    seriesAlloc
-	items    []item
-	arena    []byte
-	lb       *labels.Builder
-	sb       labels.ScratchBuilder
-	firstAt  time.Time // when the oldest pending item was read
-	flushed  uint64
-	stopAt   uint64
-	paused   bool // reported its position for the pause in progress
-	lastSent int64
+	series  []*seriesInfo
+	alloc   seriesAlloc
+	items   []item
+	arena   []byte
+	lb      *labels.Builder
+	sb      labels.ScratchBuilder
+	firstAt time.Time // when the oldest pending item was read
+	flushed uint64
+	stopAt  uint64
+	paused  bool // reported its position for the pause in progress
+	wake    chan struct{}
+	// ownBytes and ownItems are the log bytes read and the shard's items
+	// in them, to tell how much log fills a batch.
+	ownBytes, ownItems uint64
+	lastSent           int64
 
 	// send scratch
 	rw     RequestWriter
@@ -86,6 +90,7 @@ func newShard(e *endpoint, idx, n int, start Position) *shard {
 		rd:     segReader{q: e.q},
 		lb:     labels.NewBuilder(labels.EmptyLabels()),
 		stopAt: math.MaxUint64,
+		wake:   make(chan struct{}, 1),
 	}
 	s.skip.Off = s.rd.seek(start.Off)
 	if s.skip.Off != start.Off {
@@ -110,6 +115,7 @@ func (s *shard) pos() Position {
 // the endpoint, or ctx ends. It returns ctx's error or nil.
 func (s *shard) run(ctx context.Context) error {
 	defer s.rd.close()
+	defer s.e.q.cancelNotify(s.wake)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -149,8 +155,25 @@ func (s *shard) run(ctx context.Context) error {
 			return nil
 		}
 		// Wait for data, the batch deadline, a flush, a stop or the end.
-		wait := s.e.q.waitCh()
-		if s.rd.available() && s.rd.pos < s.stopAt && !s.e.pause.Load() && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
+		// An empty shard wakes at the next append, which starts the
+		// batch deadline; one holding items only when enough has been
+		// appended to fill the batch (or at the deadline, when it reads
+		// whatever came), so that it does not wake for every scrape.
+		var wait <-chan struct{}
+		ready := s.rd.available()
+		if len(s.items) == 0 {
+			wait = s.e.q.waitCh()
+		} else {
+			want := s.rd.pos + s.fillBytes()
+			select {
+			case <-s.wake:
+			default:
+			}
+			s.e.q.notifyAt(s.wake, want)
+			wait = s.wake
+			ready = ready && s.e.q.end.Load() >= want
+		}
+		if ready && s.rd.pos < s.stopAt && !s.e.pause.Load() && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
 			continue
 		}
 		d := time.Hour
@@ -191,6 +214,17 @@ func (s *shard) read() error {
 		s.e.readPos[s.idx].Store(s.readOff())
 	}
 	return nil
+}
+
+// fillBytes estimates how much more log holds enough of the shard's items
+// to fill its batch, from what it has read so far; 0 while it has read
+// none.
+func (s *shard) fillBytes() uint64 {
+	if s.ownItems == 0 {
+		return 0
+	}
+	missing := uint64(max(s.e.cfg.Queue.MaxSamplesPerSend-len(s.items), 0))
+	return missing * s.ownBytes / s.ownItems
 }
 
 // readOff is how far the shard has read: after a restart the reader starts
@@ -274,6 +308,14 @@ func (s *shard) consume(rec record) {
 	}
 	if er.err != nil {
 		s.e.logger.Error("skipping damaged queue record", "offset", rec.off, "err", er.err)
+	}
+	if !defsOnly {
+		if s.ownItems > 1<<20 {
+			// Forget the distant past, to follow a change of load.
+			s.ownBytes, s.ownItems = s.ownBytes/2, s.ownItems/2
+		}
+		s.ownBytes += rec.end - rec.off
+		s.ownItems += uint64(own)
 	}
 }
 
