@@ -1,8 +1,14 @@
 package remotewrite
 
 import (
+	"bytes"
+	"context"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/shoal-dev/shoal/internal/sample"
 )
@@ -64,5 +70,79 @@ func TestSamplesBelowABatchLeaveTogetherAtTheDeadline(t *testing.T) {
 	defer rcv.mu.Unlock()
 	if rcv.accepted != 1 {
 		t.Errorf("the samples came in %d requests, want 1", rcv.accepted)
+	}
+}
+
+// A shard takes a series' labels from the encoder while the segment is
+// being written, and decodes them from the disk after a restart: the
+// receiver must see the same series and samples either way.
+func TestLabelsFromMemoryAndFromDiskAreTheSame(t *testing.T) {
+	for name, ext := range map[string]labels.Labels{
+		"no external labels": labels.EmptyLabels(),
+		"external labels":    labels.FromStrings("cluster", "eu", "job", "ignored: the series have one"),
+	} {
+		t.Run(name, func(t *testing.T) { testLabelsFromMemoryAndDisk(t, ext) })
+	}
+}
+
+func testLabelsFromMemoryAndDisk(t *testing.T, ext labels.Labels) {
+	batches := makeBatches(4, 30, 3_000_000, "zone", "a")
+
+	live := newReceiver(t)
+	cfg := Config{ExternalLabels: ext, Endpoints: []EndpointConfig{endpointFor(live)}}
+	r := start(t, t.TempDir(), Options{}, cfg)
+	r.receive(t, batches)
+	r.w.Flush()
+	eventually(t, 20*time.Second, "the live samples", func() bool { return live.total() >= 120 })
+	r.stop(t)
+
+	// Queue the same batches without sending, then send them from the
+	// disk after a restart.
+	replayed := newReceiver(t)
+	dir := t.TempDir()
+	cfg.Endpoints = []EndpointConfig{endpointFor(replayed)}
+	w, err := Open(Options{Dir: dir}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if err := w.Receive(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r2 := start(t, dir, Options{}, cfg)
+	r2.w.Flush()
+	eventually(t, 20*time.Second, "the replayed samples", func() bool { return replayed.total() >= 120 })
+	r2.stop(t)
+
+	got, want := replayed.snapshot(), live.snapshot()
+	checkExactlyOnce(t, want, 30, 4)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("replayed from disk:\n%v\nsent from memory:\n%v", got, want)
+	}
+	for k := range want {
+		if strings.Contains(k, "cluster=eu,") == ext.IsEmpty() || !strings.Contains(k, "job=bench,") {
+			t.Fatalf("series %s: external labels %v misapplied", k, ext)
+		}
+	}
+}
+
+// The length of a TimeSeries takes one to four bytes; whichever it takes,
+// encoding the labels on the fly writes what encoding them first does.
+func TestAddSeriesLabelsWritesWhatAddSeriesWrites(t *testing.T) {
+	points := []Point{{T: 1700000000000, V: 1}, {T: 1700000002000, V: 2}}
+	for _, size := range []int{0, 90, 200, 20_000, 3 << 20} {
+		ls := labels.FromStrings("__name__", "m", "big", strings.Repeat("x", size))
+		var a, b RequestWriter
+		a.AddSeries(AppendLabels(nil, ls), points, nil)
+		b.AddSeriesLabels(ls, points, nil)
+		b.AddSeriesLabels(ls, nil, nil)
+		a.AddSeries(AppendLabels(nil, ls), nil, nil)
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("label value of %d bytes: the two encodings differ", size)
+		}
 	}
 }

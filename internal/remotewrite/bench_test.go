@@ -89,7 +89,7 @@ func BenchmarkEncode(b *testing.B) {
 	s := &shard{e: e}
 	bb := makeBatches(1, 2000, time.Now().UnixMilli())[0]
 	for i, smp := range bb.Samples {
-		si := &seriesInfo{proto: AppendLabels(nil, smp.Labels)}
+		si := &seriesInfo{ls: smp.Labels}
 		s.items = append(s.items, item{s: si, kind: kindFloat, t: smp.T, v: float64(i)})
 	}
 	var size int

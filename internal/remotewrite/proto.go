@@ -63,25 +63,23 @@ func appendVarintField(dst []byte, field int, v uint64) []byte {
 // copied into every request that carries the series.
 func AppendLabels(dst []byte, ls labels.Labels) []byte {
 	ls.Range(func(l labels.Label) {
-		n := 1 + sizeVarint(uint64(len(l.Name))) + len(l.Name) +
-			1 + sizeVarint(uint64(len(l.Value))) + len(l.Value)
+		nn, nv := len(l.Name), len(l.Value)
+		if n := 4 + nn + nv; n < 0x80 {
+			// The common case, every length in one byte: the sender
+			// encodes each series' labels into every request.
+			dst = append(dst, tag(1, wireLen), byte(n), tag(1, wireLen), byte(nn))
+			dst = append(dst, l.Name...)
+			dst = append(dst, tag(2, wireLen), byte(nv))
+			dst = append(dst, l.Value...)
+			return
+		}
+		n := 1 + sizeVarint(uint64(nn)) + nn + 1 + sizeVarint(uint64(nv)) + nv
 		dst = append(dst, tag(1, wireLen))
 		dst = binary.AppendUvarint(dst, uint64(n))
 		dst = appendStringField(dst, 1, l.Name)
 		dst = appendStringField(dst, 2, l.Value)
 	})
 	return dst
-}
-
-// labelsSize is the length of AppendLabels' output for ls.
-func labelsSize(ls labels.Labels) int {
-	size := 0
-	ls.Range(func(l labels.Label) {
-		n := 1 + sizeVarint(uint64(len(l.Name))) + len(l.Name) +
-			1 + sizeVarint(uint64(len(l.Value))) + len(l.Value)
-		size += 1 + sizeVarint(uint64(n)) + n
-	})
-	return size
 }
 
 // AppendExemplar appends the body of an Exemplar message.
@@ -228,7 +226,46 @@ func histSize(p Point) int {
 // (float and histogram ones, each kind kept in the given order) and
 // exemplars (bodies from AppendExemplar).
 func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars [][]byte) {
-	n := len(labelsProto)
+	n := len(labelsProto) + pointsSize(points, exemplars)
+	b := append(w.buf, tag(1, wireLen))
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, labelsProto...)
+	w.buf = appendPoints(b, points, exemplars)
+}
+
+// seriesLenBytes is the room AddSeriesLabels leaves for the length of a
+// TimeSeries before it knows it: enough for 2 MiB.
+const seriesLenBytes = 3
+
+// AddSeriesLabels is AddSeries with ls encoded as it is written, for a
+// sender that keeps the labels rather than a second, encoded copy.
+func (w *RequestWriter) AddSeriesLabels(ls labels.Labels, points []Point, exemplars [][]byte) {
+	ps := pointsSize(points, exemplars)
+	// Write the labels first and the length in front of them after, so
+	// that they are walked once.
+	b := append(w.buf, tag(1, wireLen), 0, 0, 0)
+	start := len(b)
+	b = AppendLabels(b, ls)
+	n := uint64(len(b) - start + ps)
+	m := sizeVarint(n)
+	if m > seriesLenBytes {
+		w.buf = w.buf[:start-seriesLenBytes-1]
+		w.AddSeries(AppendLabels(nil, ls), points, exemplars)
+		return
+	}
+	if shift := seriesLenBytes - m; shift > 0 {
+		copy(b[start-shift:], b[start:])
+		b = b[:len(b)-shift]
+		start -= shift
+	}
+	binary.PutUvarint(b[start-m:], n)
+	w.buf = appendPoints(b, points, exemplars)
+}
+
+// pointsSize is the encoded size of a TimeSeries' samples, histograms and
+// exemplars.
+func pointsSize(points []Point, exemplars [][]byte) int {
+	n := 0
 	for _, p := range points {
 		var m int
 		if p.Hist == nil {
@@ -241,9 +278,11 @@ func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars 
 	for _, e := range exemplars {
 		n += 1 + sizeVarint(uint64(len(e))) + len(e)
 	}
-	b := append(w.buf, tag(1, wireLen))
-	b = binary.AppendUvarint(b, uint64(n))
-	b = append(b, labelsProto...)
+	return n
+}
+
+// appendPoints appends a TimeSeries' samples, exemplars and histograms.
+func appendPoints(b []byte, points []Point, exemplars [][]byte) []byte {
 	for _, p := range points {
 		if p.Hist != nil {
 			continue
@@ -269,5 +308,5 @@ func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars 
 			b = appendVarintField(b, 15, uint64(p.T))
 		}
 	}
-	w.buf = b
+	return b
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/shoal-dev/shoal/internal/sample"
 )
@@ -558,6 +559,18 @@ func (q *queue) waitCh() <-chan struct{} {
 		q.wait = make(chan struct{})
 	}
 	return q.wait
+}
+
+// activeLabels returns the labels that the encoder gave ref in the segment
+// starting at segStart, if that segment is still being written (false
+// otherwise: the caller decodes them from the record).
+func (q *queue) activeLabels(segStart, ref uint64) (labels.Labels, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.activeStart.Load() != segStart || ref >= uint64(len(q.enc.series)) {
+		return labels.EmptyLabels(), false
+	}
+	return q.enc.series[ref].ls, true
 }
 
 // notifyAt signals ch (which has a buffer of one) once the committed end

@@ -163,7 +163,10 @@ type recordEncoder struct {
 }
 
 func (e *recordEncoder) reset() {
-	e.refs = make(map[uint64]uint32)
+	if e.refs == nil {
+		e.refs = make(map[uint64]uint32)
+	}
+	clear(e.refs)
 	clear(e.series)
 	e.series = e.series[:0]
 }

@@ -20,9 +20,11 @@ import (
 // holds its own place in the log and nobody else's.
 
 // seriesInfo is what a shard knows of a series in the current segment: its
-// labels after external labels and write relabelling, already encoded.
+// labels after external labels and write relabelling. Without those, they
+// are the very labels the scrape cache holds: a series' labels are kept
+// once in the process, and encoded into each request that carries it.
 type seriesInfo struct {
-	proto   []byte
+	ls      labels.Labels
 	dropped bool
 	// up marks the `up` series of a scrape: each scrape writes exactly one
 	// sample of it, so a rejected duplicate of it is one doubled tick.
@@ -256,7 +258,14 @@ func (s *shard) consume(rec record) {
 			break
 		}
 		if ent.def {
-			ls, err := decodeLabels(&s.sb, ent)
+			// While the record's segment is the one being written, the
+			// encoder still holds the labels it was given: take them
+			// instead of a decoded copy.
+			ls, fresh := s.e.q.activeLabels(rec.segStart, ent.ref)
+			var err error
+			if !fresh {
+				ls, err = decodeLabels(&s.sb, ent)
+			}
 			if err == nil && ent.ref > (rec.end-rec.segStart)/minEntryBytes {
 				// Refs count the segment's entries, each of which takes
 				// bytes before this one's end.
@@ -269,7 +278,7 @@ func (s *shard) consume(rec record) {
 			if ent.ref >= uint64(len(s.series)) {
 				s.series = slices.Grow(s.series, int(ent.ref)+1-len(s.series))[:ent.ref+1]
 			}
-			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
+			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls, fresh)
 		}
 		if defsOnly {
 			continue
@@ -342,8 +351,9 @@ func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 }
 
 // processSeries applies external labels (only where the series lacks the
-// name, as Prometheus does) and then write_relabel_config. ls is not kept.
-func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels) *seriesInfo {
+// name, as Prometheus does) and then write_relabel_config. ls is kept only
+// if keep is true; otherwise what is kept is a copy.
+func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels, keep bool) *seriesInfo {
 	si := a.info()
 	out := ls
 	if !e.ext.IsEmpty() || len(e.cfg.WriteRelabel) > 0 {
@@ -363,7 +373,10 @@ func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.L
 		si.dropped = true
 		return si
 	}
-	si.proto = a.proto(out)
+	if !keep {
+		out = out.Copy()
+	}
+	si.ls = out
 	si.up = out.Get(labels.MetricName) == "up"
 	var buf [256]byte
 	t := append(append(append(buf[:0], out.Get("job")...), 0xff), out.Get("instance")...)
@@ -371,12 +384,11 @@ func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.L
 	return si
 }
 
-// seriesAlloc hands out seriesInfo and their encoded labels from chunks, so
-// that the thousands of series of a segment cost a few allocations; a
-// chunk is freed when no series in it is referred to any more.
+// seriesAlloc hands out seriesInfo from chunks, so that the thousands of
+// series of a segment cost a few allocations; a chunk is freed when no
+// series in it is referred to any more.
 type seriesAlloc struct {
-	infos  []seriesInfo
-	protos []byte
+	infos []seriesInfo
 }
 
 func (a *seriesAlloc) info() *seriesInfo {
@@ -385,17 +397,6 @@ func (a *seriesAlloc) info() *seriesInfo {
 	}
 	a.infos = a.infos[:len(a.infos)+1]
 	return &a.infos[len(a.infos)-1]
-}
-
-// proto returns ls encoded by AppendLabels.
-func (a *seriesAlloc) proto(ls labels.Labels) []byte {
-	n := labelsSize(ls)
-	if n > cap(a.protos)-len(a.protos) {
-		a.protos = make([]byte, 0, max(n, 32<<10))
-	}
-	start := len(a.protos)
-	a.protos = AppendLabels(a.protos, ls)
-	return a.protos[start:len(a.protos):len(a.protos)]
 }
 
 // sendPrefix sends up to max_samples_per_send of the oldest items and
@@ -642,7 +643,7 @@ func (s *shard) encode(items []item) []byte {
 		if g+2 < len(s.counts) {
 			pEnd, xEnd = s.counts[g+2], s.counts[g+3]
 		}
-		s.rw.AddSeries(s.gser[g/2].proto, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
+		s.rw.AddSeriesLabels(s.gser[g/2].ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
 	}
 	s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
 	return s.comp
