@@ -31,7 +31,10 @@ type record struct {
 
 var errNoData = errors.New("no more data")
 
-const readChunk = 256 << 10
+// readChunk is how much a reader asks for at once: a little more than a
+// full batch of 2000 samples takes in the log, so that a shard woken to
+// fill its batch reads once, and each shard's buffer stays small.
+const readChunk = 64 << 10
 
 // seek positions the reader at the start of the segment holding off and
 // returns off, moved forward if its data was dropped.

@@ -24,18 +24,18 @@ import (
 // are the very labels the scrape cache holds: a series' labels are kept
 // once in the process, and encoded into each request that carries it.
 type seriesInfo struct {
-	ls      labels.Labels
-	dropped bool
-	// up marks the `up` series of a scrape: each scrape writes exactly one
-	// sample of it, so a rejected duplicate of it is one doubled tick.
-	up bool
+	ls labels.Labels
 	// target hashes the series' job and instance: the samples of one
 	// scrape share it and their timestamp, which makes them one tick group.
 	target uint64
 	// gen and group place the series in the request being encoded: its
 	// group is valid while gen equals the shard's encode generation.
 	gen   uint64
-	group int
+	group int32
+	// up marks the `up` series of a scrape: each scrape writes exactly one
+	// sample of it, so a rejected duplicate of it is one doubled tick.
+	up      bool
+	dropped bool
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -599,11 +599,11 @@ func (s *shard) encode(items []item) []byte {
 	s.gser = s.gser[:0]
 	for _, it := range items {
 		if it.s.gen != s.gen {
-			it.s.gen, it.s.group = s.gen, len(s.gser)
+			it.s.gen, it.s.group = s.gen, int32(len(s.gser))
 			s.counts = append(s.counts, 0, 0)
 			s.gser = append(s.gser, it.s)
 		}
-		g := it.s.group
+		g := int(it.s.group)
 		if it.kind == kindExemplar {
 			s.counts[2*g+1]++
 		} else {
