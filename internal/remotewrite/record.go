@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -420,9 +419,7 @@ func parseEntry(body []byte) (entry, error) {
 	return e, nil
 }
 
-// decodeLabels turns the label pairs of a def into labels. They live in sb's
-// buffer and are valid until its next use: a caller keeps what it derives
-// from them, not the labels.
+// decodeLabels turns the label pairs of a def into labels.
 func decodeLabels(sb *labels.ScratchBuilder, e entry) (labels.Labels, error) {
 	sb.Reset()
 	b := e.labels
@@ -435,13 +432,10 @@ func decodeLabels(sb *labels.ScratchBuilder, e entry) (labels.Labels, error) {
 		if v, b, err = bytesField(b); err != nil {
 			return labels.EmptyLabels(), err
 		}
-		// The strings alias the record only until Overwrite copies them.
-		sb.Add(unsafe.String(unsafe.SliceData(n), len(n)), unsafe.String(unsafe.SliceData(v), len(v)))
+		sb.Add(string(n), string(v))
 	}
 	sb.Sort()
-	var ls labels.Labels
-	sb.Overwrite(&ls)
-	return ls, nil
+	return sb.Labels(), nil
 }
 
 // item is one decoded item of an entry; raw aliases the record buffer.

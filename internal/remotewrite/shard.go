@@ -261,9 +261,9 @@ func (s *shard) consume(rec record) {
 			// While the record's segment is the one being written, the
 			// encoder still holds the labels it was given: take them
 			// instead of a decoded copy.
-			ls, fresh := s.e.q.activeLabels(rec.segStart, ent.ref)
+			ls, ok := s.e.q.activeLabels(rec.segStart, ent.ref)
 			var err error
-			if !fresh {
+			if !ok {
 				ls, err = decodeLabels(&s.sb, ent)
 			}
 			if err == nil && ent.ref > (rec.end-rec.segStart)/minEntryBytes {
@@ -278,7 +278,7 @@ func (s *shard) consume(rec record) {
 			if ent.ref >= uint64(len(s.series)) {
 				s.series = slices.Grow(s.series, int(ent.ref)+1-len(s.series))[:ent.ref+1]
 			}
-			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls, fresh)
+			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
 		}
 		if defsOnly {
 			continue
@@ -351,9 +351,8 @@ func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 }
 
 // processSeries applies external labels (only where the series lacks the
-// name, as Prometheus does) and then write_relabel_config. ls is kept only
-// if keep is true; otherwise what is kept is a copy.
-func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels, keep bool) *seriesInfo {
+// name, as Prometheus does) and then write_relabel_config.
+func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels) *seriesInfo {
 	si := a.info()
 	out := ls
 	if !e.ext.IsEmpty() || len(e.cfg.WriteRelabel) > 0 {
@@ -372,9 +371,6 @@ func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.L
 	if out.IsEmpty() {
 		si.dropped = true
 		return si
-	}
-	if !keep {
-		out = out.Copy()
 	}
 	si.ls = out
 	si.up = out.Get(labels.MetricName) == "up"
