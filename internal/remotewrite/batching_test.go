@@ -131,18 +131,24 @@ func testLabelsFromMemoryAndDisk(t *testing.T, ext labels.Labels) {
 }
 
 // The length of a TimeSeries takes one to four bytes; whichever it takes,
-// encoding the labels on the fly writes what encoding them first does.
+// and whatever room was reserved for it, encoding the labels on the fly
+// writes what encoding them first does.
 func TestAddSeriesLabelsWritesWhatAddSeriesWrites(t *testing.T) {
-	points := []Point{{T: 1700000000000, V: 1}, {T: 1700000002000, V: 2}}
+	var points []Point
+	for i := range 3 {
+		points = append(points, Point{T: 1700000000000 + int64(i)*2000, V: float64(i)})
+	}
 	for _, size := range []int{0, 90, 200, 20_000, 3 << 20} {
-		ls := labels.FromStrings("__name__", "m", "big", strings.Repeat("x", size))
-		var a, b RequestWriter
-		a.AddSeries(AppendLabels(nil, ls), points, nil)
-		b.AddSeriesLabels(ls, points, nil)
-		b.AddSeriesLabels(ls, nil, nil)
-		a.AddSeries(AppendLabels(nil, ls), nil, nil)
-		if !bytes.Equal(a.Bytes(), b.Bytes()) {
-			t.Errorf("label value of %d bytes: the two encodings differ", size)
+		for np := range len(points) + 1 {
+			ls := labels.FromStrings("__name__", "m", "big", strings.Repeat("x", size))
+			var a, b RequestWriter
+			a.AddSeries(AppendLabels(nil, ls), points[:np], nil)
+			a.AddSeries(AppendLabels(nil, ls), nil, nil)
+			b.AddSeriesLabels(ls, points[:np], nil)
+			b.AddSeriesLabels(ls, nil, nil)
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Errorf("label value of %d bytes, %d points: the two encodings differ", size, np)
+			}
 		}
 	}
 }

@@ -63,21 +63,22 @@ func appendVarintField(dst []byte, field int, v uint64) []byte {
 // copied into every request that carries the series.
 func AppendLabels(dst []byte, ls labels.Labels) []byte {
 	ls.Range(func(l labels.Label) {
+		b := dst
 		nn, nv := len(l.Name), len(l.Value)
 		if n := 4 + nn + nv; n < 0x80 {
 			// The common case, every length in one byte: the sender
 			// encodes each series' labels into every request.
-			dst = append(dst, tag(1, wireLen), byte(n), tag(1, wireLen), byte(nn))
-			dst = append(dst, l.Name...)
-			dst = append(dst, tag(2, wireLen), byte(nv))
-			dst = append(dst, l.Value...)
+			b = append(b, tag(1, wireLen), byte(n), tag(1, wireLen), byte(nn))
+			b = append(b, l.Name...)
+			b = append(b, tag(2, wireLen), byte(nv))
+			dst = append(b, l.Value...)
 			return
 		}
 		n := 1 + sizeVarint(uint64(nn)) + nn + 1 + sizeVarint(uint64(nv)) + nv
-		dst = append(dst, tag(1, wireLen))
-		dst = binary.AppendUvarint(dst, uint64(n))
-		dst = appendStringField(dst, 1, l.Name)
-		dst = appendStringField(dst, 2, l.Value)
+		b = append(b, tag(1, wireLen))
+		b = binary.AppendUvarint(b, uint64(n))
+		b = appendStringField(b, 1, l.Name)
+		dst = appendStringField(b, 2, l.Value)
 	})
 	return dst
 }
@@ -233,9 +234,10 @@ func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars 
 	w.buf = appendPoints(b, points, exemplars)
 }
 
-// seriesLenBytes is the room AddSeriesLabels leaves for the length of a
-// TimeSeries before it knows it: enough for 2 MiB.
-const seriesLenBytes = 3
+// labelsGuess is what AddSeriesLabels expects a series' labels to take
+// when it reserves room for the length of the TimeSeries before writing
+// them; a wrong guess costs moving the labels by a byte or two.
+const labelsGuess = 96
 
 // AddSeriesLabels is AddSeries with ls encoded as it is written, for a
 // sender that keeps the labels rather than a second, encoded copy.
@@ -243,22 +245,21 @@ func (w *RequestWriter) AddSeriesLabels(ls labels.Labels, points []Point, exempl
 	ps := pointsSize(points, exemplars)
 	// Write the labels first and the length in front of them after, so
 	// that they are walked once.
-	b := append(w.buf, tag(1, wireLen), 0, 0, 0)
-	start := len(b)
+	guess := sizeVarint(uint64(ps + labelsGuess))
+	b := append(w.buf, tag(1, wireLen))
+	at := len(b)
+	b = append(b, make([]byte, guess)...)
 	b = AppendLabels(b, ls)
-	n := uint64(len(b) - start + ps)
-	m := sizeVarint(n)
-	if m > seriesLenBytes {
-		w.buf = w.buf[:start-seriesLenBytes-1]
-		w.AddSeries(AppendLabels(nil, ls), points, exemplars)
-		return
+	lbl := len(b) - at - guess
+	n := uint64(lbl + ps)
+	if d := sizeVarint(n) - guess; d != 0 {
+		if d > 0 {
+			b = append(b, make([]byte, d)...)
+		}
+		copy(b[at+guess+d:], b[at+guess:at+guess+lbl])
+		b = b[:at+guess+d+lbl]
 	}
-	if shift := seriesLenBytes - m; shift > 0 {
-		copy(b[start-shift:], b[start:])
-		b = b[:len(b)-shift]
-		start -= shift
-	}
-	binary.PutUvarint(b[start-m:], n)
+	binary.PutUvarint(b[at:], n)
 	w.buf = appendPoints(b, points, exemplars)
 }
 
