@@ -1,9 +1,17 @@
 package remotewrite
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/shoal-dev/shoal/internal/sample"
 )
@@ -78,10 +86,10 @@ func BenchmarkEncode(b *testing.B) {
 	// A full batch of 2000 samples of 2000 series, encoded and compressed
 	// as a shard sends it.
 	e := &endpoint{cfg: EndpointConfig{Queue: DefaultQueueConfig}, m: newMetrics(nil).forEndpoint("b", "u")}
-	s := &shard{e: e, groups: make(map[*seriesInfo]int)}
+	s := &shard{e: e}
 	bb := makeBatches(1, 2000, time.Now().UnixMilli())[0]
 	for i, smp := range bb.Samples {
-		si := &seriesInfo{proto: AppendLabels(nil, smp.Labels)}
+		si := &seriesInfo{ls: smp.Labels}
 		s.items = append(s.items, item{s: si, kind: kindFloat, t: smp.T, v: float64(i)})
 	}
 	var size int
@@ -92,4 +100,66 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*2000/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(size)/2000, "wire-bytes/sample")
+}
+
+// BenchmarkReceiveToSend runs the whole path as the pipeline benchmark
+// does: 300 targets of 100 series each Receive one batch per round, and
+// the round ends when the receiver has acknowledged all of it. 30000
+// series do not fit in a core's cache, as in production; the figures are
+// per round of 30000 samples.
+func BenchmarkReceiveToSend(b *testing.B) {
+	const targets, perTarget = 300, 100
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	ep := EndpointConfig{Name: "bench", URL: srv.URL, RemoteTimeout: 10 * time.Second, Queue: DefaultQueueConfig}
+	w, err := Open(Options{Dir: b.TempDir()}, Config{Endpoints: []EndpointConfig{ep}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+	batches := make([]*sample.Batch, targets)
+	for t := range batches {
+		batches[t] = &sample.Batch{}
+		for s := range perTarget {
+			ls := labels.FromStrings("__name__", fmt.Sprintf("lab_metric_%d", s%20), "instance", fmt.Sprintf("127.0.0.1:%d", 20000+t), "job", "lab", "series", strconv.Itoa(s))
+			batches[t].Samples = append(batches[t].Samples, sample.Sample{Labels: ls})
+		}
+	}
+	acked := func() bool {
+		w.q.mu.Lock()
+		defer w.q.mu.Unlock()
+		return w.q.lowLocked() >= w.q.end.Load()
+	}
+	ts := time.Now().UnixMilli()
+	b.ReportAllocs()
+	for b.Loop() {
+		ts += 2000
+		for _, bt := range batches {
+			for i := range bt.Samples {
+				bt.Samples[i].T, bt.Samples[i].V = ts, float64(ts)
+			}
+			if err := w.Receive(ctx, bt); err != nil {
+				b.Fatal(err)
+			}
+		}
+		w.Flush()
+		for deadline := time.Now().Add(30 * time.Second); !acked(); {
+			if time.Now().After(deadline) {
+				b.Fatal("the round was not acknowledged within 30s")
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	b.ReportMetric(float64(b.N)*targets*perTarget/b.Elapsed().Seconds(), "samples/s")
 }

@@ -21,9 +21,13 @@
 //     (on rotation), never per batch. A power loss can lose the last second.
 //   - A segment that was not sealed (the process died) is scanned on open;
 //     a torn or corrupt tail is truncated.
-//   - Records hold series labels once per segment and refer to them after,
-//     and each series entry starts with its hash and length, so a shard skips
-//     other shards' series without decoding them.
+//   - Records hold series labels once per segment and refer to them after
+//     by a ref, numbered densely from 0 in each segment, and each series
+//     entry starts with its hash and length, so a shard skips other shards'
+//     series without decoding them. Neither side hashes per sample: the
+//     encoder tries the series that followed the previous one last time
+//     (a target lists its series in the same order every scrape) before
+//     hashing the labels, and a shard finds a series by indexing its refs.
 //   - The queue is bounded by Options.MaxBytes (default 1 GiB) and
 //     Options.MaxAge (default 2h): past either, the oldest segment is
 //     deleted and its unsent samples are counted in
@@ -31,6 +35,12 @@
 //     (or "too_old"), per endpoint.
 //   - Memory does not grow with the backlog: readers hold one record and one
 //     batch, and the in-memory summary of the queue is 32 bytes per 64 KiB.
+//     Per series, the encoder keeps the labels it was given (the scrape
+//     cache's own, not a copy) for the active segment, and a shard reading
+//     that segment takes them from it rather than decoding a second copy
+//     (unless external labels or write relabelling change them); labels are
+//     encoded into each request as it is built. After a restart, or for a
+//     shard reading a sealed segment, labels are decoded from the disk.
 //
 // # Sending
 //
@@ -38,7 +48,10 @@
 // shard i takes the series whose hash modulo the shard count is i, so the
 // samples of one series are sent in the order they were appended. A shard
 // sends a batch when it holds max_samples_per_send items, after
-// batch_send_deadline, or on Flush. Every ReshardInterval the endpoint
+// batch_send_deadline, or on Flush. An empty shard wakes at the next
+// append (which starts the deadline); one holding items sleeps until the
+// log has grown enough to fill its batch, judging by the bytes per item it
+// has read, or the deadline comes, so it does not wake for every scrape. Every ReshardInterval the endpoint
 // doubles its shards while a backlog of more than 4 MiB grows or would take
 // more than three more intervals to drain (and no shard is retrying), or halves them after three checks with almost no
 // backlog; before the count changes, every shard is drained to one offset.

@@ -85,6 +85,13 @@ func FuzzEncode(f *testing.F) {
 		points := []Point{{T: ts, V: v}, {T: ts + delta, V: -v}, {T: ts, Hist: AppendHistogram(nil, h)}, {T: ts + 1, Hist: AppendFloatHistogram(nil, fh)}}
 		w.AddSeries(lp, points, [][]byte{AppendExemplar(nil, ex)})
 		w.AddSeries(lp, nil, nil)
+		// Encoding the labels on the fly must write the same bytes.
+		var wl RequestWriter
+		wl.AddSeriesLabels(ls, points, [][]byte{AppendExemplar(nil, ex)})
+		wl.AddSeriesLabels(ls, nil, nil)
+		if !bytes.Equal(wl.Bytes(), w.Bytes()) {
+			t.Fatalf("AddSeriesLabels wrote %x, AddSeries %x", wl.Bytes(), w.Bytes())
+		}
 		var req prompb.WriteRequest
 		if err := req.Unmarshal(w.Bytes()); err != nil {
 			t.Fatalf("prompb cannot decode: %v", err)

@@ -63,12 +63,22 @@ func appendVarintField(dst []byte, field int, v uint64) []byte {
 // copied into every request that carries the series.
 func AppendLabels(dst []byte, ls labels.Labels) []byte {
 	ls.Range(func(l labels.Label) {
-		n := 1 + sizeVarint(uint64(len(l.Name))) + len(l.Name) +
-			1 + sizeVarint(uint64(len(l.Value))) + len(l.Value)
-		dst = append(dst, tag(1, wireLen))
-		dst = binary.AppendUvarint(dst, uint64(n))
-		dst = appendStringField(dst, 1, l.Name)
-		dst = appendStringField(dst, 2, l.Value)
+		b := dst
+		nn, nv := len(l.Name), len(l.Value)
+		if n := 4 + nn + nv; n < 0x80 {
+			// The common case, every length in one byte: the sender
+			// encodes each series' labels into every request.
+			b = append(b, tag(1, wireLen), byte(n), tag(1, wireLen), byte(nn))
+			b = append(b, l.Name...)
+			b = append(b, tag(2, wireLen), byte(nv))
+			dst = append(b, l.Value...)
+			return
+		}
+		n := 1 + sizeVarint(uint64(nn)) + nn + 1 + sizeVarint(uint64(nv)) + nv
+		b = append(b, tag(1, wireLen))
+		b = binary.AppendUvarint(b, uint64(n))
+		b = appendStringField(b, 1, l.Name)
+		dst = appendStringField(b, 2, l.Value)
 	})
 	return dst
 }
@@ -217,7 +227,46 @@ func histSize(p Point) int {
 // (float and histogram ones, each kind kept in the given order) and
 // exemplars (bodies from AppendExemplar).
 func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars [][]byte) {
-	n := len(labelsProto)
+	n := len(labelsProto) + pointsSize(points, exemplars)
+	b := append(w.buf, tag(1, wireLen))
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, labelsProto...)
+	w.buf = appendPoints(b, points, exemplars)
+}
+
+// labelsGuess is what AddSeriesLabels expects a series' labels to take
+// when it reserves room for the length of the TimeSeries before writing
+// them; a wrong guess costs moving the labels by a byte or two.
+const labelsGuess = 96
+
+// AddSeriesLabels is AddSeries with ls encoded as it is written, for a
+// sender that keeps the labels rather than a second, encoded copy.
+func (w *RequestWriter) AddSeriesLabels(ls labels.Labels, points []Point, exemplars [][]byte) {
+	ps := pointsSize(points, exemplars)
+	// Write the labels first and the length in front of them after, so
+	// that they are walked once.
+	guess := sizeVarint(uint64(ps + labelsGuess))
+	b := append(w.buf, tag(1, wireLen))
+	at := len(b)
+	b = append(b, make([]byte, guess)...)
+	b = AppendLabels(b, ls)
+	lbl := len(b) - at - guess
+	n := uint64(lbl + ps)
+	if d := sizeVarint(n) - guess; d != 0 {
+		if d > 0 {
+			b = append(b, make([]byte, d)...)
+		}
+		copy(b[at+guess+d:], b[at+guess:at+guess+lbl])
+		b = b[:at+guess+d+lbl]
+	}
+	binary.PutUvarint(b[at:], n)
+	w.buf = appendPoints(b, points, exemplars)
+}
+
+// pointsSize is the encoded size of a TimeSeries' samples, histograms and
+// exemplars.
+func pointsSize(points []Point, exemplars [][]byte) int {
+	n := 0
 	for _, p := range points {
 		var m int
 		if p.Hist == nil {
@@ -230,9 +279,11 @@ func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars 
 	for _, e := range exemplars {
 		n += 1 + sizeVarint(uint64(len(e))) + len(e)
 	}
-	b := append(w.buf, tag(1, wireLen))
-	b = binary.AppendUvarint(b, uint64(n))
-	b = append(b, labelsProto...)
+	return n
+}
+
+// appendPoints appends a TimeSeries' samples, exemplars and histograms.
+func appendPoints(b []byte, points []Point, exemplars [][]byte) []byte {
 	for _, p := range points {
 		if p.Hist != nil {
 			continue
@@ -258,5 +309,5 @@ func (w *RequestWriter) AddSeries(labelsProto []byte, points []Point, exemplars 
 			b = appendVarintField(b, 15, uint64(p.T))
 		}
 	}
-	w.buf = b
+	return b
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/shoal-dev/shoal/internal/sample"
 )
@@ -78,15 +79,18 @@ type queue struct {
 	first       atomic.Uint64 // the first live offset
 	activeStart atomic.Uint64
 
-	mu        sync.Mutex
-	segs      []*segment // ascending; the last one is active
-	f         *os.File   // the active segment
-	enc       recordEncoder
-	buf       []byte
-	stats     []recordStat
-	blocks    []block
-	dirty     bool // the active segment has unsynced writes
-	wait      chan struct{}
+	mu     sync.Mutex
+	segs   []*segment // ascending; the last one is active
+	f      *os.File   // the active segment
+	enc    recordEncoder
+	buf    []byte
+	stats  []recordStat
+	blocks []block
+	dirty  bool // the active segment has unsynced writes
+	wait   chan struct{}
+	// notify holds readers waiting for the end to reach an offset (see
+	// notifyAt); each channel has a buffer of one.
+	notify    map[chan struct{}]uint64
 	consumers map[string]*consumer
 	highestT  int64
 	closed    bool
@@ -332,6 +336,12 @@ func (q *queue) append(b *sample.Batch) error {
 		close(q.wait)
 		q.wait = nil
 	}
+	for ch, at := range q.notify {
+		if off >= at {
+			signal(ch)
+			delete(q.notify, ch)
+		}
+	}
 	if int64(active.end-active.start) >= q.opts.segmentBytes {
 		if err := q.rotate(); err != nil {
 			return err
@@ -549,6 +559,49 @@ func (q *queue) waitCh() <-chan struct{} {
 		q.wait = make(chan struct{})
 	}
 	return q.wait
+}
+
+// activeLabels returns the labels that the encoder gave ref in the segment
+// starting at segStart, if that segment is still being written (false
+// otherwise: the caller decodes them from the record).
+func (q *queue) activeLabels(segStart, ref uint64) (labels.Labels, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.activeStart.Load() != segStart || ref >= uint64(len(q.enc.series)) {
+		return labels.EmptyLabels(), false
+	}
+	return q.enc.series[ref].ls, true
+}
+
+// notifyAt signals ch (which has a buffer of one) once the committed end
+// reaches off, replacing ch's previous request. A reader that only needs
+// to know when a batch is full sleeps through the appends before it.
+func (q *queue) notifyAt(ch chan struct{}, off uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.end.Load() >= off {
+		delete(q.notify, ch)
+		signal(ch)
+		return
+	}
+	if q.notify == nil {
+		q.notify = make(map[chan struct{}]uint64)
+	}
+	q.notify[ch] = off
+}
+
+// cancelNotify forgets ch's request.
+func (q *queue) cancelNotify(ch chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.notify, ch)
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 // locate returns the live segment holding off. An offset before the first

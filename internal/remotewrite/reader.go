@@ -25,12 +25,16 @@ type segReader struct {
 type record struct {
 	payload    []byte
 	off, end   uint64
+	segStart   uint64 // the start of the record's segment
 	newSegment bool
 }
 
 var errNoData = errors.New("no more data")
 
-const readChunk = 256 << 10
+// readChunk is how much a reader asks for at once: a little more than a
+// full batch of 2000 samples takes in the log, so that a shard woken to
+// fill its batch reads once, and each shard's buffer stays small.
+const readChunk = 64 << 10
 
 // seek positions the reader at the start of the segment holding off and
 // returns off, moved forward if its data was dropped.
@@ -117,7 +121,7 @@ func (r *segReader) next() (record, error) {
 			r.close()
 			continue
 		}
-		rec := record{payload: payload, off: r.pos, end: r.pos + uint64(n), newSegment: r.newSeg}
+		rec := record{payload: payload, off: r.pos, end: r.pos + uint64(n), segStart: r.start, newSegment: r.newSeg}
 		r.newSeg = false
 		r.pos = rec.end
 		return rec, nil

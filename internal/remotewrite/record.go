@@ -60,6 +60,9 @@ const (
 	// maxPayload is the largest payload a reader accepts; a larger length
 	// field is corruption.
 	maxPayload = 64 << 20
+	// minEntryBytes is the least an entry takes in a record: hash,
+	// length, ref and count.
+	minEntryBytes = 8 + 1 + 1 + 1
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -136,23 +139,35 @@ func parseSeal(payload []byte) (sealInfo, bool) {
 	}, true
 }
 
+// internedSeries is a series the encoder has defined in the current
+// segment; its ref is its index in recordEncoder.series.
 type internedSeries struct {
-	ref uint64
-	ls  labels.Labels
+	ls   labels.Labels
+	hash uint64
+	// next is 1 + the ref of the series that followed this one in the
+	// last batch (0: none). Scrapes list a target's series in the same
+	// order every time, so following next finds almost every series
+	// without hashing its labels or probing a map that does not fit in
+	// the cache.
+	next uint32
 }
 
 // recordEncoder turns batches into framed records. It interns series per
 // segment: reset must be called when a segment begins.
 type recordEncoder struct {
-	intern  map[uint64]internedSeries
-	nextRef uint64
+	refs    map[uint64]uint32 // labels hash → ref, for series not predicted by next
+	series  []internedSeries  // by ref
 	body    []byte
 	scratch []byte
 }
 
 func (e *recordEncoder) reset() {
-	e.intern = make(map[uint64]internedSeries)
-	e.nextRef = 0
+	if e.refs == nil {
+		e.refs = make(map[uint64]uint32)
+	}
+	clear(e.refs)
+	clear(e.series)
+	e.series = e.series[:0]
 }
 
 // recordStat describes one encoded record.
@@ -164,7 +179,7 @@ type recordStat struct {
 // encodeBatch appends b to dst as one or more framed records and returns the
 // stats of each record through stats.
 func (e *recordEncoder) encodeBatch(dst []byte, b *sample.Batch, stats []recordStat) ([]byte, []recordStat) {
-	if e.intern == nil {
+	if e.refs == nil {
 		e.reset()
 	}
 	items := 0
@@ -188,6 +203,7 @@ func (e *recordEncoder) encodeBatch(dst []byte, b *sample.Batch, stats []recordS
 		open = true
 	}
 	ss := b.Samples
+	prev := -1 // the ref of the entry before, to predict the next
 	for i := 0; i < len(ss); {
 		if !open || items >= maxRecordItems {
 			closeRec()
@@ -199,8 +215,8 @@ func (e *recordEncoder) encodeBatch(dst []byte, b *sample.Batch, stats []recordS
 			j++
 		}
 		var body []byte
-		hash := ss[i].Labels.Hash()
-		body = e.seriesHeader(e.body[:0], hash, ss[i].Labels)
+		var hash uint64
+		body, hash, prev = e.seriesHeader(e.body[:0], ss[i].Labels, prev)
 		body = binary.AppendUvarint(body, uint64(j-i))
 		var prevT int64
 		for _, s := range ss[i:j] {
@@ -232,13 +248,15 @@ func (e *recordEncoder) encodeBatch(dst []byte, b *sample.Batch, stats []recordS
 		items += j - i
 		i = j
 	}
+	prev = -1
 	for _, ex := range b.Exemplars {
 		if !open || items >= maxRecordItems {
 			closeRec()
 			openRec()
 		}
-		hash := ex.Labels.Hash()
-		body := e.seriesHeader(e.body[:0], hash, ex.Labels)
+		var body []byte
+		var hash uint64
+		body, hash, prev = e.seriesHeader(e.body[:0], ex.Labels, prev)
 		body = binary.AppendUvarint(body, 1)
 		body = append(body, kindExemplar)
 		e.scratch = AppendExemplar(e.scratch[:0], ex.Exemplar)
@@ -259,17 +277,18 @@ func appendEntry(dst []byte, hash uint64, body []byte) []byte {
 }
 
 // seriesHeader appends the ref of ls, defining it first if this segment has
-// not seen it.
-func (e *recordEncoder) seriesHeader(dst []byte, hash uint64, ls labels.Labels) []byte {
-	if s, ok := e.intern[hash]; ok && labels.Equal(s.ls, ls) {
-		return binary.AppendUvarint(dst, s.ref<<1)
+// not seen it, and returns the series' hash and ref. prev is the ref of the
+// entry before in the batch (-1 for none): the series that followed it last
+// time is tried before the hash map.
+func (e *recordEncoder) seriesHeader(dst []byte, ls labels.Labels, prev int) ([]byte, uint64, int) {
+	ref, hash, ok := e.lookup(ls, prev)
+	if prev >= 0 {
+		e.series[prev].next = uint32(ref + 1)
 	}
-	ref := e.nextRef
-	e.nextRef++
-	// On a hash collision the newer series takes the slot; the older one
-	// is simply defined again under a new ref if it comes back.
-	e.intern[hash] = internedSeries{ref: ref, ls: ls}
-	dst = binary.AppendUvarint(dst, ref<<1|1)
+	if ok {
+		return binary.AppendUvarint(dst, uint64(ref)<<1), hash, ref
+	}
+	dst = binary.AppendUvarint(dst, uint64(ref)<<1|1)
 	dst = binary.AppendUvarint(dst, uint64(ls.Len()))
 	ls.Range(func(l labels.Label) {
 		dst = binary.AppendUvarint(dst, uint64(len(l.Name)))
@@ -277,7 +296,27 @@ func (e *recordEncoder) seriesHeader(dst []byte, hash uint64, ls labels.Labels) 
 		dst = binary.AppendUvarint(dst, uint64(len(l.Value)))
 		dst = append(dst, l.Value...)
 	})
-	return dst
+	return dst, hash, ref
+}
+
+// lookup finds the ref of ls, or gives it a new one (ok false: the caller
+// must define it).
+func (e *recordEncoder) lookup(ls labels.Labels, prev int) (ref int, hash uint64, ok bool) {
+	if prev >= 0 {
+		if n := int(e.series[prev].next) - 1; n >= 0 && labels.Equal(e.series[n].ls, ls) {
+			return n, e.series[n].hash, true
+		}
+	}
+	hash = ls.Hash()
+	if r, found := e.refs[hash]; found && labels.Equal(e.series[r].ls, ls) {
+		return int(r), hash, true
+	}
+	// On a hash collision the newer series takes the slot; the older one
+	// is simply defined again under a new ref if it comes back.
+	ref = len(e.series)
+	e.refs[hash] = uint32(ref)
+	e.series = append(e.series, internedSeries{ls: ls, hash: hash})
+	return ref, hash, false
 }
 
 // entryReader walks the entries of a samples record payload.

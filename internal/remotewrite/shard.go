@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -20,16 +21,22 @@ import (
 // holds its own place in the log and nobody else's.
 
 // seriesInfo is what a shard knows of a series in the current segment: its
-// labels after external labels and write relabelling, already encoded.
+// labels after external labels and write relabelling. Without those, they
+// are the very labels the scrape cache holds: a series' labels are kept
+// once in the process, and encoded into each request that carries it.
 type seriesInfo struct {
-	proto   []byte
-	dropped bool
-	// up marks the `up` series of a scrape: each scrape writes exactly one
-	// sample of it, so a rejected duplicate of it is one doubled tick.
-	up bool
+	ls labels.Labels
 	// target hashes the series' job and instance: the samples of one
 	// scrape share it and their timestamp, which makes them one tick group.
 	target uint64
+	// gen and group place the series in the request being encoded: its
+	// group is valid while gen equals the shard's encode generation.
+	gen   uint64
+	group int32
+	// up marks the `up` series of a scrape: each scrape writes exactly one
+	// sample of it, so a rejected duplicate of it is one doubled tick.
+	up      bool
+	dropped bool
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -45,25 +52,33 @@ type item struct {
 }
 
 type shard struct {
-	e        *endpoint
-	idx, n   int
-	rd       segReader
-	skip     Position // items before it were acknowledged before a restart
-	series   map[uint64]*seriesInfo
-	items    []item
-	arena    []byte
-	lb       *labels.Builder
-	sb       labels.ScratchBuilder
-	firstAt  time.Time // when the oldest pending item was read
-	flushed  uint64
-	stopAt   uint64
-	paused   bool // reported its position for the pause in progress
-	lastSent int64
+	e      *endpoint
+	idx, n int
+	rd     segReader
+	skip   Position // items before it were acknowledged before a restart
+	// series holds the segment's series by ref (refs are dense: the
+	// encoder numbers a segment's series from 0); nil for the refs of
+	// other shards' series.
+	series  []*seriesInfo
+	alloc   seriesAlloc
+	items   []item
+	arena   []byte
+	lb      *labels.Builder
+	sb      labels.ScratchBuilder
+	firstAt time.Time // when the oldest pending item was read
+	flushed uint64
+	stopAt  uint64
+	paused  bool // reported its position for the pause in progress
+	wake    chan struct{}
+	// ownBytes and ownItems are the log bytes read and the shard's items
+	// in them, to tell how much log fills a batch.
+	ownBytes, ownItems uint64
+	lastSent           int64
 
 	// send scratch
 	rw     RequestWriter
 	comp   []byte
-	groups map[*seriesInfo]int
+	gen    uint64 // encode generation, see seriesInfo.gen
 	gser   []*seriesInfo
 	fill   []int
 	counts []int
@@ -76,10 +91,9 @@ func newShard(e *endpoint, idx, n int, start Position) *shard {
 	s := &shard{
 		e: e, idx: idx, n: n, skip: start,
 		rd:     segReader{q: e.q},
-		series: make(map[uint64]*seriesInfo),
 		lb:     labels.NewBuilder(labels.EmptyLabels()),
-		groups: make(map[*seriesInfo]int),
 		stopAt: math.MaxUint64,
+		wake:   make(chan struct{}, 1),
 	}
 	s.skip.Off = s.rd.seek(start.Off)
 	if s.skip.Off != start.Off {
@@ -104,6 +118,7 @@ func (s *shard) pos() Position {
 // the endpoint, or ctx ends. It returns ctx's error or nil.
 func (s *shard) run(ctx context.Context) error {
 	defer s.rd.close()
+	defer s.e.q.cancelNotify(s.wake)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -143,8 +158,25 @@ func (s *shard) run(ctx context.Context) error {
 			return nil
 		}
 		// Wait for data, the batch deadline, a flush, a stop or the end.
-		wait := s.e.q.waitCh()
-		if s.rd.available() && s.rd.pos < s.stopAt && !s.e.pause.Load() && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
+		// An empty shard wakes at the next append, which starts the
+		// batch deadline; one holding items only when enough has been
+		// appended to fill the batch (or at the deadline, when it reads
+		// whatever came), so that it does not wake for every scrape.
+		var wait <-chan struct{}
+		ready := s.rd.available()
+		if len(s.items) == 0 {
+			wait = s.e.q.waitCh()
+		} else {
+			want := s.rd.pos + s.fillBytes()
+			select {
+			case <-s.wake:
+			default:
+			}
+			s.e.q.notifyAt(s.wake, want)
+			wait = s.wake
+			ready = ready && s.e.q.end.Load() >= want
+		}
+		if ready && s.rd.pos < s.stopAt && !s.e.pause.Load() && len(s.items) < s.e.cfg.Queue.MaxSamplesPerSend {
 			continue
 		}
 		d := time.Hour
@@ -187,6 +219,17 @@ func (s *shard) read() error {
 	return nil
 }
 
+// fillBytes estimates how much more log holds enough of the shard's items
+// to fill its batch, from what it has read so far; 0 while it has read
+// none.
+func (s *shard) fillBytes() uint64 {
+	if s.ownItems == 0 {
+		return 0
+	}
+	missing := uint64(max(s.e.cfg.Queue.MaxSamplesPerSend-len(s.items), 0))
+	return missing * s.ownBytes / s.ownItems
+}
+
 // readOff is how far the shard has read: after a restart the reader starts
 // at the segment's beginning to learn its series, but everything before
 // skip was done before.
@@ -195,7 +238,8 @@ func (s *shard) readOff() uint64 { return max(s.rd.pos, s.skip.Off) }
 // consume takes the shard's items from one record.
 func (s *shard) consume(rec record) {
 	if rec.newSegment {
-		s.series = make(map[uint64]*seriesInfo, len(s.series))
+		clear(s.series)
+		s.series = s.series[:0]
 	}
 	defsOnly := rec.off < s.skip.Off
 	var own uint32
@@ -215,17 +259,35 @@ func (s *shard) consume(rec record) {
 			break
 		}
 		if ent.def {
-			ls, err := decodeLabels(&s.sb, ent)
+			// While the record's segment is the one being written, the
+			// encoder still holds the labels it was given: take them
+			// instead of a decoded copy.
+			ls, ok := s.e.q.activeLabels(rec.segStart, ent.ref)
+			var err error
+			if !ok {
+				ls, err = decodeLabels(&s.sb, ent)
+			}
+			if err == nil && ent.ref > (rec.end-rec.segStart)/minEntryBytes {
+				// Refs count the segment's entries, each of which takes
+				// bytes before this one's end.
+				err = fmt.Errorf("%w: ref %d beyond its segment", errCorrupt, ent.ref)
+			}
 			if err != nil {
 				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 				break
 			}
-			s.series[ent.ref] = s.e.processSeries(s.lb, ls)
+			if ent.ref >= uint64(len(s.series)) {
+				s.series = slices.Grow(s.series, int(ent.ref)+1-len(s.series))[:ent.ref+1]
+			}
+			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
 		}
 		if defsOnly {
 			continue
 		}
-		si := s.series[ent.ref]
+		var si *seriesInfo
+		if ent.ref < uint64(len(s.series)) {
+			si = s.series[ent.ref]
+		}
 		ir := itemReader{b: ent.items, left: ent.count}
 		for {
 			it, ok := ir.next()
@@ -257,6 +319,14 @@ func (s *shard) consume(rec record) {
 	if er.err != nil {
 		s.e.logger.Error("skipping damaged queue record", "offset", rec.off, "err", er.err)
 	}
+	if !defsOnly {
+		if s.ownItems > 1<<20 {
+			// Forget the distant past, to follow a change of load.
+			s.ownBytes, s.ownItems = s.ownBytes/2, s.ownItems/2
+		}
+		s.ownBytes += rec.end - rec.off
+		s.ownItems += uint64(own)
+	}
 }
 
 // keep applies the endpoint's filters to one item, counting what it drops.
@@ -283,25 +353,47 @@ func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 
 // processSeries applies external labels (only where the series lacks the
 // name, as Prometheus does) and then write_relabel_config.
-func (e *endpoint) processSeries(lb *labels.Builder, ls labels.Labels) *seriesInfo {
-	lb.Reset(ls)
-	e.ext.Range(func(l labels.Label) {
-		if !ls.Has(l.Name) {
-			lb.Set(l.Name, l.Value)
+func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels) *seriesInfo {
+	si := a.info()
+	out := ls
+	if !e.ext.IsEmpty() || len(e.cfg.WriteRelabel) > 0 {
+		lb.Reset(ls)
+		e.ext.Range(func(l labels.Label) {
+			if !ls.Has(l.Name) {
+				lb.Set(l.Name, l.Value)
+			}
+		})
+		if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
+			si.dropped = true
+			return si
 		}
-	})
-	if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
-		return &seriesInfo{dropped: true}
+		out = lb.Labels()
 	}
-	out := lb.Labels()
 	if out.IsEmpty() {
-		return &seriesInfo{dropped: true}
+		si.dropped = true
+		return si
 	}
-	return &seriesInfo{
-		proto:  AppendLabels(nil, out),
-		up:     out.Get(labels.MetricName) == "up",
-		target: xxhash.Sum64String(out.Get("job") + "\xff" + out.Get("instance")),
+	si.ls = out
+	si.up = out.Get(labels.MetricName) == "up"
+	var buf [256]byte
+	t := append(append(append(buf[:0], out.Get("job")...), 0xff), out.Get("instance")...)
+	si.target = xxhash.Sum64(t)
+	return si
+}
+
+// seriesAlloc hands out seriesInfo from chunks, so that the thousands of
+// series of a segment cost a few allocations; a chunk is freed when no
+// series in it is referred to any more.
+type seriesAlloc struct {
+	infos []seriesInfo
+}
+
+func (a *seriesAlloc) info() *seriesInfo {
+	if len(a.infos) == cap(a.infos) {
+		a.infos = make([]seriesInfo, 0, 256)
 	}
+	a.infos = a.infos[:len(a.infos)+1]
+	return &a.infos[len(a.infos)-1]
 }
 
 // sendPrefix sends up to max_samples_per_send of the oldest items and
@@ -508,18 +600,17 @@ func (s *shard) count(items []item) {
 // encode builds the snappy-compressed WriteRequest for items, one
 // TimeSeries per series, keeping each series' order.
 func (s *shard) encode(items []item) []byte {
-	clear(s.groups)
+	s.gen++
 	s.counts = s.counts[:0]
 	s.order = s.order[:0]
 	s.gser = s.gser[:0]
 	for _, it := range items {
-		g, ok := s.groups[it.s]
-		if !ok {
-			g = len(s.gser)
-			s.groups[it.s] = g
+		if it.s.gen != s.gen {
+			it.s.gen, it.s.group = s.gen, int32(len(s.gser))
 			s.counts = append(s.counts, 0, 0)
 			s.gser = append(s.gser, it.s)
 		}
+		g := int(it.s.group)
 		if it.kind == kindExemplar {
 			s.counts[2*g+1]++
 		} else {
@@ -559,7 +650,7 @@ func (s *shard) encode(items []item) []byte {
 		if g+2 < len(s.counts) {
 			pEnd, xEnd = s.counts[g+2], s.counts[g+3]
 		}
-		s.rw.AddSeries(s.gser[g/2].proto, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
+		s.rw.AddSeriesLabels(s.gser[g/2].ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
 	}
 	s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
 	return s.comp
