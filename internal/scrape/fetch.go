@@ -12,18 +12,38 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/sample"
 )
 
 // errBodySizeLimit fails a scrape whose uncompressed body is larger than
 // body_size_limit; the text is Prometheus'.
 var errBodySizeLimit = errors.New("body size limit exceeded")
 
-// pools are the body buffers and gzip readers shared by all targets of an
-// engine, so that an idle target holds neither.
+// pools are the body buffers, gzip readers and sample batches shared by
+// all targets of an engine, so that an idle target holds none of them:
+// scrapes are spread over the tick grid, so few are in flight at once.
 type pools struct {
 	// buffers are size classes of powers of two from 4 KiB.
 	buffers [minBufferShift + 32]sync.Pool
 	gzip    sync.Pool
+	batches sync.Pool
+}
+
+// getBatch returns an empty batch.
+func (p *pools) getBatch() *sample.Batch {
+	if b, ok := p.batches.Get().(*sample.Batch); ok {
+		return b
+	}
+	return &sample.Batch{}
+}
+
+// putBatch empties b and keeps it for another scrape. The receiver has
+// returned, and receivers keep no slice of a batch (sample.Batch), so no
+// sample of this scrape can show in another target's batch.
+func (p *pools) putBatch(b *sample.Batch) {
+	b.Reset()
+	p.batches.Put(b)
 }
 
 const minBufferShift = 12
