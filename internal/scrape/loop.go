@@ -109,6 +109,11 @@ func (l *loop) logger() *slog.Logger { return l.e.logger.With("target", l.cur.t.
 
 // run is the loop's goroutine.
 func (l *loop) run(ctx context.Context) {
+	defer func() {
+		if l.fetcher != nil {
+			l.fetcher.close()
+		}
+	}()
 	clock := l.e.clock
 	iv, off := l.grid()
 	l.last = firstTick(unixMs(clock.Now()), iv, off) - iv
@@ -206,6 +211,9 @@ func (l *loop) apply(next *loopConfig) {
 		l.parser.cache.live(func(ls labels.Labels) { l.carried = append(l.carried, ls) })
 	}
 	l.cur = next
+	if l.fetcher != nil {
+		l.fetcher.close()
+	}
 	l.parser, l.fetcher = nil, nil
 	if l.reported {
 		// The report series keep their labels only if the target labels
@@ -254,6 +262,10 @@ func (l *loop) tick(ctx context.Context, t int64) {
 
 // forget drops the series state of a target this node no longer owns.
 func (l *loop) forget() {
+	if l.fetcher != nil {
+		// Another node scrapes it now; keep no connection open.
+		l.fetcher.close()
+	}
 	l.parser = nil
 	l.carried = nil
 	l.reported = false
