@@ -34,6 +34,10 @@ type parser struct {
 	// slowText turns the known-line fast path off, so that tests can
 	// compare it with textparse alone.
 	slowText bool
+	// textType is the last Content-Type that textparse read as the plain
+	// text format, so that a steady target's bodies go straight to the
+	// fast path without parsing the header again.
+	textType string
 }
 
 // parseResult counts what one scrape saw, for the report series.
@@ -89,17 +93,24 @@ func (p *parser) parse(body []byte, contentType string, tick int64, b *sample.Ba
 		// An empty body is an empty scrape, whatever its Content-Type.
 		return res, nil
 	}
-	tp, err := textparse.New(body, contentType, p.symbols, p.opts)
-	if tp == nil {
-		if err == nil {
-			err = fmt.Errorf("cannot parse Content-Type %q", contentType)
-		}
-		return res, err
-	}
-	res.fallback = err
-
 	st := emitState{tick: tick, b: b, res: &res}
-	if _, text := tp.(*textparse.PromParser); text && !p.slowText {
+	var tp textparse.Parser
+	if contentType == "" || contentType != p.textType || p.slowText {
+		tp, err = textparse.New(body, contentType, p.symbols, p.opts)
+		if tp == nil {
+			if err == nil {
+				err = fmt.Errorf("cannot parse Content-Type %q", contentType)
+			}
+			return res, err
+		}
+		res.fallback = err
+		p.textType = ""
+		if _, text := tp.(*textparse.PromParser); text && err == nil {
+			// Known to mean the plain text format from now on.
+			p.textType = contentType
+		}
+	}
+	if _, text := tp.(*textparse.PromParser); (text || tp == nil) && !p.slowText {
 		n, err := p.parseKnownText(body, &st)
 		if err != nil {
 			return res, err
@@ -107,7 +118,7 @@ func (p *parser) parse(body []byte, contentType string, tick int64, b *sample.Ba
 		if n == len(body) {
 			return res, st.limitErr()
 		}
-		if n > 0 {
+		if n > 0 || tp == nil {
 			tp = textparse.NewPromParser(body[n:], p.symbols, p.opts.EnableTypeAndUnitLabels)
 		}
 	}

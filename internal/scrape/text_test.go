@@ -137,3 +137,38 @@ func FuzzKnownTextMatchesTextparse(f *testing.F) {
 		checkSameAsTextparse(t, first, second)
 	})
 }
+
+// The Content-Type is remembered only while it stays the same: a target
+// that switches to OpenMetrics is read by the OpenMetrics parser.
+func TestContentTypeChangesAreHonored(t *testing.T) {
+	cfg := testConfig()
+	tg, err := newTarget(labels.FromStrings("__address__", "h:1"), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newParser(tg, &cfg)
+	for i, tc := range []struct {
+		ct      string
+		body    string
+		wantErr bool
+	}{
+		{textType, "a 1\n", false},
+		{textType, "a 2\n", false},
+		// OpenMetrics requires "# EOF"; the text format does not.
+		{"application/openmetrics-text; version=1.0.0", "a 3\n", true},
+		{textType, "a 5\n", false},
+	} {
+		var b sample.Batch
+		p.cache.begin()
+		_, err := p.parse([]byte(tc.body), tc.ct, int64(i), &b)
+		n := 0
+		if err != nil {
+			p.cache.abort(staleAppender(&b, int64(i), &n))
+		} else {
+			p.cache.commit(staleAppender(&b, int64(i), &n))
+		}
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("scrape %d (%q): err = %v, want error %v", i, tc.ct, err, tc.wantErr)
+		}
+	}
+}
