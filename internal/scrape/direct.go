@@ -103,6 +103,11 @@ func (d *directConn) do(ctx context.Context, timeout time.Duration, br *bufio.Re
 		_, err = conn.Write(d.request)
 		if err == nil {
 			resp, err = http.ReadResponse(br, nil)
+			// Informational answers (103 Early Hints) precede the real
+			// one; net/http skips them too.
+			for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+				resp, err = http.ReadResponse(br, nil)
+			}
 		}
 		if err != nil {
 			stop()

@@ -1,13 +1,17 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
@@ -183,4 +187,92 @@ func TestDirectOnlyWithoutAuthProxyOrHeaders(t *testing.T) {
 			t.Errorf("%s: eligible = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// rawServer answers every request with the same bytes and closes the
+// connection.
+func rawServer(t testing.TB, answer []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				head := make([]byte, 0, 1024)
+				buf := make([]byte, 1024)
+				for !bytes.Contains(head, []byte("\r\n\r\n")) {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					head = append(head, buf[:n]...)
+				}
+				_, _ = c.Write(answer)
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// FuzzDirectMatchesNetHTTP sends arbitrary response bytes to the direct
+// client and to net/http: both must fail, or both return the same body.
+// Seeds live in testdata/responses.
+func FuzzDirectMatchesNetHTTP(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/responses/*")
+	for _, path := range seeds {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		addr := rawServer(t, answer)
+		cfg := testConfig()
+		cfg.Timeout = time.Second
+		cfg.BodySizeLimit = 1 << 16
+		cfg.HTTPClient.FollowRedirects = false
+		tg, err := newTarget(labels.FromStrings("__address__", addr), &cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := commoncfg.NewClientFromConfig(cfg.HTTPClient, "scrape")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.CloseIdleConnections()
+		var results [2]string
+		var errs [2]error
+		for i := range 2 {
+			fe, err := newFetcher(client, tg, &cfg, "*/*", &pools{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				fe.direct = nil
+			}
+			body, _, err := fe.fetch(context.Background())
+			results[i], errs[i] = string(body), err
+			fe.close()
+		}
+		if (errs[0] == nil) != (errs[1] == nil) {
+			t.Fatalf("direct: %v, net/http: %v\nanswer: %q", errs[0], errs[1], answer)
+		}
+		if errs[0] == nil && results[0] != results[1] {
+			t.Fatalf("direct read %q, net/http %q\nanswer: %q", results[0], results[1], answer)
+		}
+	})
 }
