@@ -97,3 +97,46 @@ func BenchmarkFetch(b *testing.B) {
 		f.release(got)
 	}
 }
+
+// BenchmarkScrapeParse300Targets is the pipeline benchmark's scrape side
+// without the network: 300 targets of 100 series, scraped in turn, so that
+// the series caches (30,000 series) no longer fit in the CPU's caches.
+func BenchmarkScrapeParse300Targets(b *testing.B) {
+	const targets, series = 300, 100
+	cfg := testConfig()
+	parsers := make([]*parser, targets)
+	bodies := make([][]byte, targets)
+	for i := range targets {
+		var sb strings.Builder
+		sb.WriteString("# TYPE lab_requests_total counter\n")
+		for s := range series {
+			fmt.Fprintf(&sb, "lab_requests_total{series=\"%d\"} %d\n", s, s*7)
+		}
+		bodies[i] = []byte(sb.String())
+		tg, err := newTarget(labels.FromStrings("__address__", fmt.Sprintf("10.0.%d.%d:9100", i/250, i%250)), &cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		parsers[i] = newParser(tg, &cfg)
+	}
+	batch := &sample.Batch{}
+	stale := 0
+	run := func(i int, tick int64) {
+		p := parsers[i]
+		batch.Reset()
+		p.cache.begin()
+		if _, err := p.parse(bodies[i], "text/plain; version=0.0.4", tick, batch); err != nil {
+			b.Fatal(err)
+		}
+		p.cache.commit(staleAppender(batch, tick, &stale))
+	}
+	for i := range targets {
+		run(i, 0)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; b.Loop(); n++ {
+		run(n%targets, int64(n/targets+1))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*series), "ns/sample")
+}
