@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -145,4 +146,35 @@ func TestTicksThatCannotStartInTimeAreSkippedAndCounted(t *testing.T) {
 	if got := counterValue(t, h.engine.m.ticksSkipped); got != 3 {
 		t.Fatalf("skipped ticks = %v, want 3", got)
 	}
+}
+
+// With a wake quantum, a tick starts at the next multiple of the quantum
+// and its samples are still stamped with the tick.
+func TestWakeQuantumDelaysTheStartNotTheStamp(t *testing.T) {
+	tt := newTextTarget(t, "a 1\n")
+	cfg := testConfig()
+	const quantum = time.Second // a tenth of testConfig's 10 s interval
+	h := newHarness(t, nil)
+	h.engine = New(Options{Clock: h.clock, WakeQuantum: quantum})
+	h.engine.SetReceiver(h.recv)
+	// A target whose grid is not on the quantum's multiples.
+	var lt labels.Labels
+	for i := 0; ; i++ {
+		lt = targetLabels(tt.addr(), "n", fmt.Sprint(i))
+		if gridOffset(Key(lt, nil), cfg.Interval.Milliseconds())%quantum.Milliseconds() != 0 {
+			break
+		}
+	}
+	if err := h.engine.SetTargets([]labels.Labels{lt}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	tick := upcoming(h.clock.Now().UnixMilli()+1, []labels.Labels{lt}, cfg.Interval, 1)[0].ms
+	h.advanceTo(tick, 1)
+	if h.clock.pending() != 1 {
+		t.Fatal("the loop woke at its tick instead of the quantum's next multiple")
+	}
+	wake := (tick/quantum.Milliseconds() + 1) * quantum.Milliseconds()
+	h.advanceTo(wake, 1)
+	h.recv.waitFor(t, "up stamped with the tick", func(ss []sample.Sample) bool { return len(upAt(ss, tt.addr(), tick)) == 1 })
 }

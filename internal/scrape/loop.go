@@ -146,7 +146,7 @@ func (l *loop) run(ctx context.Context) {
 			// count them again.
 			l.last = t - iv
 		}
-		if d := t - now; d > 0 {
+		if d := wakeAt(t, iv, l.e.opts.WakeQuantum.Milliseconds()) - now; d > 0 {
 			timer := clock.NewTimer(time.Duration(d) * time.Millisecond)
 			select {
 			case <-ctx.Done():
