@@ -33,10 +33,11 @@ type Options struct {
 	// HoldMaxSamples bounds the samples one target holds during a handoff;
 	// beyond it the oldest batches are dropped. 0 means 100,000.
 	HoldMaxSamples int
-	// WakeQuantum lets loops wake for their ticks only on multiples of it
-	// (capped at a tenth of the interval), so that ticks close together
-	// start together and the process wakes less often; samples keep their
-	// grid timestamps (see schedule.go). 0 wakes at each tick exactly.
+	// WakeQuantum lets loops wake for their ticks only on multiples of it,
+	// the last one at or before the tick (at most a tenth of the interval
+	// earlier), so that ticks close together start together and the
+	// process wakes less often; samples keep their grid timestamps (see
+	// schedule.go). 0 wakes at each tick exactly.
 	WakeQuantum time.Duration
 }
 

@@ -148,9 +148,9 @@ func TestTicksThatCannotStartInTimeAreSkippedAndCounted(t *testing.T) {
 	}
 }
 
-// With a wake quantum, a tick starts at the next multiple of the quantum
-// and its samples are still stamped with the tick.
-func TestWakeQuantumDelaysTheStartNotTheStamp(t *testing.T) {
+// With a wake quantum, a tick starts at the last multiple of the quantum
+// before it, and its samples are still stamped with the tick.
+func TestWakeQuantumMovesTheStartNotTheStamp(t *testing.T) {
 	tt := newTextTarget(t, "a 1\n")
 	cfg := testConfig()
 	const quantum = time.Second // a tenth of testConfig's 10 s interval
@@ -169,12 +169,13 @@ func TestWakeQuantumDelaysTheStartNotTheStamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.start()
-	tick := upcoming(h.clock.Now().UnixMilli()+1, []labels.Labels{lt}, cfg.Interval, 1)[0].ms
-	h.advanceTo(tick, 1)
-	if h.clock.pending() != 1 {
-		t.Fatal("the loop woke at its tick instead of the quantum's next multiple")
-	}
-	wake := (tick/quantum.Milliseconds() + 1) * quantum.Milliseconds()
+	// The first tick at least one quantum after the start, so that its
+	// wake-up lies ahead too.
+	tick := upcoming(h.clock.Now().UnixMilli()+quantum.Milliseconds(), []labels.Labels{lt}, cfg.Interval, 1)[0].ms
+	wake := tick / quantum.Milliseconds() * quantum.Milliseconds()
 	h.advanceTo(wake, 1)
 	h.recv.waitFor(t, "up stamped with the tick", func(ss []sample.Sample) bool { return len(upAt(ss, tt.addr(), tick)) == 1 })
+	if now := h.clock.Now().UnixMilli(); now >= tick {
+		t.Fatalf("scraped at %d, not before the tick %d", now, tick)
+	}
 }

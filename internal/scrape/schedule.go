@@ -13,9 +13,11 @@ import "time"
 // interval, so that 300 targets every 2 s wake the process 150 times a
 // second, and each wake-up costs thread switches in the Go scheduler and
 // the kernel beyond the scrape itself. With a wake quantum Q, a loop wakes
-// for tick t at the next multiple of Q (Unix ms), so the ticks of a Q-long
-// window start together; the samples are still stamped t. Q is capped at a
-// tenth of the interval, well inside the I/2 a tick may start late.
+// for tick t at the last multiple of Q (Unix ms) at or before t, so the
+// ticks of a Q-long window start together; the samples are still stamped
+// t. Waking early rather than late keeps a handoff exact: a leaving node
+// stops at s+Δ, and every tick before s+Δ must have started by then. Q is
+// capped at a tenth of the interval.
 
 // Clock is the engine's source of time. Tests inject a fake one to drive
 // the grid without sleeping.
@@ -94,12 +96,13 @@ func tooLate(now, t, intervalMs int64) bool {
 	return now > t+intervalMs/2
 }
 
-// wakeAt is when a loop waits for to start tick t: t itself, or with a wake
-// quantum of quantumMs, the next multiple of it (at most interval/10 later).
+// wakeAt is when a loop wakes to start tick t: t itself, or with a wake
+// quantum of quantumMs, the last multiple of it at or before t (at most
+// interval/10 earlier).
 func wakeAt(t, intervalMs, quantumMs int64) int64 {
 	q := min(quantumMs, intervalMs/10)
 	if q <= 1 {
 		return t
 	}
-	return floorDiv(t+q-1, q) * q
+	return floorDiv(t, q) * q
 }
