@@ -124,6 +124,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	cfg.ConfigFile = pos[0]
 	cfg.Cluster = ccfg
 	cfg.Version = build.Version(version)
+	applyMemoryPolicy()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -15,6 +15,9 @@ type seriesCache struct {
 	// cur are the entries sent in the scrape in progress whose staleness is
 	// tracked (not those with their own timestamps, unless asked).
 	cur []*cacheEntry
+	// comments are the hashes of the text-format comment lines textparse
+	// accepted, with the last iteration they were seen in (see text.go).
+	comments map[uint64]uint64
 }
 
 type cacheEntry struct {
@@ -65,6 +68,11 @@ func (c *seriesCache) commit(stale func(labels.Labels)) {
 			delete(c.entries, raw)
 		}
 	}
+	for h, seen := range c.comments {
+		if seen != c.iter {
+			delete(c.comments, h)
+		}
+	}
 	c.cur = c.cur[:0]
 }
 
@@ -108,3 +116,21 @@ func (c *seriesCache) sentHashes() map[uint64]struct{} {
 
 // len is the number of cached series.
 func (c *seriesCache) len() int { return len(c.entries) }
+
+// knownComment reports whether a comment line with hash h was accepted by
+// textparse in this or the previous scrape, and marks it seen.
+func (c *seriesCache) knownComment(h uint64) bool {
+	if _, ok := c.comments[h]; !ok {
+		return false
+	}
+	c.comments[h] = c.iter
+	return true
+}
+
+// addComment remembers a comment line textparse accepted.
+func (c *seriesCache) addComment(h uint64) {
+	if c.comments == nil {
+		c.comments = map[uint64]uint64{}
+	}
+	c.comments[h] = c.iter
+}

@@ -7,8 +7,15 @@
 //   - schedule.go: the tick grid every node computes alike, and skipped ticks;
 //   - fetch.go: the HTTP request (Accept negotiation, gzip, timeout, body
 //     limit) with buffers reused across scrapes;
+//   - direct.go: plain-HTTP targets without proxy, auth or extra headers
+//     scraped over one kept connection from the target's own goroutine,
+//     instead of through net/http's transport (two goroutines per
+//     connection and three hand-offs per scrape);
 //   - parse.go: textparse over text, OpenMetrics and protobuf, native
 //     histograms and exemplars included;
+//   - text.go: the known-line fast path of the text format: a line whose
+//     series bytes are cached has only its value and timestamp read,
+//     everything else goes to textparse;
 //   - label.go and cache.go: target labels, honor_labels, metric relabeling,
 //     and the per-target cache from raw series bytes to final labels;
 //   - stale.go: staleness markers for vanished series, failed scrapes and
@@ -30,11 +37,13 @@
 // Each target has one goroutine (about 8 KiB of stack while idle), a small
 // struct with its definition and status, and, while this node owns it, a
 // series cache of one map entry per exposed series (the raw series bytes as
-// key, the final labels, two counters: roughly 2× the series' text size).
-// Bodies are read into buffers taken from a pool shared by the engine, sized
-// by the target's last body, and gzip readers are pooled too, so an idle or
-// unowned target holds no body buffer. A target this node does not own wakes
-// once per tick to ask the cluster, and holds no series cache. 100k targets
-// in a fleet of 10 nodes is therefore about 10k goroutines and the series
-// caches of the owned targets per node.
+// key, the final labels, two counters: roughly 2× the series' text size)
+// and, for a directly scraped target, one kept TCP connection. Bodies are
+// read into buffers taken from a pool shared by the engine, sized by the
+// target's last body; gzip readers, response readers and sample batches are
+// pooled too, so an idle or unowned target holds none of them. A target this
+// node does not own wakes once per tick to ask the cluster, and holds no
+// series cache and no connection. 100k targets in a fleet of 10 nodes is
+// therefore about 10k goroutines and the series caches of the owned targets
+// per node.
 package scrape

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
@@ -32,6 +33,12 @@ type Options struct {
 	// HoldMaxSamples bounds the samples one target holds during a handoff;
 	// beyond it the oldest batches are dropped. 0 means 100,000.
 	HoldMaxSamples int
+	// WakeQuantum lets loops wake for their ticks only on multiples of it,
+	// the last one at or before the tick (at most a tenth of the interval
+	// earlier), so that ticks close together start together and the
+	// process wakes less often; samples keep their grid timestamps (see
+	// schedule.go). 0 wakes at each tick exactly.
+	WakeQuantum time.Duration
 }
 
 // Engine scrapes a component's targets: one loop per target, diffed on

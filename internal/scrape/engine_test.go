@@ -236,3 +236,34 @@ func TestConfigValidation(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// Batches are pooled across the targets of an engine: a target with few
+// series scraped after one with many must receive only its own samples.
+func TestPooledBatchesCarryOnlyTheirTargetsSamples(t *testing.T) {
+	big := newTextTarget(t, "big_a 1\nbig_b 2\nbig_c 3\nbig_d 4\n")
+	small := newTextTarget(t, "small 1\n")
+	lbig, lsmall := targetLabels(big.addr()), targetLabels(small.addr())
+	h := newHarness(t, nil)
+	cfg := testConfig()
+	if err := h.engine.SetTargets([]labels.Labels{lbig, lsmall}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	ticks := upcoming(h.clock.Now().UnixMilli()+1, []labels.Labels{lbig, lsmall}, cfg.Interval, 3)
+	for i, tk := range ticks {
+		h.advanceTo(tk.ms, 2)
+		h.recv.waitFor(t, "the tick's batch", func([]sample.Sample) bool { return len(h.recv.snapshot()) == i+1 })
+	}
+	for i, b := range h.recv.snapshot() {
+		want := map[string]int{big.addr(): 4 + 5, small.addr(): 1 + 5}
+		inst := b.Samples[0].Labels.Get("instance")
+		if len(b.Samples) != want[inst] {
+			t.Fatalf("batch %d of %s has %d samples, want %d", i, inst, len(b.Samples), want[inst])
+		}
+		for _, s := range b.Samples {
+			if s.Labels.Get("instance") != inst {
+				t.Fatalf("batch %d of %s carries %s", i, inst, s.Labels)
+			}
+		}
+	}
+}

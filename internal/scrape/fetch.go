@@ -12,18 +12,51 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/sample"
 )
 
 // errBodySizeLimit fails a scrape whose uncompressed body is larger than
 // body_size_limit; the text is Prometheus'.
 var errBodySizeLimit = errors.New("body size limit exceeded")
 
-// pools are the body buffers and gzip readers shared by all targets of an
-// engine, so that an idle target holds neither.
+// pools are the body buffers, gzip readers and sample batches shared by
+// all targets of an engine, so that an idle target holds none of them:
+// scrapes are spread over the tick grid, so few are in flight at once.
 type pools struct {
 	// buffers are size classes of powers of two from 4 KiB.
 	buffers [minBufferShift + 32]sync.Pool
 	gzip    sync.Pool
+	batches sync.Pool
+	readers sync.Pool // *bufio.Reader for directConn
+}
+
+func (p *pools) getReader() *bufio.Reader {
+	if br, ok := p.readers.Get().(*bufio.Reader); ok {
+		return br
+	}
+	return bufio.NewReaderSize(nil, 4096)
+}
+
+func (p *pools) putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	p.readers.Put(br)
+}
+
+// getBatch returns an empty batch.
+func (p *pools) getBatch() *sample.Batch {
+	if b, ok := p.batches.Get().(*sample.Batch); ok {
+		return b
+	}
+	return &sample.Batch{}
+}
+
+// putBatch empties b and keeps it for another scrape. The receiver has
+// returned, and receivers keep no slice of a batch (sample.Batch), so no
+// sample of this scrape can show in another target's batch.
+func (p *pools) putBatch(b *sample.Batch) {
+	b.Reset()
+	p.batches.Put(b)
 }
 
 const minBufferShift = 12
@@ -76,6 +109,8 @@ type fetcher struct {
 	// lastSize sizes the next buffer, so a steady target reads its body
 	// without growing it.
 	lastSize int
+	// direct, when set, scrapes without net/http (see direct.go).
+	direct *directConn
 }
 
 func newFetcher(client *http.Client, t *target, cfg *Config, accept string, p *pools) (*fetcher, error) {
@@ -91,12 +126,50 @@ func newFetcher(client *http.Client, t *target, cfg *Config, accept string, p *p
 	}
 	req.Header.Set("User-Agent", cfg.UserAgent)
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(t.timeout.Seconds(), 'f', -1, 64))
-	return &fetcher{client: client, req: req, timeout: t.timeout, bodyLimit: cfg.BodySizeLimit, pools: p}, nil
+	f := &fetcher{client: client, req: req, timeout: t.timeout, bodyLimit: cfg.BodySizeLimit, pools: p}
+	if directEligible(t.url, &cfg.HTTPClient) {
+		f.direct = newDirectConn(req, cfg.HTTPClient.FollowRedirects)
+	}
+	return f, nil
+}
+
+// close drops the fetcher's kept connection, if it has its own.
+func (f *fetcher) close() {
+	if f.direct != nil {
+		f.direct.close()
+	}
 }
 
 // fetch scrapes the target once within its timeout. On success the caller
 // owns body and gives it back with release once parsed.
 func (f *fetcher) fetch(ctx context.Context) (body []byte, contentType string, err error) {
+	if f.direct != nil {
+		body, contentType, err = f.fetchDirect(ctx)
+		if !errors.Is(err, errRedirect) {
+			return body, contentType, err
+		}
+	}
+	return f.fetchHTTP(ctx)
+}
+
+func (f *fetcher) fetchDirect(ctx context.Context) (body []byte, contentType string, err error) {
+	br := f.pools.getReader()
+	defer f.pools.putReader(br)
+	resp, done, err := f.direct.do(ctx, f.timeout, br)
+	if err != nil {
+		return nil, "", err
+	}
+	complete := false
+	defer func() { done(complete) }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("server returned HTTP status %s", resp.Status)
+	}
+	body, contentType, err = f.readBody(resp)
+	complete = err == nil
+	return body, contentType, err
+}
+
+func (f *fetcher) fetchHTTP(ctx context.Context) (body []byte, contentType string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	resp, err := f.client.Do(f.req.WithContext(ctx))
@@ -112,7 +185,12 @@ func (f *fetcher) fetch(ctx context.Context) (body []byte, contentType string, e
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("server returned HTTP status %s", resp.Status)
 	}
+	return f.readBody(resp)
+}
 
+// readBody reads a response's body, gunzipped if need be, into a pooled
+// buffer.
+func (f *fetcher) readBody(resp *http.Response) (body []byte, contentType string, err error) {
 	var r io.Reader = resp.Body
 	if resp.Header.Get("Content-Encoding") == "gzip" {
 		gr, _ := f.pools.gzip.Get().(*gzipReader)

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -144,5 +145,37 @@ func TestTicksThatCannotStartInTimeAreSkippedAndCounted(t *testing.T) {
 	}
 	if got := counterValue(t, h.engine.m.ticksSkipped); got != 3 {
 		t.Fatalf("skipped ticks = %v, want 3", got)
+	}
+}
+
+// With a wake quantum, a tick starts at the last multiple of the quantum
+// before it, and its samples are still stamped with the tick.
+func TestWakeQuantumMovesTheStartNotTheStamp(t *testing.T) {
+	tt := newTextTarget(t, "a 1\n")
+	cfg := testConfig()
+	const quantum = time.Second // a tenth of testConfig's 10 s interval
+	h := newHarness(t, nil)
+	h.engine = New(Options{Clock: h.clock, WakeQuantum: quantum})
+	h.engine.SetReceiver(h.recv)
+	// A target whose grid is not on the quantum's multiples.
+	var lt labels.Labels
+	for i := 0; ; i++ {
+		lt = targetLabels(tt.addr(), "n", fmt.Sprint(i))
+		if gridOffset(Key(lt, nil), cfg.Interval.Milliseconds())%quantum.Milliseconds() != 0 {
+			break
+		}
+	}
+	if err := h.engine.SetTargets([]labels.Labels{lt}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	// The first tick at least one quantum after the start, so that its
+	// wake-up lies ahead too.
+	tick := upcoming(h.clock.Now().UnixMilli()+quantum.Milliseconds(), []labels.Labels{lt}, cfg.Interval, 1)[0].ms
+	wake := tick / quantum.Milliseconds() * quantum.Milliseconds()
+	h.advanceTo(wake, 1)
+	h.recv.waitFor(t, "up stamped with the tick", func(ss []sample.Sample) bool { return len(upAt(ss, tt.addr(), tick)) == 1 })
+	if now := h.clock.Now().UnixMilli(); now >= tick {
+		t.Fatalf("scraped at %d, not before the tick %d", now, tick)
 	}
 }

@@ -55,14 +55,11 @@ type loop struct {
 	carried []labels.Labels
 	hold    holdQueue
 	holding bool // counted in the engine's holding gauge
-	batch   *sample.Batch
-	spare   []*sample.Batch
 }
 
 func newLoop(e *Engine, lc *loopConfig) *loop {
 	l := &loop{e: e, cur: lc, cfg: lc, wake: make(chan struct{}, 1)}
 	l.hold.maxSamples = e.opts.HoldMaxSamples
-	l.batch = &sample.Batch{}
 	l.status = TargetStatus{Key: lc.t.key, Job: lc.t.job, URL: lc.t.url, Labels: lc.t.public, Health: HealthUnknown}
 	return l
 }
@@ -112,6 +109,11 @@ func (l *loop) logger() *slog.Logger { return l.e.logger.With("target", l.cur.t.
 
 // run is the loop's goroutine.
 func (l *loop) run(ctx context.Context) {
+	defer func() {
+		if l.fetcher != nil {
+			l.fetcher.close()
+		}
+	}()
 	clock := l.e.clock
 	iv, off := l.grid()
 	l.last = firstTick(unixMs(clock.Now()), iv, off) - iv
@@ -144,7 +146,7 @@ func (l *loop) run(ctx context.Context) {
 			// count them again.
 			l.last = t - iv
 		}
-		if d := t - now; d > 0 {
+		if d := wakeAt(t, iv, l.e.opts.WakeQuantum.Milliseconds()) - now; d > 0 {
 			timer := clock.NewTimer(time.Duration(d) * time.Millisecond)
 			select {
 			case <-ctx.Done():
@@ -209,6 +211,9 @@ func (l *loop) apply(next *loopConfig) {
 		l.parser.cache.live(func(ls labels.Labels) { l.carried = append(l.carried, ls) })
 	}
 	l.cur = next
+	if l.fetcher != nil {
+		l.fetcher.close()
+	}
 	l.parser, l.fetcher = nil, nil
 	if l.reported {
 		// The report series keep their labels only if the target labels
@@ -247,9 +252,9 @@ func (l *loop) tick(ctx context.Context, t int64) {
 		l.logger().Debug("target moved to this node", "tick", t)
 	}
 	gate := cl.Hold(key, t)
-	b := l.batch
+	b := l.e.pools.getBatch()
 	if !l.scrapeInto(ctx, t, b) {
-		b.Reset()
+		l.e.pools.putBatch(b)
 		return
 	}
 	l.deliver(ctx, b, gate)
@@ -257,6 +262,10 @@ func (l *loop) tick(ctx context.Context, t int64) {
 
 // forget drops the series state of a target this node no longer owns.
 func (l *loop) forget() {
+	if l.fetcher != nil {
+		// Another node scrapes it now; keep no connection open.
+		l.fetcher.close()
+	}
 	l.parser = nil
 	l.carried = nil
 	l.reported = false
@@ -266,7 +275,7 @@ func (l *loop) forget() {
 // at the tick it would have scraped next.
 func (l *loop) endOfRun(ctx context.Context, t int64) {
 	l.ended = true
-	b := l.batch
+	b := l.e.pools.getBatch()
 	n := 0
 	if l.parser != nil {
 		l.parser.cache.live(staleAppender(b, t, &n))
@@ -277,6 +286,7 @@ func (l *loop) endOfRun(ctx context.Context, t int64) {
 	}
 	l.forget()
 	if b.Len() == 0 {
+		l.e.pools.putBatch(b)
 		return
 	}
 	l.e.m.staleMarkers.Add(float64(n))
@@ -402,27 +412,24 @@ func (l *loop) countError(err error, res parseResult) {
 }
 
 // deliver sends b now, or holds it (with everything after it) until the
-// cluster releases the tick.
+// cluster releases the tick. It takes b, which goes back to the engine's
+// pool once sent.
 func (l *loop) deliver(ctx context.Context, b *sample.Batch, gate <-chan struct{}) {
 	if gate == nil && l.hold.empty() {
 		l.send(ctx, b)
-		b.Reset()
+		l.e.pools.putBatch(b)
 		return
 	}
 	if n := l.hold.push(b, gate); n > 0 {
 		l.e.m.heldDropped.Add(float64(n))
 	}
-	l.batch = l.newBatch()
 	l.releaseHeld(ctx)
 }
 
 func (l *loop) releaseHeld(ctx context.Context) {
 	l.hold.release(func(b *sample.Batch) {
 		l.send(ctx, b)
-		b.Reset()
-		if len(l.spare) < 2 {
-			l.spare = append(l.spare, b)
-		}
+		l.e.pools.putBatch(b)
 	})
 	l.countHolding()
 }
@@ -437,15 +444,6 @@ func (l *loop) countHolding() {
 			l.e.holding.Add(-1)
 		}
 	}
-}
-
-func (l *loop) newBatch() *sample.Batch {
-	if n := len(l.spare); n > 0 {
-		b := l.spare[n-1]
-		l.spare = l.spare[:n-1]
-		return b
-	}
-	return &sample.Batch{}
 }
 
 func (l *loop) send(ctx context.Context, b *sample.Batch) {

@@ -30,6 +30,14 @@ type parser struct {
 
 	lset labels.Labels
 	ex   exemplar.Exemplar
+
+	// slowText turns the known-line fast path off, so that tests can
+	// compare it with textparse alone.
+	slowText bool
+	// textType is the last Content-Type that textparse read as the plain
+	// text format, so that a steady target's bodies go straight to the
+	// fast path without parsing the header again.
+	textType string
 }
 
 // parseResult counts what one scrape saw, for the report series.
@@ -76,29 +84,78 @@ func newParser(t *target, cfg *Config) *parser {
 // (or the target's own timestamps when honored). The caller has begun a
 // cache iteration and commits or aborts it. On error b holds a partial
 // scrape that the caller must discard; the counts are still meaningful.
+//
+// A text-format body first goes through the known-line fast path (see
+// text.go), which handles the lines of series already in the cache; the
+// first line it does not know, and everything after it, goes to textparse.
 func (p *parser) parse(body []byte, contentType string, tick int64, b *sample.Batch) (res parseResult, err error) {
 	if len(body) == 0 {
 		// An empty body is an empty scrape, whatever its Content-Type.
 		return res, nil
 	}
-	tp, err := textparse.New(body, contentType, p.symbols, p.opts)
-	if tp == nil {
-		if err == nil {
-			err = fmt.Errorf("cannot parse Content-Type %q", contentType)
+	st := emitState{tick: tick, b: b, res: &res}
+	var tp textparse.Parser
+	if contentType == "" || contentType != p.textType || p.slowText {
+		tp, err = textparse.New(body, contentType, p.symbols, p.opts)
+		if tp == nil {
+			if err == nil {
+				err = fmt.Errorf("cannot parse Content-Type %q", contentType)
+			}
+			return res, err
 		}
+		res.fallback = err
+		p.textType = ""
+		if _, text := tp.(*textparse.PromParser); text && err == nil {
+			// Known to mean the plain text format from now on.
+			p.textType = contentType
+		}
+	}
+	if _, text := tp.(*textparse.PromParser); (text || tp == nil) && !p.slowText {
+		n, err := p.parseKnownText(body, &st)
+		if err != nil {
+			return res, err
+		}
+		if n == len(body) {
+			return res, st.limitErr()
+		}
+		if n > 0 || tp == nil {
+			tp = textparse.NewPromParser(body[n:], p.symbols, p.opts.EnableTypeAndUnitLabels)
+		}
+	}
+	if err := p.parseWith(tp, &st); err != nil {
 		return res, err
 	}
-	res.fallback = err
+	return res, st.limitErr()
+}
 
-	var sampleLimitErr, bucketLimitErr error
-	sent := 0
+// emitState is what one scrape carries from sample to sample.
+type emitState struct {
+	tick int64
+	b    *sample.Batch
+	res  *parseResult
+	// sent counts the samples appended, for sample_limit.
+	sent int
+	// The limit errors are returned once the whole body is read, so that
+	// scrape_samples_scraped counts every sample.
+	sampleLimitErr, bucketLimitErr error
+}
+
+func (st *emitState) limitErr() error {
+	if st.sampleLimitErr != nil {
+		return st.sampleLimitErr
+	}
+	return st.bucketLimitErr
+}
+
+// parseWith reads the rest of a body with textparse.
+func (p *parser) parseWith(tp textparse.Parser, st *emitState) error {
 	for {
 		et, err := tp.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				break
+				return nil
 			}
-			return res, err
+			return err
 		}
 		var (
 			raw []byte
@@ -115,86 +172,104 @@ func (p *parser) parse(body []byte, contentType string, tick int64, b *sample.Ba
 		default:
 			continue
 		}
-		res.total++
-		if !p.honorTimestamps {
-			ts = nil
+		if err := p.entry(tp, raw, ts, v, h, fh, st); err != nil {
+			return err
 		}
-		t := tick
-		if ts != nil {
-			t = *ts
-		}
+	}
+}
 
-		e := p.cache.get(raw)
-		isNew := e == nil
-		if isNew {
-			tp.Labels(&p.lset)
-			final := p.labeler.apply(p.lset)
-			if final.IsEmpty() {
-				p.cache.add(raw, final).seen = p.cache.iter
+// entry handles one sample that tp has just parsed: the series cache (with
+// labeling and validation for a new series), the sample itself and its
+// exemplars.
+func (p *parser) entry(tp textparse.Parser, raw []byte, ts *int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, st *emitState) error {
+	st.res.total++
+	e := p.cache.get(raw)
+	isNew := e == nil
+	if isNew {
+		tp.Labels(&p.lset)
+		final := p.labeler.apply(p.lset)
+		if final.IsEmpty() {
+			p.cache.add(raw, final).seen = p.cache.iter
+			return nil
+		}
+		if !final.Has(model.MetricNameLabel) {
+			return errNameLabelMandatory
+		}
+		if !final.IsValid(p.validation) {
+			return fmt.Errorf("invalid metric name or label names: %s", final.String())
+		}
+		if err := p.limits.checkLabels(final); err != nil {
+			return err
+		}
+		e = p.cache.add(raw, final)
+	}
+	t, ok, err := p.emit(e, isNew, ts, v, h, fh, st)
+	if err != nil || !ok {
+		return err
+	}
+	for tp.Exemplar(&p.ex) {
+		if !p.ex.HasTs {
+			if h != nil || fh != nil {
+				// Exemplars of native histograms need their own
+				// timestamp, as in Prometheus.
+				p.ex = exemplar.Exemplar{}
 				continue
 			}
-			if !final.Has(model.MetricNameLabel) {
-				return res, errNameLabelMandatory
-			}
-			if !final.IsValid(p.validation) {
-				return res, fmt.Errorf("invalid metric name or label names: %s", final.String())
-			}
-			if err := p.limits.checkLabels(final); err != nil {
-				return res, err
-			}
-			e = p.cache.add(raw, final)
-		} else if e.lset.IsEmpty() {
-			e.seen = p.cache.iter
-			continue
+			p.ex.Ts = t
 		}
-		res.added++
-		if e.seen == p.cache.iter && ts == nil {
-			// The same series twice in one body: a receiver would reject
-			// the second sample at the same timestamp.
-			res.duplicates++
-			continue
-		}
+		st.b.Exemplars = append(st.b.Exemplars, sample.Exemplar{Labels: e.lset, Exemplar: p.ex})
+		p.ex = exemplar.Exemplar{}
+	}
+	return nil
+}
+
+// emit appends the sample of a cached series to the batch, applying
+// timestamps, duplicates, staleness tracking and the sample and bucket
+// limits. It returns the sample's time and whether it was appended (so
+// that its exemplars may follow).
+func (p *parser) emit(e *cacheEntry, isNew bool, ts *int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, st *emitState) (int64, bool, error) {
+	if e.lset.IsEmpty() {
+		// Dropped by relabeling.
 		e.seen = p.cache.iter
+		return 0, false, nil
+	}
+	if !p.honorTimestamps {
+		ts = nil
+	}
+	t := st.tick
+	if ts != nil {
+		t = *ts
+	}
+	st.res.added++
+	if e.seen == p.cache.iter && ts == nil {
+		// The same series twice in one body: a receiver would reject
+		// the second sample at the same timestamp.
+		st.res.duplicates++
+		return t, false, nil
+	}
+	e.seen = p.cache.iter
 
-		if p.limits.sample > 0 && sent >= p.limits.sample {
-			// Keep reading so that scrape_samples_scraped is right.
-			sampleLimitErr = errSampleLimit
-			continue
-		}
-		if h != nil || fh != nil {
-			if err := p.limits.fitHistogram(h, fh); err != nil {
-				if !errors.Is(err, errBucketLimit) {
-					return res, err
-				}
-				bucketLimitErr = err
-				continue
+	if p.limits.sample > 0 && st.sent >= p.limits.sample {
+		// Keep reading so that scrape_samples_scraped is right.
+		st.sampleLimitErr = errSampleLimit
+		return t, false, nil
+	}
+	if h != nil || fh != nil {
+		if err := p.limits.fitHistogram(h, fh); err != nil {
+			if !errors.Is(err, errBucketLimit) {
+				return t, false, err
 			}
-		}
-		b.Samples = append(b.Samples, sample.Sample{Labels: e.lset, T: t, V: v, H: h, FH: fh})
-		sent++
-		if ts == nil || p.trackTimestampsStaleness {
-			p.cache.track(e)
-		}
-		if isNew {
-			res.seriesAdded++
-		}
-
-		for tp.Exemplar(&p.ex) {
-			if !p.ex.HasTs {
-				if h != nil || fh != nil {
-					// Exemplars of native histograms need their own
-					// timestamp, as in Prometheus.
-					p.ex = exemplar.Exemplar{}
-					continue
-				}
-				p.ex.Ts = t
-			}
-			b.Exemplars = append(b.Exemplars, sample.Exemplar{Labels: e.lset, Exemplar: p.ex})
-			p.ex = exemplar.Exemplar{}
+			st.bucketLimitErr = err
+			return t, false, nil
 		}
 	}
-	if sampleLimitErr != nil {
-		return res, sampleLimitErr
+	st.b.Samples = append(st.b.Samples, sample.Sample{Labels: e.lset, T: t, V: v, H: h, FH: fh})
+	st.sent++
+	if ts == nil || p.trackTimestampsStaleness {
+		p.cache.track(e)
 	}
-	return res, bucketLimitErr
+	if isNew {
+		st.res.seriesAdded++
+	}
+	return t, true, nil
 }

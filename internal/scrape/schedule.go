@@ -8,6 +8,16 @@ import "time"
 // handoff at tick t leaves neither a gap nor an overlap. A tick that cannot
 // start by t + I/2 is skipped and counted, never stamped later: a late
 // sample with a grid timestamp would land out of place in the series.
+//
+// Waking is not stamping. The grid spreads a node's targets evenly over the
+// interval, so that 300 targets every 2 s wake the process 150 times a
+// second, and each wake-up costs thread switches in the Go scheduler and
+// the kernel beyond the scrape itself. With a wake quantum Q, a loop wakes
+// for tick t at the last multiple of Q (Unix ms) at or before t, so the
+// ticks of a Q-long window start together; the samples are still stamped
+// t. Waking early rather than late keeps a handoff exact: a leaving node
+// stops at s+Δ, and every tick before s+Δ must have started by then. Q is
+// capped at a tenth of the interval.
 
 // Clock is the engine's source of time. Tests inject a fake one to drive
 // the grid without sleeping.
@@ -84,4 +94,15 @@ func nextTick(now, last, intervalMs, offset int64) (t int64, skipped int64) {
 // tooLate reports whether a tick can no longer start at now.
 func tooLate(now, t, intervalMs int64) bool {
 	return now > t+intervalMs/2
+}
+
+// wakeAt is when a loop wakes to start tick t: t itself, or with a wake
+// quantum of quantumMs, the last multiple of it at or before t (at most
+// interval/10 earlier).
+func wakeAt(t, intervalMs, quantumMs int64) int64 {
+	q := min(quantumMs, intervalMs/10)
+	if q <= 1 {
+		return t
+	}
+	return floorDiv(t, q) * q
 }

@@ -71,3 +71,21 @@ func TestTooLate(t *testing.T) {
 		t.Fatal("a tick more than half an interval late must be skipped")
 	}
 }
+
+func TestWakeAtGroupsTicksWithoutMovingThem(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		tick, interval, quant int64
+		want                  int64
+	}{
+		{"no quantum", 1_000_003, 2000, 0, 1_000_003},
+		{"back to the last multiple", 1_000_013, 2000, 20, 1_000_000},
+		{"a tick on a multiple wakes at its tick", 1_000_020, 2000, 20, 1_000_020},
+		{"capped at a tenth of the interval", 1_000_013, 100, 20, 1_000_010},
+		{"too short an interval to group", 1_000_003, 10, 20, 1_000_003},
+	} {
+		if got := wakeAt(tc.tick, tc.interval, tc.quant); got != tc.want {
+			t.Errorf("%s: wakeAt(%d, %d, %d) = %d, want %d", tc.name, tc.tick, tc.interval, tc.quant, got, tc.want)
+		}
+	}
+}

@@ -31,6 +31,15 @@ var Registration = component.Registration{
 	},
 }
 
+// wakeQuantum groups the starts of ticks that fall within 50 ms of each
+// other (never more than a tenth of the interval), waking at the last 50 ms
+// multiple before them. Measured with 300 targets every 2 s
+// (bench/shoalbench pipeline), the process's CPU per million samples went
+// from about 4.5 s waking at every tick to about 3.0 s with 20 ms and 2.3 s
+// with 50 ms; a scrape then starts at most 50 ms before its tick, and is
+// stamped with it.
+const wakeQuantum = 50 * time.Millisecond
+
 // TargetInfo is one target in the debug info, encoded as a `target` block.
 type TargetInfo struct {
 	Job                string            `alloy:"job,attr"`
@@ -71,9 +80,10 @@ func New(opts component.Options, args Arguments) (*Component, error) {
 	c := &Component{
 		opts: opts,
 		engine: engine.New(engine.Options{
-			Logger:     opts.Logger,
-			Registerer: opts.Registerer,
-			Cluster:    opts.Cluster,
+			Logger:      opts.Logger,
+			Registerer:  opts.Registerer,
+			Cluster:     opts.Cluster,
+			WakeQuantum: wakeQuantum,
 		}),
 	}
 	if err := c.Update(args); err != nil {
