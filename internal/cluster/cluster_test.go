@@ -271,12 +271,14 @@ func TestStalledPeerDoesNotStallGossipAmongTheOthers(t *testing.T) {
 }
 
 func TestCrashedProcessIsTakenOverWhenItsAddressRefuses(t *testing.T) {
-	// Memberlist is made slow here (a probe every 10s, long suspicion), so
-	// that only the refused connections can explain a fast takeover.
+	// Memberlist is made slow here: a probe a second, each peer probed
+	// every other second, but a suspicion of at least 8s, so it cannot
+	// declare c dead within 9s of the crash. Only the refused probes can
+	// explain a takeover before that.
 	slow := func(c *Config, _ *Options) {
-		c.ProbeInterval = 10 * time.Second
-		c.ProbeTimeout = 5 * time.Second
-		c.SuspicionMult = 6
+		c.ProbeInterval = time.Second
+		c.ProbeTimeout = 500 * time.Millisecond
+		c.SuspicionMult = 8
 	}
 	a := startNode(t, "a", slow)
 	b := startNode(t, "b", slow, withJoin(a.addr()))
@@ -288,9 +290,9 @@ func TestCrashedProcessIsTakenOverWhenItsAddressRefuses(t *testing.T) {
 	}
 	c.crash() // its listener is closed: connections to it are refused
 	for _, n := range []*tnode{a, b} {
-		// Gossip and pushes reach c within a few hundred ms; each one
-		// that is refused tells n that c's process is gone.
-		eventually(t, 5*time.Second, n.name+" to stop counting on c", func() bool {
+		// n probes c within two probe intervals; the refused probe tells
+		// n that c's process is gone.
+		eventually(t, 6*time.Second, n.name+" to stop counting on c", func() bool {
 			for _, k := range keys {
 				if n.OwnerOf(k, time.Now().UnixMilli()) == "c" {
 					return false
