@@ -63,16 +63,36 @@ func (n *Node) Hold(key uint64, t int64) <-chan struct{} {
 	if i == 0 {
 		return nil
 	}
-	cur, prev := &v.epochs[i], &v.epochs[i-1]
+	cur := &v.epochs[i]
 	if cur.self < 0 || cur.owner(key) != cur.self {
 		return nil
 	}
-	pi := prev.owner(key)
-	if pi < 0 || pi == prev.self {
+	// Walk back over the epochs in which this node already owned the key:
+	// its first tick after a handoff may fall in a later epoch than the
+	// handoff itself, when epochs follow each other within one interval
+	// (every node re-entering at once as a partition heals). The giver is
+	// the owner just before the run of this node's ownership.
+	j := i - 1
+	for j >= 0 && i-j <= maxHoldLookback {
+		e := &v.epochs[j]
+		if e.self < 0 || e.owner(key) != e.self {
+			break
+		}
+		j--
+	}
+	if j < 0 || i-j > maxHoldLookback {
 		return nil
 	}
-	return n.holdFor(prev.names[pi], cur.start)
+	prev := &v.epochs[j]
+	pi := prev.owner(key)
+	if pi < 0 {
+		return nil
+	}
+	return n.holdFor(prev.names[pi], v.epochs[j+1].start)
 }
+
+// maxHoldLookback bounds how many epochs Hold walks back to find a giver.
+const maxHoldLookback = 16
 
 func (n *Node) holdFor(giver string, h int64) <-chan struct{} {
 	k := holdKey{giver, h}

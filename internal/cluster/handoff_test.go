@@ -267,3 +267,37 @@ func TestClusteredNodeSendsWhatItScrapedEveryPeriod(t *testing.T) {
 		t.Errorf("%d flushes in three periods of a steady node, want 3", got)
 	}
 }
+
+func TestHoldFindsTheGiverAcrossEpochsWithoutATick(t *testing.T) {
+	// b takes keys from a at h1, and c becomes eligible 10ms later (as
+	// when every node re-enters at once after a partition heals). A key b
+	// keeps at h2 is first scraped by b in the epoch starting at h2; its
+	// samples must still wait for a, who scraped the tick before.
+	now := time.Now()
+	clk := &fakeClock{t: now}
+	b := offlineNode(t, "b", clk)
+	feed(b, "a", record{State: Participant, Since: now.Add(-time.Minute).UnixMilli()})
+	feed(b, "c", record{State: Participant, Since: now.UnixMilli() + 10})
+	participate(b, now)
+	h1 := now.UnixMilli() + b.delta
+	h2 := h1 + 10
+	var key uint64
+	found := false
+	for _, k := range randomKeys(2000) {
+		if b.OwnerOf(k, h1-1) == "a" && b.OwnerOf(k, h1) == "b" && b.OwnerOf(k, h2) == "b" {
+			key, found = k, true
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no key moves from a to b at h1 and stays with b at h2")
+	}
+	ch := b.Hold(key, h2+1500)
+	if ch == nil {
+		t.Fatal("no hold for b's first tick of a key taken from a live node one epoch earlier")
+	}
+	feed(b, "a", record{State: Participant, Since: now.Add(-time.Minute).UnixMilli(), Watermark: h1 - 1})
+	if !closed(ch) {
+		t.Error("hold not released once a's watermark passed the handoff at h1")
+	}
+}
