@@ -127,12 +127,19 @@ func TestSteadySplit(t *testing.T) {
 			t.Errorf("balance %.3f: the largest node holds far more than its share", rep.Balance)
 		}
 		// Every target is scraped at its place on the grid, key mod
-		// interval, whichever node scrapes it.
+		// interval, whichever node scrapes it: at most 250ms after its
+		// tick, or up to the wake quantum (50ms, at most a tenth of the
+		// interval) before it.
 		ivl := rep.Interval.Milliseconds()
+		early := min(50, ivl/10)
 		for _, tf := range rep.PerTarget {
 			lbls := labels.FromStrings("__address__", tf.Addr, "lab_kind", "normal", "__meta_filepath", r.Targets.FileSD())
 			want := int64(scrape.Key(lbls, nil) % uint64(ivl))
-			if late := (tf.Offset - want + ivl) % ivl; late > 250 {
+			late := (tf.Offset - want + ivl) % ivl
+			if late > ivl/2 {
+				late -= ivl // before the tick
+			}
+			if late > 250 || late < -early {
 				t.Errorf("%s is scraped %d ms into each interval, %d ms after its grid tick at %d ms", tf.Addr, tf.Offset, late, want)
 			}
 		}
