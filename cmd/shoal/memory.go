@@ -10,7 +10,7 @@ import (
 // steady live heap (series caches, queue buffers) and allocates little per
 // sample, so collecting at 50 % growth instead of Go's 100 % costs a few
 // extra collections a minute and cuts the heap's peak by about a quarter
-// (see docs/operations.md, "Memory policy").
+// (see docs/operations.md, "Memory and the garbage collector").
 const defaultGOGC = 50
 
 // applyMemoryPolicy sets the process's garbage-collection policy, unless

@@ -471,28 +471,17 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 			s.e.retrying.Add(-1)
 			backoff = min(backoff*2, s.e.cfg.Queue.MaxBackoff)
 		case sendBisect:
-			if len(items) == 1 {
-				reason := rejectReason(err.Error())
-				s.e.m.rejected.WithLabelValues(reason).Inc()
-				s.e.m.failed.Inc()
-				if reason == "duplicate" && items[0].s.up {
-					// Another node (or an earlier life of this one) wrote
-					// this tick already: the fleet scraped it twice.
-					s.e.m.ticksDoubled.Inc()
-				}
-				s.e.logger.Debug("receiver rejected a sample", "reason", reason, "err", err)
-				return nil
-			}
+			reason := rejectReason(err.Error())
 			cut := tickCut(items)
-			if cut == 0 && rejectReason(err.Error()) == "duplicate" {
-				// One scrape's samples, rejected as duplicates: the
-				// receiver holds this tick from another writer (a
-				// partition, or a replay). Its copy is whole, so the
-				// group is dropped at once instead of sample by sample,
-				// which keeps delivery from falling behind the other
-				// writer (and its next tick) while every batch of a
-				// partition is rejected in part.
-				s.dropDoubledTick(items, err)
+			// A single sample is given up. So is one scrape's samples
+			// rejected as duplicates: the receiver holds this tick from
+			// another writer (a partition, or a replay), whose copy is
+			// whole; dropping the group at once instead of sample by
+			// sample keeps delivery from falling behind the other
+			// writer (and its next tick) while every batch of a
+			// partition is rejected in part.
+			if len(items) == 1 || cut == 0 && reason == "duplicate" {
+				s.dropRejected(items, reason, err)
 				return nil
 			}
 			if depth == 0 {
@@ -556,24 +545,26 @@ func abs(x int) int {
 	return x
 }
 
-// dropDoubledTick counts a tick group the receiver rejected as a
-// duplicate: its samples as rejected and failed, and the tick as doubled
-// when it carries the scrape's `up` sample.
-func (s *shard) dropDoubledTick(items []item, err error) {
+// dropRejected gives up on items the receiver rejected for reason: a
+// single item, or one scrape's samples. They count as rejected and failed
+// (a scrape's exemplars do not; a single item always does), and a
+// rejected duplicate of the scrape's `up` sample as a doubled tick:
+// another node (or an earlier life of this one) wrote the tick already.
+func (s *shard) dropRejected(items []item, reason string, err error) {
 	n := 0
 	up := false
 	for _, it := range items {
-		if it.kind != kindExemplar {
+		if it.kind != kindExemplar || len(items) == 1 {
 			n++
 		}
 		up = up || it.s.up
 	}
-	s.e.m.rejected.WithLabelValues("duplicate").Add(float64(n))
+	s.e.m.rejected.WithLabelValues(reason).Add(float64(n))
 	s.e.m.failed.Add(float64(n))
-	if up {
+	if reason == "duplicate" && up {
 		s.e.m.ticksDoubled.Inc()
 	}
-	s.e.logger.Debug("receiver rejected a tick as a duplicate", "samples", n, "err", err)
+	s.e.logger.Debug("receiver rejected samples", "reason", reason, "samples", n, "err", err)
 }
 
 func (s *shard) count(items []item) {

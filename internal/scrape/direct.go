@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -140,22 +140,13 @@ func (d *directConn) wrap(ctx context.Context, err error) error {
 	case isTimeout(err):
 		err = context.DeadlineExceeded
 	}
-	return &urlError{url: d.url, err: err}
+	return &url.Error{Op: "Get", URL: d.url, Err: err}
 }
 
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
-
-// urlError is net/url.Error's wording for a GET.
-type urlError struct {
-	url string
-	err error
-}
-
-func (e *urlError) Error() string { return fmt.Sprintf("Get %q: %v", e.url, e.err) }
-func (e *urlError) Unwrap() error { return e.err }
 
 // close closes the connection, if any.
 func (d *directConn) close() {
