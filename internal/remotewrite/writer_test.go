@@ -28,6 +28,11 @@ func TestEverySampleArrivesInOrderAcrossShards(t *testing.T) {
 	r.w.Flush()
 	eventually(t, 20*time.Second, "2000 samples at the receiver", func() bool { return rcv.total() >= 2000 })
 	checkExactlyOnce(t, rcv.snapshot(), 40, 50)
+	// The receiver stores a request before it answers, and the shard
+	// counts it once the answer is in: wait for the last count.
+	eventually(t, 5*time.Second, "samples_total to reach 2000", func() bool {
+		return counter(t, r.reg, "prometheus_remote_storage_samples_total") >= 2000
+	})
 	if got := counter(t, r.reg, "prometheus_remote_storage_samples_total"); got != 2000 {
 		t.Errorf("samples_total = %v, want 2000", got)
 	}
