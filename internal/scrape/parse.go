@@ -198,6 +198,11 @@ func (p *parser) entry(tp textparse.Parser, raw []byte, ts *int64, v float64, h 
 		if !final.IsValid(p.validation) {
 			return fmt.Errorf("invalid metric name or label names: %s", final.String())
 		}
+		if name, dup := final.HasDuplicateLabelNames(); dup {
+			// Prometheus' appender refuses such a series and so fails
+			// the scrape; a receiver must never see a name twice.
+			return fmt.Errorf("label name %q is not unique: invalid sample", name)
+		}
 		if err := p.limits.checkLabels(final); err != nil {
 			return err
 		}

@@ -107,6 +107,8 @@ func TestLimitsFailTheScrape(t *testing.T) {
 		{"label_name_length_limit", func(c *Config) { c.LabelNameLengthLimit = 5 }, "a{longname=\"1\"} 1\n", "label_name_length_limit exceeded"},
 		{"label_value_length_limit", func(c *Config) { c.LabelValueLengthLimit = 3 }, "a{x=\"long value\"} 1\n", "label_value_length_limit exceeded"},
 		{"legacy names", func(c *Config) {}, "{\"a.b\"} 1\n", "invalid metric name"},
+		{"repeated label name", func(c *Config) {}, "ok 1\na{x=\"1\",x=\"2\"} 1\n", `label name "x" is not unique`},
+		{"repeated label name, honor_labels", func(c *Config) { c.HonorLabels = true }, "a{y=\"1\",y=\"1\"} 1\n", `label name "y" is not unique`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
