@@ -6,7 +6,7 @@ PKGS      := ./...
 RACE_PKGS := ./internal/cluster/... ./internal/scrape/... ./internal/remotewrite/... ./internal/runtime/... ./internal/web/... ./internal/component/...
 FUZZTIME  ?= 3m
 
-.PHONY: all build test vet race fuzz demo bench fmt-check clean
+.PHONY: all build test vet race fuzz demo bench bench-scale fmt-check clean
 
 all: build
 
@@ -46,6 +46,11 @@ demo: build
 
 bench: build
 	bash bench/run.sh
+
+# make bench-scale: make bench plus the scale series, 30k to 3M active
+# series per node for shoal, vmagent and Prometheus agent (about 40 more minutes).
+bench-scale: build
+	BENCH_SCALE=1 bash bench/run.sh
 
 clean:
 	rm -rf bin data-shoal

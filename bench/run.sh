@@ -2,7 +2,7 @@
 # bench/run.sh: shoal's process-level benchmark and its record.
 #
 # Runs, one after the other so that no step steals CPU from another:
-#   1. the pipeline comparison, shoal then Prometheus agent mode, on the same
+#   1. the pipeline comparison, shoal, Prometheus agent mode and vmagent, on the same
 #      synthetic targets (CPU-seconds per million samples, peak RSS);
 #   2. the lab's handoff scenarios against a 3-node shoal fleet;
 #   3. the Go benchmarks of the hot paths;
@@ -20,6 +20,8 @@
 #   BENCH_PROFILE=1                      profile shoal after its window (0: don't; a path: keep the profiles there)
 #   BENCH_SCENARIOS="split crash rolling scaleup scaledown partition"
 #   BENCH_SLOW=1                         also the cluster's gossip-convergence and failure-detection benchmarks
+#   BENCH_SCALE=1                        also the scale series (30k to 3M active series per node, each system alone; about 40 minutes)
+#   BENCH_SCALE_SIZES=30k:300x100:10s,... its points (LABEL:TARGETSxSERIES:INTERVAL)
 #   BENCH_OUT=bench/RESULTS.md
 set -euo pipefail
 
@@ -34,6 +36,8 @@ SERIES=${BENCH_SERIES:-100}
 PROFILE=${BENCH_PROFILE:-1}
 SCENARIOS=${BENCH_SCENARIOS:-split crash rolling scaleup scaledown partition}
 SLOW=${BENCH_SLOW:-0}
+SCALE=${BENCH_SCALE:-0}
+SCALE_SIZES=${BENCH_SCALE_SIZES:-30k:300x100:10s,300k:300x1000:10s,1M:1000x1000:10s,3M:1000x3000:30s}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-bench.XXXXXX")
@@ -93,6 +97,15 @@ step() {
 	return 0
 }
 
+# vmagent, pinned, built from source with the Go toolchain (Debian's
+# victoria-metrics package is from 2022 and starts a service on install).
+VMAGENT_VERSION=v1.151.0
+if [[ -z "${VMAGENT_BIN:-}" ]]; then
+	log "building vmagent $VMAGENT_VERSION (go install; under a minute on two cores)"
+	GOBIN="$WORK/vm" go install "github.com/VictoriaMetrics/VictoriaMetrics/app/vmagent@$VMAGENT_VERSION"
+	export VMAGENT_BIN="$WORK/vm/vmagent"
+fi
+
 log "building bin/shoal and the bench tool"
 mkdir -p bin
 go build -o bin/shoal ./cmd/shoal
@@ -108,7 +121,7 @@ case "$PROFILE" in
 1) profile_flag=(-profile "$WORK/profile") ;;
 *) profile_flag=(-profile "$PROFILE") ;;
 esac
-step pipeline 12m "$WORK/1-pipeline.md" "$BENCH" pipeline -shoal "$SHOAL" \
+step pipeline 18m "$WORK/1-pipeline.md" "$BENCH" pipeline -shoal "$SHOAL" \
 	-targets "$TARGETS" -series "$SERIES" -interval 2s \
 	-warmup "$WARMUP" -duration "$DURATION" -rounds "$ROUNDS" "${profile_flag[@]}"
 
@@ -147,5 +160,10 @@ step gobench-run 8m "$WORK/gobench.txt" bash -c 'gobench "$@"' gobench "${GOBENC
 # by name.
 step gobench 1m "$WORK/3-gobench.md" "$BENCH" gobench -title "3. Go benchmarks" -in "$WORK/gobench.txt"
 
-cat "$WORK"/0-machine.md "$WORK"/1-pipeline.md "$WORK"/2-handoff.md "$WORK"/3-gobench.md >"$OUT"
+: >"$WORK/4-scale.md"
+if [[ "$SCALE" == 1 ]]; then
+	step scale 75m "$WORK/4-scale.md" "$BENCH" scale -shoal "$SHOAL" -sizes "$SCALE_SIZES"
+fi
+
+cat "$WORK"/0-machine.md "$WORK"/1-pipeline.md "$WORK"/2-handoff.md "$WORK"/3-gobench.md "$WORK"/4-scale.md >"$OUT"
 log "wrote $OUT"

@@ -25,6 +25,7 @@ type machine struct {
 	Kernel     string
 	Go         string
 	Prometheus string
+	VMAgent    string
 	Shoal      string
 	Commit     string
 	LoadAvg    string
@@ -53,6 +54,11 @@ func readMachine(ctx context.Context, shoalBin string) machine {
 		m.Prometheus = v
 	} else {
 		m.Prometheus = "not available: " + err.Error()
+	}
+	if v, err := lab.VMAgentVersionLine(ctx); err == nil {
+		m.VMAgent = v
+	} else {
+		m.VMAgent = "not available: " + err.Error()
 	}
 	m.Shoal = firstLine(exec.CommandContext(ctx, shoalBin, "version").Output())
 	m.Commit = firstLine(exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output())
@@ -116,6 +122,7 @@ func writeMachine(ctx context.Context, w io.Writer, shoalBin string) error {
 	t.add("kernel", m.Kernel)
 	t.add("Go", m.Go)
 	t.add("Prometheus", m.Prometheus)
+	t.add("vmagent", m.VMAgent)
 	t.add("shoal", orNone(m.Shoal))
 	t.add("commit", orNone(m.Commit))
 	t.add("load average at start", orNone(m.LoadAvg))

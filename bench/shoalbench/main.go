@@ -2,7 +2,8 @@
 // prints each as a Markdown section of bench/RESULTS.md:
 //
 //	shoalbench machine  [-shoal BIN]          the date and the machine
-//	shoalbench pipeline [-shoal BIN] [flags]  shoal against Prometheus agent mode
+//	shoalbench pipeline [-shoal BIN] [flags]  shoal against Prometheus agent mode and vmagent
+//	shoalbench scale    [-shoal BIN] [flags]  the same, at 30k to 3M active series
 //	shoalbench handoff  [-shoal BIN] SCENARIO...  the lab's cluster scenarios
 //	shoalbench gobench  [-title T] [-in FILE]  a table of Go benchmarks from go test's output
 //
@@ -29,7 +30,7 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: shoalbench machine|pipeline|handoff|gobench [flags]")
+		fmt.Fprintln(stderr, "usage: shoalbench machine|pipeline|scale|handoff|gobench [flags]")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -51,6 +52,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		o.progress = stderr
 		err = runPipeline(ctx, stdout, *o)
+	case "scale":
+		o := scaleFlags(fs)
+		if fs.Parse(args[1:]) != nil {
+			return 2
+		}
+		o.progress = stderr
+		err = runScale(ctx, stdout, *o)
 	case "handoff":
 		o := handoffFlags(fs)
 		if fs.Parse(args[1:]) != nil {

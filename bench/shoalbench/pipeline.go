@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func pipelineFlags(fs *flag.FlagSet) *pipelineOptions {
 	fs.DurationVar(&o.warmup, "warmup", 30*time.Second, "time each system runs, after its first samples arrive, before the window opens")
 	fs.DurationVar(&o.duration, "duration", 3*time.Minute, "the measured time of each system, split evenly between the rounds")
 	fs.IntVar(&o.rounds, "rounds", 2, "how many times each system runs, alternating (A B A B), so that a change in the machine's load falls on both")
-	fs.StringVar(&o.order, "order", "shoal,prometheus", "the systems, in the order they run (one after the other)")
+	fs.StringVar(&o.order, "order", "shoal,prometheus,vmagent", "the systems, in the order they run (one after the other)")
 	fs.StringVar(&o.profile, "profile", "", "after shoal's window, save a CPU profile and a heap profile of it in this directory")
 	return o
 }
@@ -142,8 +143,8 @@ func runPipeline(ctx context.Context, w io.Writer, o pipelineOptions) error {
 	}
 	systems := strings.Split(o.order, ",")
 	for _, s := range systems {
-		if s != "shoal" && s != "prometheus" {
-			return fmt.Errorf("-order: unknown system %q (want shoal and prometheus)", s)
+		if _, ok := systemNames[s]; !ok {
+			return fmt.Errorf("-order: unknown system %q (want shoal, prometheus and vmagent)", s)
 		}
 	}
 	if _, err := os.Stat(o.shoal); err != nil {
@@ -268,6 +269,17 @@ func measure(ctx context.Context, spec measureSpec, o pipelineOptions, ts *lab.T
 		r.name = "Prometheus agent"
 		r.settings = "--enable-feature=agent; queue_config set to shoal's defaults"
 		a, err := lab.RunPrometheusAgent(startCtx, lab.AgentConfig{
+			TargetsFile: ts.FileSD(), Interval: o.interval, Timeout: timeout, RemoteWriteURL: rx.URL(),
+		}, &agentQueue, sysDir)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		sys = agentSystem{a}
+	case "vmagent":
+		r.name = "vmagent"
+		r.settings = fmt.Sprintf("%s built with go install; -remoteWrite.maxRowsPerBlock set to shoal's max_samples_per_send, Prometheus' protocol", lab.VMAgentVersion)
+		a, err := lab.RunVMAgent(startCtx, lab.AgentConfig{
 			TargetsFile: ts.FileSD(), Interval: o.interval, Timeout: timeout, RemoteWriteURL: rx.URL(),
 		}, &agentQueue, sysDir)
 		if err != nil {
@@ -528,95 +540,89 @@ func verdict(a, b, goal float64) string {
 	return fmt.Sprintf("missed (goal ≤ %.2g×)", goal)
 }
 
+// systemNames are the display names of the systems, by -order name.
+var systemNames = map[string]string{"shoal": "shoal", "prometheus": "Prometheus agent", "vmagent": "vmagent"}
+
 func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
-	fmt.Fprintf(w, "## 1. Pipeline: shoal against Prometheus agent mode\n\n")
+	fmt.Fprintf(w, "## 1. Pipeline: shoal against Prometheus agent mode and vmagent\n\n")
 	fmt.Fprintf(w, "%d synthetic targets × %d series (plus `lab_scrapes_total`) on loopback, scrape interval %s, timeout %s, one receiver per system (the lab's counting receiver, in the benchmark process). "+
-		"The systems ran one after the other, never together, in %d alternating rounds (%s), so that a change in the machine's load falls on both; "+
+		"The systems ran one after the other, never together, in %d alternating rounds (%s), so that a change in the machine's load falls on all; "+
 		"in each round a fresh process was warmed up for %s after its first samples reached the receiver, then measured for %s, %s per system in all. "+
 		"CPU is utime+stime of the process in its windows (/proc/PID/stat); samples are those the receiver accepted in the same windows; peak RSS is the largest VmHWM (/proc/PID/status) at a window's end.\n\n",
 		o.targets, o.series, o.interval, o.interval/2, max(o.rounds, 1), strings.ReplaceAll(o.order, ",", " then "), o.warmup, o.duration/time.Duration(max(o.rounds, 1)), o.duration)
-	var sh, pr *systemRun
+	byName := map[string]*systemRun{}
 	for i := range runs {
-		switch runs[i].name {
-		case "shoal":
-			sh = &runs[i]
-		case "Prometheus agent":
-			pr = &runs[i]
-		}
+		byName[runs[i].name] = &runs[i]
 	}
+	var cols []*systemRun
+	for _, key := range strings.Split(o.order, ",") {
+		name := systemNames[key]
+		r := byName[name]
+		if r == nil {
+			r = &systemRun{name: name, err: errors.New("not run")}
+		}
+		if slices.Contains(cols, r) {
+			continue
+		}
+		cols = append(cols, r)
+	}
+	sh := byName["shoal"]
 	if sh == nil {
 		sh = &systemRun{name: "shoal", err: errors.New("not run")}
 	}
-	if pr == nil {
-		pr = &systemRun{name: "Prometheus agent", err: errors.New("not run")}
-	}
-	cell := func(r *systemRun, f func(*systemRun) string) string {
-		if r.err != nil {
-			return "failed"
+	var others []*systemRun
+	for _, r := range cols {
+		if r.name != "shoal" {
+			others = append(others, r)
 		}
-		return f(r)
 	}
-	t := table{header: []string{"figure", "shoal", "Prometheus agent", "shoal ÷ Prometheus", "goal"}}
-	okBoth := sh.err == nil && pr.err == nil
-	rat := func(a, b float64) string {
-		if !okBoth {
-			return "n/a"
+	header := []string{"figure"}
+	for _, r := range cols {
+		header = append(header, r.name)
+	}
+	for _, r := range others {
+		header = append(header, "shoal ÷ "+r.name)
+	}
+	t := table{header: header}
+	// row adds one figure: a cell per system, then shoal's ratio to each
+	// other system when num gives one.
+	row := func(figure string, f func(*systemRun) string, num func(*systemRun) float64) {
+		cells := []string{figure}
+		for _, r := range cols {
+			if r.err != nil {
+				cells = append(cells, "failed")
+			} else {
+				cells = append(cells, f(r))
+			}
 		}
-		return ratio(a, b)
+		for _, r := range others {
+			if num == nil || r.err != nil || sh.err != nil {
+				cells = append(cells, "")
+				continue
+			}
+			cells = append(cells, ratio(num(sh), num(r)))
+		}
+		t.add(cells...)
 	}
-	t.add("CPU-seconds per million samples delivered",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.2f", r.cpuPerMillion()) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.2f", r.cpuPerMillion()) }),
-		rat(sh.cpuPerMillion(), pr.cpuPerMillion()),
-		goalCell(okBoth, sh.cpuPerMillion(), pr.cpuPerMillion()))
-	t.add("the same, round by round",
-		cell(sh, func(r *systemRun) string { return formatRounds(r.rounds) }),
-		cell(pr, func(r *systemRun) string { return formatRounds(r.rounds) }),
-		"", "")
-	t.add("peak RSS (VmHWM)",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }),
-		rat(float64(sh.peakRSS), float64(pr.peakRSS)),
-		goalCell(okBoth, float64(sh.peakRSS), float64(pr.peakRSS)))
-	t.add("RSS at the last window's end",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }),
-		rat(float64(sh.endRSS), float64(pr.endRSS)), "")
-	t.add("of which anonymous (heap, stacks) / file-backed (binary)",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS)) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS)) }),
-		rat(float64(sh.anonRSS), float64(pr.anonRSS)), "")
-	t.add("CPU-seconds in the windows",
-		cell(sh, func(r *systemRun) string {
-			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
-		}),
-		cell(pr, func(r *systemRun) string {
-			return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
-		}),
-		rat(sh.cpu.Seconds(), pr.cpu.Seconds()), "")
-	t.add("samples delivered in the windows",
-		cell(sh, func(r *systemRun) string {
-			return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
-		}),
-		cell(pr, func(r *systemRun) string {
-			return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
-		}),
-		rat(float64(sh.samples), float64(pr.samples)), "")
-	t.add("remote-write requests in the windows",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }),
-		"", "")
-	t.add("scrapes served / expected in the windows",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }),
-		"", "")
-	t.add("samples rejected by the receiver",
-		cell(sh, func(r *systemRun) string { return fmt.Sprintf("%d", r.rejected) }),
-		cell(pr, func(r *systemRun) string { return fmt.Sprintf("%d", r.rejected) }),
-		"", "")
+	row("CPU-seconds per million samples delivered", func(r *systemRun) string { return fmt.Sprintf("%.2f", r.cpuPerMillion()) }, func(r *systemRun) float64 { return r.cpuPerMillion() })
+	row("the same, round by round", func(r *systemRun) string { return formatRounds(r.rounds) }, nil)
+	row("peak RSS (VmHWM)", func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.peakRSS)) }, func(r *systemRun) float64 { return float64(r.peakRSS) })
+	row("RSS at the last window's end", func(r *systemRun) string { return fmt.Sprintf("%.1f MiB", mib(r.endRSS)) }, func(r *systemRun) float64 { return float64(r.endRSS) })
+	row("of which anonymous (heap, stacks) / file-backed (binary)", func(r *systemRun) string {
+		return fmt.Sprintf("%.1f / %.1f MiB", mib(r.anonRSS), mib(r.fileRSS))
+	}, func(r *systemRun) float64 { return float64(r.anonRSS) })
+	row("CPU-seconds in the windows", func(r *systemRun) string {
+		return fmt.Sprintf("%.2f s in %s", r.cpu.Seconds(), r.window.Round(time.Second))
+	}, func(r *systemRun) float64 { return r.cpu.Seconds() })
+	row("samples delivered in the windows", func(r *systemRun) string {
+		return fmt.Sprintf("%d (%.0f/s)", r.samples, float64(r.samples)/r.window.Seconds())
+	}, func(r *systemRun) float64 { return float64(r.samples) })
+	row("remote-write requests in the windows", func(r *systemRun) string { return fmt.Sprintf("%d", r.requests) }, nil)
+	row("scrapes served / expected in the windows", func(r *systemRun) string { return fmt.Sprintf("%d / %d", r.scrapes, r.expected) }, nil)
+	row("samples rejected by the receiver", func(r *systemRun) string { return fmt.Sprintf("%d", r.rejected) }, nil)
 	t.write(w)
 	fmt.Fprintln(w)
-	for _, r := range []*systemRun{sh, pr} {
+	for _, r := range cols {
 		if r.err != nil {
 			fmt.Fprintf(w, "- **%s failed:** %s\n", r.name, escapeCell(firstLines(r.err.Error(), 8)))
 		} else {
@@ -624,6 +630,7 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 		}
 	}
 	fmt.Fprintln(w)
+	writeGoals(w, sh, byName["Prometheus agent"], byName["vmagent"])
 	if sh.profile != "" {
 		fmt.Fprintf(w, "Where shoal's CPU goes: the top of a %d s CPU profile (`/debug/pprof/profile`) taken right after its window, under the same load:\n\n```\n%s\n```\n\n", profileSeconds, sh.profile)
 	}
@@ -632,19 +639,35 @@ func writePipeline(w io.Writer, o pipelineOptions, runs []systemRun) {
 	}
 }
 
+// writeGoals checks the run against the goals of the issues that set them:
+// at most half of Prometheus agent's CPU per sample and peak RSS; at most
+// half of vmagent's CPU per sample, and anonymous RSS within vmagent's
+// whole RSS.
+func writeGoals(w io.Writer, sh, pr, vm *systemRun) {
+	ok := func(r *systemRun) bool { return sh != nil && sh.err == nil && r != nil && r.err == nil }
+	fmt.Fprintln(w, "Goals:")
+	fmt.Fprintln(w)
+	if ok(pr) {
+		fmt.Fprintf(w, "- CPU per sample ≤ 0.5× Prometheus agent's: %s.\n", verdict(sh.cpuPerMillion(), pr.cpuPerMillion(), 0.5))
+		fmt.Fprintf(w, "- peak RSS ≤ 0.5× Prometheus agent's: %s.\n", verdict(float64(sh.peakRSS), float64(pr.peakRSS), 0.5))
+	} else {
+		fmt.Fprintln(w, "- against Prometheus agent: not measured.")
+	}
+	if ok(vm) {
+		fmt.Fprintf(w, "- CPU per sample ≤ 0.5× vmagent's: %s.\n", verdict(sh.cpuPerMillion(), vm.cpuPerMillion(), 0.5))
+		fmt.Fprintf(w, "- anonymous RSS ≤ vmagent's whole RSS: %s.\n", verdict(float64(sh.anonRSS), float64(vm.endRSS), 1))
+	} else {
+		fmt.Fprintln(w, "- against vmagent: not measured.")
+	}
+	fmt.Fprintln(w)
+}
+
 func formatRounds(rs []float64) string {
 	parts := make([]string, len(rs))
 	for i, v := range rs {
 		parts[i] = fmt.Sprintf("%.2f", v)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func goalCell(ok bool, a, b float64) string {
-	if !ok {
-		return "≤ 0.5×: not measured"
-	}
-	return verdict(a, b, 0.5)
 }
 
 func firstLines(s string, n int) string {
