@@ -212,4 +212,3 @@ func redactURL(repo string) string {
 	}
 	return u.Redacted()
 }
-
