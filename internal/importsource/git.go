@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,6 +124,9 @@ func gitTransport(repo string) (string, error) {
 	if scheme, _, ok := strings.Cut(repo, "://"); ok && !strings.ContainsAny(scheme, "/@:") {
 		switch strings.ToLower(scheme) {
 		case "http", "https":
+			if u, err := url.Parse(repo); err != nil || u.Host == "" {
+				return "", fmt.Errorf("invalid repository URL %q", repo)
+			}
 			return "http", nil
 		case "ssh", "git+ssh", "ssh+git":
 			return "ssh", nil
