@@ -153,6 +153,9 @@ type gitSource struct {
 	mu      sync.Mutex
 	args    GitArguments
 	changed chan struct{}
+	// abort cancels the pull under way, so that an Update never waits for
+	// a fetch of the old arguments (which may hang until gitTimeout).
+	abort context.CancelFunc
 }
 
 func newGit(args any, opts Options) (Source, error) {
@@ -178,9 +181,13 @@ func (s *gitSource) Update(args any) error {
 	s.mu.Lock()
 	same := reflect.DeepEqual(a, s.args)
 	s.args = a
+	abort := s.abort
 	s.mu.Unlock()
 	if !same {
 		signal(s.changed)
+		if abort != nil {
+			abort()
+		}
 	}
 	return nil
 }
@@ -190,17 +197,29 @@ func (s *gitSource) Update(args any) error {
 func (s *gitSource) Run(ctx context.Context, update func(Content, error)) error {
 	out := sink{update: update}
 	for {
+		pctx, abort := context.WithCancel(ctx)
 		s.mu.Lock()
 		a := s.args
+		s.abort = abort
 		s.mu.Unlock()
-		c, err := s.pull(ctx, a)
+		c, err := s.pull(pctx, a)
+		aborted := pctx.Err() != nil
+		abort()
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		switch {
+		case aborted:
+			// An Update came: pull again at once with its arguments.
+			select {
+			case <-s.changed:
+			default:
+			}
+			continue
+		case err != nil:
 			s.opts.Logger.Warn("cannot update module from git", "repository", redactURL(a.Repository), "err", err)
 			out.fail(err)
-		} else {
+		default:
 			out.content(c)
 		}
 		var (

@@ -352,3 +352,45 @@ exec sh -c "$1"
 		t.Fatalf("the key's directory is still there: %v", err)
 	}
 }
+
+// TestGitSourceUpdateAbortsAHungPull points import.git at a server that
+// never answers, then corrects the repository: the new one is read without
+// waiting for the hung fetch to time out (minutes).
+func TestGitSourceUpdateAbortsAHungPull(t *testing.T) {
+	u := newUpstream(t)
+	u.commit(map[string]string{"m.alloy": "good"})
+	hung := make(chan struct{})
+	asked := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		select {
+		case <-hung:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hung)
+
+	opts := testOptions(t)
+	a := gitArgs(srv.URL+"/r.git", "m.alloy")
+	src, rec := start(t, "import.git", a, opts)
+	select {
+	case <-asked:
+	case <-time.After(20 * time.Second):
+		t.Fatal("git never asked the hung server")
+	}
+	b := *a
+	b.Repository = u.dir
+	if err := src.Update(&b); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFile(t, filepath.Join(opts.DataPath, "repo", "m.alloy"), "good")
+	for _, g := range rec.all() {
+		if g.err != nil {
+			t.Fatalf("the aborted pull was reported: %v", g.err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -121,8 +122,10 @@ func (g *gitCmd) run(ctx context.Context, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, g.path, args...)
 	cmd.Dir = g.dir
 	cmd.Env = g.env
-	// A helper (git-remote-https, ssh) may outlive a killed git and keep
-	// the pipes open: stop waiting for it.
+	// git runs helpers (git-remote-https, ssh): in a process group of
+	// their own, they are killed with it, at once, when ctx ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
