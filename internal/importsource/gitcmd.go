@@ -93,7 +93,8 @@ func (g *gitCmd) auth(a GitArguments, sshDir string) (cleanup func(), err error)
 		}
 	}
 	ssh := []string{shellQuote(sshProgram),
-		"-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
+		"-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
+		"-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
 		"-i", shellQuote(keyFile), "-l", shellQuote(k.Username)}
 	if k.Passphrase == "" {
 		ssh = append(ssh, "-o", "BatchMode=yes")
