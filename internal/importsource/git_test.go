@@ -1,6 +1,7 @@
 package importsource
 
 import (
+	"context"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -102,9 +103,16 @@ func TestGitSourceFile(t *testing.T) {
 		t.Fatalf("README.md in the clone: %q, %v", b, err)
 	}
 
-	// A new commit is picked up on the next pull.
+	// A new commit is picked up on the next pull, into the same clone.
+	marker := filepath.Join(clone, ".git", "shoal-test-marker")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	u.commit(map[string]string{"math.alloy": "v2"})
 	rec.waitFile(t, name, "v2")
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the clone was made again instead of fetched into: %v", err)
+	}
 
 	// Removing the module is an error; putting it back recovers.
 	u.commit(map[string]string{"math.alloy": ""})
@@ -392,5 +400,64 @@ func TestGitSourceUpdateAbortsAHungPull(t *testing.T) {
 		if g.err != nil {
 			t.Fatalf("the aborted pull was reported: %v", g.err)
 		}
+	}
+}
+
+// TestGitSourceRepairsClone damages the clone between two runs: the next
+// run starts it afresh instead of failing every pull.
+func TestGitSourceRepairsClone(t *testing.T) {
+	u := newUpstream(t)
+	u.commit(map[string]string{"m.alloy": "one"})
+	opts := testOptions(t)
+	name := filepath.Join(opts.DataPath, "repo", "m.alloy")
+	src, err := New("import.git", gitArgs(u.dir, "m.alloy"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &recorder{}
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, rec.update) }()
+	rec.waitFile(t, name, "one")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.WriteFile(filepath.Join(opts.DataPath, "repo", ".git", "HEAD"), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.commit(map[string]string{"m.alloy": "two"})
+	_, rec = start(t, "import.git", gitArgs(u.dir, "m.alloy"), opts)
+	rec.waitFile(t, name, "two")
+}
+
+// TestGitSourceNeverTouchesAnEnclosingRepository puts the data directory
+// inside a git work tree, with an untracked file and a damaged clone: git
+// must not fall back on the enclosing repository (whose clean would
+// delete the file).
+func TestGitSourceNeverTouchesAnEnclosingRepository(t *testing.T) {
+	u := newUpstream(t)
+	u.commit(map[string]string{"m.alloy": "module"})
+	outer := newUpstream(t)
+	outer.commit(map[string]string{"tracked.txt": "tracked"})
+	head := outer.git("rev-parse", "HEAD")
+	untracked := filepath.Join(outer.dir, "untracked.txt")
+	if err := os.WriteFile(untracked, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t)
+	opts.DataPath = filepath.Join(outer.dir, "data")
+	// A clone whose .git is there but is no repository.
+	if err := os.MkdirAll(filepath.Join(opts.DataPath, "repo", ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, rec := start(t, "import.git", gitArgs(u.dir, "m.alloy"), opts)
+	rec.waitFile(t, filepath.Join(opts.DataPath, "repo", "m.alloy"), "module")
+	if b, err := os.ReadFile(untracked); err != nil || string(b) != "precious" {
+		t.Fatalf("the enclosing repository's untracked file: %q, %v", b, err)
+	}
+	if got := outer.git("rev-parse", "HEAD"); got != head {
+		t.Fatalf("the enclosing repository moved from %s to %s", head, got)
 	}
 }

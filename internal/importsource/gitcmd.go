@@ -59,7 +59,10 @@ var sshProgram = "ssh"
 // auth sets the environment for a's authentication, writing an inline SSH
 // key and the askpass helper under sshDir. cleanup removes them.
 func (g *gitCmd) auth(a GitArguments, sshDir string) (cleanup func(), err error) {
-	g.env = baseEnv()
+	// GIT_DIR, set, keeps git from ever looking above the clone: were the
+	// clone damaged, git would otherwise find and then check out and
+	// clean a repository that holds the data directory.
+	g.env = append(baseEnv(), "GIT_DIR="+filepath.Join(g.dir, ".git"), "GIT_WORK_TREE="+g.dir)
 	cleanup = func() {}
 	if b := a.BasicAuth; b != nil {
 		g.env = append(g.env,
@@ -161,7 +164,16 @@ func lastLines(s string, n int) string {
 // repository is reused: its remote-tracking branches and tags are pruned
 // by the next fetch.
 func (g *gitCmd) prepare(ctx context.Context, repo string) error {
-	if fi, err := os.Stat(filepath.Join(g.dir, ".git")); err != nil || !fi.IsDir() {
+	fi, err := os.Stat(filepath.Join(g.dir, ".git"))
+	usable := err == nil && fi.IsDir()
+	if usable {
+		// A clone damaged (say, by a full disk) is started afresh rather
+		// than failing every pull.
+		if _, err := g.run(ctx, "rev-parse", "--git-dir"); err != nil && ctx.Err() == nil {
+			usable = false
+		}
+	}
+	if !usable {
 		if err := os.RemoveAll(g.dir); err != nil {
 			return err
 		}
