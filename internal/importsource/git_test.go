@@ -461,3 +461,41 @@ func TestGitSourceNeverTouchesAnEnclosingRepository(t *testing.T) {
 		t.Fatalf("the enclosing repository moved from %s to %s", head, got)
 	}
 }
+
+// BenchmarkGitPullUnchanged measures one pull of a repository that did not
+// change (fetch, resolve, read): the cost paid every pull_frequency.
+func BenchmarkGitPullUnchanged(b *testing.B) {
+	if _, err := exec.LookPath("git"); err != nil {
+		b.Skip("git is not installed")
+	}
+	dir := b.TempDir()
+	run := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@x", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@x")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	run("init", "--quiet", "--initial-branch=main")
+	if err := os.WriteFile(filepath.Join(dir, "m.alloy"), []byte("declare \"a\" {}"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	run("add", "--all")
+	run("commit", "--quiet", "--message", "m")
+	src, err := New("import.git", gitArgs(dir, "m.alloy"), Options{DataPath: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := src.(*gitSource)
+	a := *gitArgs(dir, "m.alloy")
+	if _, err := g.pull(context.Background(), a); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := g.pull(context.Background(), a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
