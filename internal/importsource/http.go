@@ -147,7 +147,7 @@ func (s *httpSource) Run(ctx context.Context, update func(Content, error)) error
 			return nil
 		}
 		if err != nil {
-			s.opts.Logger.Warn("cannot fetch module", "url", a.URL, "err", err)
+			s.opts.Logger.Warn("cannot fetch module", "url", redactURL(a.URL), "err", err)
 			out.fail(err)
 		} else {
 			out.content(c)
@@ -165,7 +165,8 @@ func (s *httpSource) Run(ctx context.Context, update func(Content, error)) error
 }
 
 // fetchHTTP makes one request. The body, trimmed of surrounding white
-// space as Alloy's remote.http does, is the module.
+// space as Alloy's remote.http does, is the module, named by its URL
+// without any password in it.
 func fetchHTTP(ctx context.Context, client *http.Client, a HTTPArguments) (Content, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.PollTimeout)
 	defer cancel()
@@ -187,16 +188,16 @@ func fetchHTTP(ctx context.Context, client *http.Client, a HTTPArguments) (Conte
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxModuleSize+1))
 	if err != nil {
-		return Content{}, fmt.Errorf("reading the response from %s: %w", a.URL, err)
+		return Content{}, fmt.Errorf("reading the response from %s: %w", redactURL(a.URL), err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Content{}, fmt.Errorf("unexpected status %s from %s", resp.Status, a.URL)
+		return Content{}, fmt.Errorf("unexpected status %s from %s", resp.Status, redactURL(a.URL))
 	}
 	if len(b) > maxModuleSize {
 		return Content{}, errors.New("the response is larger than 16MiB")
 	}
 	return Content{
-		Files:      map[string][]byte{a.URL: []byte(strings.TrimSpace(string(b)))},
+		Files:      map[string][]byte{redactURL(a.URL): []byte(strings.TrimSpace(string(b)))},
 		ModulePath: a.modulePath(),
 	}, nil
 }

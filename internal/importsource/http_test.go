@@ -108,6 +108,27 @@ func TestHTTPSource(t *testing.T) {
 	rec.waitFile(t, url, `declare "b" {}`)
 }
 
+// TestHTTPSourceRedactsPassword writes the password in the URL: the module
+// is named, and errors cite it, without it.
+func TestHTTPSourceRedactsPassword(t *testing.T) {
+	m := &moduleServer{}
+	m.set(http.StatusOK, "m")
+	srv := httptest.NewServer(m)
+	defer srv.Close()
+	a := Arguments("import.http").(*HTTPArguments)
+	a.URL = strings.Replace(srv.URL, "http://", "http://shoal:s3cret@", 1) + "/m.alloy"
+	a.PollFrequency = 20 * time.Millisecond
+	_, rec := start(t, "import.http", a, testOptions(t))
+	c := rec.waitFile(t, strings.Replace(srv.URL, "http://", "http://shoal:xxxxx@", 1)+"/m.alloy", "m")
+	if len(c.Files) != 1 {
+		t.Fatalf("delivered %s", describe(result{c: c}))
+	}
+	m.set(http.StatusNotFound, "")
+	if err := rec.waitErr(t); strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("error %q, want a 404 without the password", err)
+	}
+}
+
 func TestHTTPSourceUpdateAndTimeout(t *testing.T) {
 	slow := make(chan struct{})
 	mux := http.NewServeMux()

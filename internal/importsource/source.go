@@ -25,8 +25,9 @@ var Kinds = []string{"import.file", "import.string", "import.http", "import.git"
 // subdirectories).
 //
 // The names are what errors should cite: the path on disk for import.file
-// and import.git (the file in the local clone), the URL for import.http,
-// and "import_string" for import.string.
+// and import.git (the file in the local clone), the URL for import.http
+// (without any password written in it), and "import_string" for
+// import.string.
 type Content struct {
 	Files map[string][]byte
 	// ModulePath is the value of module_path inside the module, as in
