@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -245,6 +246,13 @@ func TestGitSourceChangeRepository(t *testing.T) {
 // CGI program behind git's smart HTTP, behind basic authentication.
 func smartHTTP(t *testing.T, root, user, password string) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(smartHTTPHandler(t, root, user, password))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func smartHTTPHandler(t *testing.T, root, user, password string) http.Handler {
+	t.Helper()
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -253,16 +261,14 @@ func smartHTTP(t *testing.T, root, user, password string) *httptest.Server {
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null"},
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		backend.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 func TestGitSourceSmartHTTP(t *testing.T) {
@@ -496,6 +502,47 @@ func BenchmarkGitPullUnchanged(b *testing.B) {
 	for range b.N {
 		if _, err := g.pull(context.Background(), a); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestGitSourceCredentialsStayWithTheHost serves the repository from a
+// second server that the first redirects to: git follows, and the second
+// asks for credentials, but those given for the first are not sent to it.
+func TestGitSourceCredentialsStayWithTheHost(t *testing.T) {
+	u := newUpstream(t)
+	u.commit(map[string]string{"m.alloy": "m"})
+	backend := smartHTTPHandler(t, filepath.Dir(u.dir), "shoal", "s3cret")
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		backend.ServeHTTP(w, r)
+	}))
+	defer other.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	defer redirector.Close()
+
+	a := gitArgs(redirector.URL+"/upstream/.git", "m.alloy")
+	a.BasicAuth = &GitBasicAuth{Username: "shoal", Password: "s3cret"}
+	_, rec := start(t, "import.git", a, testOptions(t))
+	if g := rec.waitLast(t, func(result) bool { return true }, "a pull"); g.err == nil {
+		t.Fatal("the pull succeeded: the credentials reached the other host")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("git did not follow the redirect: the test proves nothing")
+	}
+	for _, h := range seen {
+		if h != "" {
+			t.Fatalf("the credentials reached another host: %q", h)
 		}
 	}
 }

@@ -46,9 +46,11 @@ func baseEnv() []string {
 }
 
 // credentialHelper answers git's credential requests from the environment,
-// so that the password is in neither a command line nor a file. The empty
-// helper before it discards any configured elsewhere.
-const credentialHelper = `!f() { test "$1" = get || exit 0; printf 'username=%s\npassword=%s\n' "$SHOAL_GIT_USERNAME" "$SHOAL_GIT_PASSWORD"; }; f`
+// so that the password is in neither a command line nor a file, and only
+// for the repository's own scheme, host and port (not for a host that a
+// redirect leads to). The empty helper before it discards any configured
+// elsewhere.
+const credentialHelper = `!f() { test "$1" = get || exit 0; p=; h=; while IFS= read -r l; do case "$l" in protocol=*) p="${l#protocol=}" ;; host=*) h="${l#host=}" ;; esac; done; test "$p://$h" = "$SHOAL_GIT_ORIGIN" || exit 0; printf 'username=%s\npassword=%s\n' "$SHOAL_GIT_USERNAME" "$SHOAL_GIT_PASSWORD"; }; f`
 
 // askpass gives ssh the key's passphrase from the environment.
 const askpass = "#!/bin/sh\nprintf '%s\\n' \"$SHOAL_SSH_PASSPHRASE\"\n"
@@ -69,6 +71,7 @@ func (g *gitCmd) auth(a GitArguments, sshDir string) (cleanup func(), err error)
 			"GIT_CONFIG_COUNT=2",
 			"GIT_CONFIG_KEY_0=credential.helper", "GIT_CONFIG_VALUE_0=",
 			"GIT_CONFIG_KEY_1=credential.helper", "GIT_CONFIG_VALUE_1="+credentialHelper,
+			"SHOAL_GIT_ORIGIN="+gitOrigin(a.Repository),
 			"SHOAL_GIT_USERNAME="+b.Username,
 			"SHOAL_GIT_PASSWORD="+string(b.Password),
 		)
@@ -218,6 +221,16 @@ func (g *gitCmd) resolve(ctx context.Context, rev string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("invalid revision %q: no such tag, branch or commit", rev)
+}
+
+// gitOrigin is scheme://host[:port] of an http(s) repository, as git's
+// credential requests give it.
+func gitOrigin(repo string) string {
+	u, err := url.Parse(repo)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + u.Host
 }
 
 // redactURL hides a password written in a repository URL.
