@@ -266,17 +266,33 @@ func (s *gitSource) pull(ctx context.Context, a GitArguments) (Content, error) {
 	if err != nil {
 		return Content{}, err
 	}
-	head, _ := g.run(ctx, "rev-parse", "--verify", "--quiet", "HEAD")
-	if head != sha {
+	checkout := func() error {
 		if _, err := g.run(ctx, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--force", "--detach", sha); err != nil {
-			return Content{}, fmt.Errorf("checking out %s: %w", a.Revision, err)
+			return fmt.Errorf("checking out %s: %w", a.Revision, err)
 		}
 		if _, err := g.run(ctx, "clean", "-ffdxq"); err != nil {
-			return Content{}, fmt.Errorf("cleaning the checkout: %w", err)
+			return fmt.Errorf("cleaning the checkout: %w", err)
 		}
 		s.opts.Logger.Info("checked out module", "repository", redactURL(a.Repository), "revision", a.Revision, "commit", sha)
+		return nil
 	}
-	return readRepoModule(g.dir, a.Path)
+	head, _ := g.run(ctx, "rev-parse", "--verify", "--quiet", "HEAD")
+	if head != sha {
+		if err := checkout(); err != nil {
+			return Content{}, err
+		}
+		return readRepoModule(g.dir, a.Path)
+	}
+	c, err := readRepoModule(g.dir, a.Path)
+	if err != nil {
+		// The work tree may have been changed behind git's back: check
+		// out again before concluding that the module is missing.
+		if err := checkout(); err != nil {
+			return Content{}, err
+		}
+		return readRepoModule(g.dir, a.Path)
+	}
+	return c, nil
 }
 
 // readRepoModule reads path, a file or a directory of .alloy files, inside
@@ -310,8 +326,12 @@ func readRepoModule(dir, path string) (Content, error) {
 			continue
 		}
 		p := filepath.Join(rel, e.Name())
-		if fi, err := root.Stat(p); err != nil || fi.IsDir() {
-			continue
+		fi, err := root.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.IsDir()) {
+			continue // a dangling link, or a directory named *.alloy
+		}
+		if err != nil {
+			return Content{}, fmt.Errorf("%s in the repository: %w", filepath.ToSlash(p), unwrapPath(err))
 		}
 		b, err := root.ReadFile(p)
 		if err != nil {

@@ -115,6 +115,17 @@ func TestGitSourceFile(t *testing.T) {
 		t.Fatalf("the clone was made again instead of fetched into: %v", err)
 	}
 
+	// A work tree changed behind git's back is checked out again at the
+	// next pull, with no error and nothing new delivered.
+	n := len(rec.all())
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { b, err := os.ReadFile(name); return err == nil && string(b) == "v2" }, "math.alloy checked out again")
+	if got := rec.all()[n:]; len(got) != 0 {
+		t.Fatalf("updates after the work tree was damaged: %v", got)
+	}
+
 	// Removing the module is an error; putting it back recovers.
 	u.commit(map[string]string{"math.alloy": ""})
 	if err := rec.waitErr(t); !strings.Contains(err.Error(), `"math.alloy"`) || strings.Contains(err.Error(), opts.DataPath) {
@@ -213,10 +224,15 @@ func TestGitSourceSymlinkCannotEscape(t *testing.T) {
 	}
 	u.commit(map[string]string{"ok.alloy": "inside"})
 	_, rec := start(t, "import.git", gitArgs(u.dir, "evil.alloy"), testOptions(t))
-	if err := rec.waitErr(t); err == nil {
-		t.Fatal("unreachable")
+	if err := rec.waitErr(t); !strings.Contains(err.Error(), "escapes") {
+		t.Fatalf("error %v, want the link refused", err)
 	}
-	for _, g := range rec.all() {
+	// Nor in a directory module.
+	_, rec2 := start(t, "import.git", gitArgs(u.dir, "."), testOptions(t))
+	if err := rec2.waitErr(t); !strings.Contains(err.Error(), "evil.alloy") {
+		t.Fatalf("directory module: error %v, want evil.alloy refused", err)
+	}
+	for _, g := range append(rec.all(), rec2.all()...) {
 		for _, b := range g.c.Files {
 			if string(b) == "outside" {
 				t.Fatal("a symbolic link in the repository read a file outside the clone")

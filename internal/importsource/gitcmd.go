@@ -93,6 +93,9 @@ func (g *gitCmd) auth(a GitArguments, sshDir string) (cleanup func(), err error)
 		if !strings.HasSuffix(key, "\n") {
 			key += "\n" // ssh refuses a key without its final newline
 		}
+		// Removed first: WriteFile keeps the mode of a file left over by
+		// a crash.
+		_ = os.Remove(keyFile)
 		if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
 			cleanup()
 			return func() {}, err
