@@ -23,16 +23,17 @@ type gitCmd struct {
 }
 
 // baseEnv never prompts, allows only the plain transports (not ext:: or
-// fd::, which run commands), ignores a GIT_DIR or work tree inherited from
-// a hook, and asks for messages in English.
+// fd::, which run commands), drops the variables that would point git at
+// another repository (set by a hook, say), and asks for messages in
+// English. The rest of the environment stays: GIT_SSH_COMMAND, proxies,
+// GIT_CONFIG_GLOBAL. What auth adds comes later, and wins.
 func baseEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "GIT_DIR", k == "GIT_WORK_TREE", k == "GIT_INDEX_FILE", k == "GIT_OBJECT_DIRECTORY",
-			k == "GIT_ALTERNATE_OBJECT_DIRECTORIES", k == "GIT_CEILING_DIRECTORIES", k == "GIT_NAMESPACE",
-			strings.HasPrefix(k, "GIT_CONFIG_"), k == "GIT_SSH_COMMAND", k == "GIT_SSH", k == "LC_ALL":
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+			"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CEILING_DIRECTORIES", "GIT_NAMESPACE",
+			"GIT_COMMON_DIR", "GIT_PREFIX":
 			continue
 		}
 		env = append(env, kv)
