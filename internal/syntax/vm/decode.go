@@ -143,6 +143,12 @@ func (st *state) decodeBlockValue(s *ast.BlockStmt, name string, target reflect.
 	b := block{body: s.Body, name: name, pos: s.NamePos, label: s.Label, labelPos: s.LabelPos}
 	fresh := reflect.New(t)
 	switch {
+	case t.Kind() == reflect.Interface && t.NumMethod() == 0:
+		// As in Alloy, a block decoded into an interface becomes a
+		// map[string]any of its attributes.
+		m := reflect.New(reflect.TypeFor[map[string]any]()).Elem()
+		st.decodeMap(b, m)
+		fresh.Elem().Set(m)
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
 		st.decodeMap(b, fresh.Elem())
 	case t.Kind() == reflect.Struct && value.IsTagged(t):
@@ -172,6 +178,9 @@ func (st *state) decodeBlockValue(s *ast.BlockStmt, name string, target reflect.
 func (st *state) decodeMap(b block, into reflect.Value) {
 	t := into.Type()
 	m := reflect.MakeMap(t)
+	if b.label != "" {
+		st.errorAtBlock(b, "block %q requires empty label", b.name)
+	}
 	seen := map[string]bool{}
 	for _, stmt := range b.body {
 		switch s := stmt.(type) {
@@ -188,7 +197,7 @@ func (st *state) decodeMap(b block, into reflect.Value) {
 			}
 		case *ast.BlockStmt:
 			name := s.GetBlockName()
-			st.errorAtPos(s.NamePos, len(name), "unrecognized block name %q", name)
+			st.errorAtPos(s.NamePos, len(name), "nested blocks not supported here")
 		}
 	}
 	into.Set(m)
