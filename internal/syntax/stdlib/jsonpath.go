@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/theory/jsonpath"
@@ -14,6 +15,10 @@ import (
 // maxJSONPathLen bounds a JSONPath expression; a config has no use for a
 // longer one and the bound keeps the parser's work small.
 const maxJSONPathLen = 4096
+
+// maxJSONPathWork bounds the nodes a path with several descendant segments
+// may visit (the document's size to the power of their number).
+const maxJSONPathWork = 1e7
 
 // jsonPath is json_path(json, path): the values that a JSONPath expression
 // selects in a JSON document, always as an array (empty when nothing
@@ -36,6 +41,16 @@ func jsonPath(doc, path string) (value.Value, error) {
 	}
 	if dec.More() {
 		return value.Null, fmt.Errorf("invalid character after top-level value")
+	}
+	// Each descendant segment ("..") can multiply the nodes selected by
+	// the size of the document, so that a short path over a short document
+	// can take hours; a path with several is refused when the product is
+	// beyond what any config needs.
+	if d := strings.Count(path, ".."); d >= 2 {
+		n := float64(countNodes(v))
+		if math.Pow(n, float64(d)) > maxJSONPathWork {
+			return value.Null, fmt.Errorf("the JSONPath expression has %d descendant segments over a document of %d values, too much work", d, int(n))
+		}
 	}
 	out := []value.Value{}
 	for _, n := range p.Select(v) {
@@ -62,4 +77,20 @@ func rootedPath(p string) string {
 		return "$" + t
 	}
 	return "$." + t
+}
+
+// countNodes returns the number of values in a decoded JSON document.
+func countNodes(v any) int {
+	n := 1
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			n += countNodes(e)
+		}
+	case map[string]any:
+		for _, e := range v {
+			n += countNodes(e)
+		}
+	}
+	return n
 }

@@ -194,6 +194,8 @@ func TestAlloyStdlibErrors(t *testing.T) {
 		{`encoding.url_decode("%zz")`, `1:1: encoding.url_decode invalid URL escape "%zz"`},
 		{`encoding.to_json({f = string.join})`, `1:1: encoding.to_json json: unsupported type: function`},
 		{`json_path("{", ".a")`, `1:1: json_path unexpected EOF`},
+		{`json_path("[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]", "$..*..*..*..*..*..*")`, `1:1: json_path the JSONPath expression has 6 descendant segments over a document of 20 values, too much work`},
+		{`json_path("{}", "$[")`, `1:1: json_path jsonpath: unexpected eof at position 3`},
 	}
 	for _, tt := range tests {
 		_, err := eval(t, tt.expr)
