@@ -1,6 +1,7 @@
 package stdlib_test
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -408,5 +409,43 @@ func TestEveryName(t *testing.T) {
 	}
 	if r, ok := stdlib.Deprecated("json_decode"); !ok || r != "encoding.from_json" {
 		t.Errorf("Deprecated(json_decode) = %q, %v", r, ok)
+	}
+}
+
+// TestDocsListEveryName checks docs/stdlib.md against the code: every
+// function and constant with its stability, every old name with the name
+// that replaces it, and nothing more.
+func TestDocsListEveryName(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "stdlib.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{} // name -> stability cell
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		name, _, _ = strings.Cut(name, "(")
+		rows[name] = strings.TrimSpace(cells[2])
+	}
+	text := strings.Join(strings.Fields(string(doc)), " ")
+	n := 0
+	for _, info := range stdlib.All() {
+		if info.Deprecated {
+			r, _ := stdlib.Deprecated(info.Name)
+			if !strings.Contains(text, "`"+info.Name+"` (`"+r+"`)") {
+				t.Errorf("docs/stdlib.md does not list the old name %s as %s", info.Name, r)
+			}
+			continue
+		}
+		n++
+		if got, ok := rows[info.Name]; !ok || got != info.Level.String() {
+			t.Errorf("docs/stdlib.md: %s has stability %q, want %q", info.Name, got, info.Level)
+		}
+	}
+	if len(rows) != n {
+		t.Errorf("docs/stdlib.md has %d rows, the library %d names", len(rows), n)
 	}
 }
