@@ -497,7 +497,8 @@ func groupBy(args ...value.Value) (value.Value, error) {
 }
 
 // coalesce returns its first argument that is neither null nor the zero
-// value of its type (empty string, 0, false, empty array or object); when
+// value of its Go type (empty string, 0, false, a struct with every field
+// zero, an empty secret) nor an empty array or object, as Alloy's does; when
 // every argument is, the last one (null without arguments).
 func coalesce(args ...value.Value) value.Value {
 	for _, a := range args {
@@ -512,15 +513,10 @@ func coalesce(args ...value.Value) value.Value {
 }
 
 func isZero(v value.Value) bool {
-	switch v.Type() {
-	case value.TypeNull:
+	if v.IsNull() || v.Reflect().IsZero() {
 		return true
-	case value.TypeNumber:
-		return v.Number().Float() == 0
-	case value.TypeString:
-		return v.Text() == ""
-	case value.TypeBool:
-		return !v.Bool()
+	}
+	switch v.Type() {
 	case value.TypeArray, value.TypeObject:
 		return v.Len() == 0
 	}

@@ -135,10 +135,14 @@ func TestAlloyEvaluate(t *testing.T) {
 // equality across types, indexing.
 func TestAlloySemantics(t *testing.T) {
 	scope := &vm.Scope{Variables: map[string]any{
-		"u8":   uint8(200),
-		"u64":  uint64(math.MaxUint64),
-		"f32":  float32(1.5),
-		"i":    int(7),
+		"u8":     uint8(200),
+		"u64":    uint64(math.MaxUint64),
+		"f32":    float32(1.5),
+		"i":      int(7),
+		"secret": types.Secret("x"),
+		"empty": struct {
+			A string `alloy:"a,attr,optional"`
+		}{},
 		"objA": map[string]any{"x": 1, "y": []any{1, "a"}, "z": []any{1, true}},
 	}}
 	checkExprCases(t, scope, []exprCase{
@@ -169,6 +173,8 @@ func TestAlloySemantics(t *testing.T) {
 		{`true || false && false`, true},
 		// Indexing truncates a fractional index; a missing key is null.
 		{`[10, 20, 30][1.9]`, int64(20)}, {`[10, 20][-0.5]`, int64(10)}, {`{a = 1}["b"]`, nil},
+		// coalesce skips what Alloy's reflect.Value.IsZero calls zero.
+		{`coalesce(empty, -0.0, 1)`, int64(1)}, {`coalesce(0.0, "", false, 2)`, int64(2)},
 		{`string.format("%d", 7/2)`, "3"}, {`string.format("%d", i / 2)`, "3"},
 	})
 	errs := map[string]string{
@@ -184,6 +190,8 @@ func TestAlloySemantics(t *testing.T) {
 		`[1][u64]`:                `1:5: u64 index -1 is out of range of array with length 1`,
 		`[1][true]`:               `1:5: true should be number, got bool`,
 		`null[0]`:                 `1:1: null expected object or array, got null`,
+		`secret.a`:                `1:1: secret expected object or array or a capsule convertible to an object, got capsule`,
+		`secret[0]`:               `1:1: secret expected object or array or a capsule convertible to an object, got capsule`,
 		`null.a`:                  `1:1: null cannot access field "a" on value of type null`,
 		`-true`:                   `1:2: true should be number, got bool`,
 		`!"x"`:                    `1:2: "x" should be bool, got string`,

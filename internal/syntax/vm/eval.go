@@ -102,7 +102,11 @@ func (st *state) evalDepth(expr ast.Expr, depth int) (value.Value, error) {
 		if err != nil {
 			return value.Null, err
 		}
-		if v.Type() != value.TypeObject {
+		switch v.Type() {
+		case value.TypeObject:
+		case value.TypeCapsule:
+			return value.Null, valueErr(e.Value, "expected object or array or a capsule convertible to an object, got capsule")
+		default:
 			return value.Null, valueErr(e.Value, fmt.Sprintf("cannot access field %q on value of type %s", e.Name.Name, v.Type()))
 		}
 		field, ok := v.Key(e.Name.Name)
@@ -222,6 +226,9 @@ func (st *state) index(e *ast.IndexExpr, depth int) (value.Value, error) {
 		}
 		field, _ := v.Key(idx.Text())
 		return field, nil
+	}
+	if v.Type() == value.TypeCapsule {
+		return value.Null, valueErr(e.Value, "expected object or array or a capsule convertible to an object, got capsule")
 	}
 	return value.Null, valueErr(e.Value, fmt.Sprintf("expected object or array, got %s", v.Type()))
 }
