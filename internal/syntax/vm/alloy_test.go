@@ -175,6 +175,8 @@ func TestAlloySemantics(t *testing.T) {
 		{`[10, 20, 30][1.9]`, int64(20)}, {`[10, 20][-0.5]`, int64(10)}, {`{a = 1}["b"]`, nil},
 		// coalesce skips what Alloy's reflect.Value.IsZero calls zero.
 		{`coalesce(empty, -0.0, 1)`, int64(1)}, {`coalesce(0.0, "", false, 2)`, int64(2)},
+		// A number becomes a string as Alloy writes it: no exponent.
+		{`1e21`, "1000000000000000000000"}, {`0.000001`, "0.000001"}, {`string.join([1.5e3, 2], ",")`, "1500,2"},
 		{`string.format("%d", 7/2)`, "3"}, {`string.format("%d", i / 2)`, "3"},
 	})
 	errs := map[string]string{
