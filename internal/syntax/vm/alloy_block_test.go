@@ -180,3 +180,19 @@ func TestAlloyNestedPointers(t *testing.T) {
 		t.Fatalf("sys.env taken for a reference: %v", tr)
 	}
 }
+
+// TestAlloyBodyIntoAny pins what Alloy's Evaluate does with an interface
+// target: the attributes as a map.
+func TestAlloyBodyIntoAny(t *testing.T) {
+	f, err := parser.ParseFile("t.alloy", []byte("a = 1\nb = \"x\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	if err := vm.New(f).Evaluate(nil, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]any{"a": int64(1), "b": "x"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v", got)
+	}
+}

@@ -171,6 +171,8 @@ func TestAlloySemantics(t *testing.T) {
 		{`string.format == string.format`, false},
 		// && and || evaluate both sides.
 		{`true || false && false`, true},
+		// A key given twice takes its last value.
+		{`{a = 1, a = 2}.a`, int64(2)},
 		// Indexing truncates a fractional index; a missing key is null.
 		{`[10, 20, 30][1.9]`, int64(20)}, {`[10, 20][-0.5]`, int64(10)}, {`{a = 1}["b"]`, nil},
 		// coalesce skips what Alloy's reflect.Value.IsZero calls zero.

@@ -69,9 +69,7 @@ func (st *state) evalDepth(expr ast.Expr, depth int) (value.Value, error) {
 	case *ast.ObjectExpr:
 		fields := make(map[string]value.Value, len(e.Fields))
 		for _, f := range e.Fields {
-			if _, dup := fields[f.Name.Name]; dup {
-				return value.Null, nodeDiag(f.Name, fmt.Sprintf("key %q may only be provided once", f.Name.Name))
-			}
+			// As in Alloy, a key given twice takes its last value.
 			v, err := st.evalDepth(f.Value, depth)
 			if err != nil {
 				return value.Null, err

@@ -148,7 +148,6 @@ func TestExpressionErrors(t *testing.T) {
 		{`array.concat([1], 2)`, `1:19: 2 should be array, got number`},
 		{`encoding.from_json("{")`, `1:1: encoding.from_json unexpected end of JSON input`},
 		{`convert.nonsensitive(1)`, `1:22: 1 should be capsule, got number`},
-		{`{a = 1, a = 2}`, `1:9: key "a" may only be provided once`},
 		{`1 < "a"`, `1:5: "a" should be number, got string`},
 		{`null < 1`, `1:1: null should be one of [number string] for binop <, got null`},
 	}

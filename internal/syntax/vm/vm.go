@@ -92,8 +92,8 @@ type Evaluator struct {
 func New(node ast.Node) *Evaluator { return &Evaluator{node: node} }
 
 // Evaluate decodes the evaluator's block or body into target, which must be
-// a pointer to a struct with alloy tags (or to a map with string keys, which
-// takes attributes only). The target is first reset to its zero value and
+// a pointer to a struct with alloy tags (or to a map with string keys or an
+// interface, which take attributes only). The target is first reset to its zero value and
 // given its defaults (SetToDefault), and checked at the end (Validate).
 // Errors are diag.Diagnostics naming every problem found.
 func (e *Evaluator) Evaluate(scope *Scope, target any) error {
@@ -128,6 +128,12 @@ func (e *Evaluator) Evaluate(scope *Scope, target any) error {
 		st.decodeBlock(b, into)
 	case into.Kind() == reflect.Map && into.Type().Key().Kind() == reflect.String:
 		st.decodeMap(b, into)
+	case into.Kind() == reflect.Interface && into.NumMethod() == 0:
+		// As in Alloy, a block evaluated into an interface is a
+		// map[string]any of its attributes.
+		m := reflect.New(reflect.TypeFor[map[string]any]()).Elem()
+		st.decodeMap(b, m)
+		into.Set(m)
 	default:
 		return fmt.Errorf("vm: Evaluate target must point to a struct with alloy tags or a map, got %T", target)
 	}
