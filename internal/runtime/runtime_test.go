@@ -115,7 +115,7 @@ test.node "c" {
 	f.latest(t, "test.node.a").setBias(4)
 	eventually(t, "c turns unhealthy", func() bool { return health(rt, "test.node.c").State == component.HealthUnhealthy })
 	h := health(rt, "test.node.c")
-	if !strings.Contains(h.Message, "cfg.alloy:8:23: index 4 is out of range") || h.Updated.IsZero() {
+	if !strings.Contains(h.Message, "cfg.alloy:8:23: test.node.a.output - 1 index 4 is out of range") || h.Updated.IsZero() {
 		t.Errorf("c health = %+v, want the evaluation error with its position and a time", h)
 	}
 	info, _ := rt.Component("test.node.c")
@@ -174,7 +174,7 @@ func TestReloadWithBadConfigChangesNothing(t *testing.T) {
 		t.Fatalf("Load error = %v, want diagnostics", err)
 	}
 	want := []string{
-		`cfg.alloy:9:10: expected number, got string`,
+		`cfg.alloy:9:10: "one" should be number, got string`,
 		`cfg.alloy:15:27: component "test.node.gone.output" does not exist or is out of scope`,
 	}
 	var got []string

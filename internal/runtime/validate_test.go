@@ -51,12 +51,12 @@ func TestValidateReportsEveryProblemAtItsPosition(t *testing.T) {
 		{
 			name: "type mismatch",
 			src:  "test.node \"a\" {\n  input = \"three\"\n}\n",
-			want: []string{`cfg.alloy:2:11: expected number, got string`},
+			want: []string{`cfg.alloy:2:11: "three" should be number, got string`},
 		},
 		{
 			name: "type mismatch inside a nested block",
 			src:  "test.req \"a\" {\n  needed = \"x\"\n  inner {\n    size = true\n  }\n}\n",
-			want: []string{`cfg.alloy:4:12: expected number, got bool`},
+			want: []string{`cfg.alloy:4:12: true should be number, got bool`},
 		},
 		{
 			name: "bad duration",
@@ -111,7 +111,7 @@ func TestValidateReportsEveryProblemAtItsPosition(t *testing.T) {
 				"test.nope \"b\" {}\n" +
 				"test.node \"c\" {\n  input = test.node.zz.output\n  bogus = 1\n}\n",
 			want: []string{
-				`cfg.alloy:2:11: expected number, got string`,
+				`cfg.alloy:2:11: "x" should be number, got string`,
 				`cfg.alloy:4:1: unknown component "test.nope"; did you mean "test.node"?`,
 				`cfg.alloy:6:11: component "test.node.zz.output" does not exist or is out of scope`,
 				`cfg.alloy:7:3: unrecognized attribute name "bogus"`,
@@ -215,7 +215,7 @@ test.node "b" {
 test.node "a" {}
 test.node "b" { input = "x" + test.node.a.output }
 `))
-	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), "cfg.alloy:3:31: expected string, got number") {
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), "cfg.alloy:3:31: test.node.a.output should be string, got number") {
 		t.Fatalf("diagnostics = %v, want one at the operand", diags)
 	}
 }

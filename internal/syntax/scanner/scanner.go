@@ -131,7 +131,8 @@ scanAgain:
 		lit = s.scanIdentifier()
 		tok = token.Lookup(lit)
 		insertTerm = true
-	case isDecimal(ch):
+	case isDecimal(ch) || ch == '.' && isDecimal(rune(s.peek())):
+		// As in Alloy, a fraction may start with its point: .5
 		tok, lit = s.scanNumber()
 		insertTerm = true
 	default:

@@ -93,6 +93,7 @@ func TestKeywordsAndNumbers(t *testing.T) {
 		{"truex", token.IDENT}, {"_x1", token.IDENT}, {"größe", token.IDENT},
 		{"0", token.NUMBER}, {"0042", token.NUMBER}, {"1.5", token.FLOAT},
 		{"1e9", token.FLOAT}, {"1E-9", token.FLOAT}, {"2.5e+3", token.FLOAT},
+		{".5", token.FLOAT}, {".25e2", token.FLOAT}, // as in Alloy
 	} {
 		got, errs := scanAll(t, c.src, scanner.AvoidAutoTerminators)
 		if len(errs) > 0 || len(got) != 1 || got[0].tok != c.tok || got[0].lit != c.src {

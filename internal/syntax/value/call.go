@@ -16,10 +16,10 @@ func (v Value) Call(args ...Value) (result Value, err error) {
 	nin := ft.NumIn()
 	if ft.IsVariadic() {
 		if len(args) < nin-1 {
-			return Null, fmt.Errorf("expected at least %d arguments, got %d", nin-1, len(args))
+			return Null, fmt.Errorf("expected at least %d args, got %d", nin-1, len(args))
 		}
 	} else if len(args) != nin {
-		return Null, fmt.Errorf("expected %d arguments, got %d", nin, len(args))
+		return Null, fmt.Errorf("expected %d args, got %d", nin, len(args))
 	}
 	in := make([]reflect.Value, len(args))
 	for i, a := range args {

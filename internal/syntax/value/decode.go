@@ -122,7 +122,7 @@ func decode(val Value, into reflect.Value) error {
 			into.SetString(val.Text())
 			return nil
 		case TypeNumber:
-			into.SetString(val.Number().String())
+			into.SetString(val.Number().Text())
 			return nil
 		}
 		return &TypeError{Value: val, Expected: "string"}
@@ -241,7 +241,7 @@ func decodeDuration(val Value, into reflect.Value) error {
 
 func textOf(val Value) string {
 	if val.ty == TypeNumber {
-		return val.Number().String()
+		return val.Number().Text()
 	}
 	return val.Text()
 }

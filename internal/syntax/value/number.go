@@ -98,6 +98,16 @@ func (n Number) String() string {
 	return strconv.FormatFloat(n.f, 'g', -1, 64)
 }
 
+// Text writes n as Alloy converts a number into a string: integers in full,
+// floats in decimal notation without an exponent ("1000000000000000000000"
+// for 1e21, "0.000001" for 1e-6).
+func (n Number) Text() string {
+	if n.kind == NumberFloat {
+		return strconv.FormatFloat(n.f, 'f', -1, 64)
+	}
+	return n.String()
+}
+
 // asInt64 returns n as an int64 if it is a whole number in range.
 func (n Number) asInt64() (int64, bool) {
 	switch n.kind {

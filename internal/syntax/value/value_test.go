@@ -293,7 +293,7 @@ func TestCall(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Index != 0 || err.Error() != "argument 1: expected array, got string" {
 		t.Fatalf("error %v", err)
 	}
-	if _, err := join.Call(); err == nil || err.Error() != "expected 2 arguments, got 0" {
+	if _, err := join.Call(); err == nil || err.Error() != "expected 2 args, got 0" {
 		t.Fatalf("arity error %v", err)
 	}
 	failing := value.Func(func(int) (int, error) { return 0, errors.New("boom") })

@@ -52,6 +52,7 @@ func (st *state) decodeBlock(b block, into reflect.Value) {
 
 	attrSeen := make(map[string]bool, len(fields))
 	blockSeen := make(map[string]bool)
+	blockCount := make(map[string]int)
 	for _, stmt := range b.body {
 		switch s := stmt.(type) {
 		case *ast.AttributeStmt:
@@ -82,8 +83,9 @@ func (st *state) decodeBlock(b block, into reflect.Value) {
 				}
 				continue
 			}
-			st.decodeNested(s, name, into.FieldByIndex(f.Index), blockSeen[name])
+			st.decodeNested(s, name, into.FieldByIndex(f.Index), blockSeen[name], blockCount[name])
 			blockSeen[name] = true
+			blockCount[name]++
 		}
 	}
 
@@ -112,7 +114,16 @@ func (st *state) decodeBlock(b block, into reflect.Value) {
 // decodeNested decodes block s into field: appended to a slice (the first
 // block replaces any default elements), or into a struct or pointer, which
 // may be given only once.
-func (st *state) decodeNested(s *ast.BlockStmt, name string, field reflect.Value, seenBefore bool) {
+func (st *state) decodeNested(s *ast.BlockStmt, name string, field reflect.Value, seenBefore bool, count int) {
+	if field.Kind() == reflect.Array {
+		// A fixed number of blocks, filled in order.
+		if count >= field.Len() {
+			st.errorAtPos(s.NamePos, len(name), "block %q may only be specified %d times", name, field.Len())
+			return
+		}
+		st.decodeBlockValue(s, name, field.Index(count), false)
+		return
+	}
 	if field.Kind() == reflect.Slice {
 		if !seenBefore {
 			field.Set(reflect.MakeSlice(field.Type(), 0, 1))
@@ -137,12 +148,18 @@ func (st *state) decodeNested(s *ast.BlockStmt, name string, field reflect.Value
 func (st *state) decodeBlockValue(s *ast.BlockStmt, name string, target reflect.Value, inherit bool) {
 	t := target.Type()
 	isPtr := t.Kind() == reflect.Pointer
-	if isPtr {
+	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	b := block{body: s.Body, name: name, pos: s.NamePos, label: s.Label, labelPos: s.LabelPos}
 	fresh := reflect.New(t)
 	switch {
+	case t.Kind() == reflect.Interface && t.NumMethod() == 0:
+		// As in Alloy, a block decoded into an interface becomes a
+		// map[string]any of its attributes.
+		m := reflect.New(reflect.TypeFor[map[string]any]()).Elem()
+		st.decodeMap(b, m)
+		fresh.Elem().Set(m)
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
 		st.decodeMap(b, fresh.Elem())
 	case t.Kind() == reflect.Struct && value.IsTagged(t):
@@ -150,8 +167,14 @@ func (st *state) decodeBlockValue(s *ast.BlockStmt, name string, target reflect.
 			d.SetToDefault()
 		} else if inherit {
 			switch {
-			case isPtr && !target.IsNil():
-				fresh.Elem().Set(target.Elem())
+			case isPtr:
+				v := target
+				for v.Kind() == reflect.Pointer && !v.IsNil() {
+					v = v.Elem()
+				}
+				if v.Kind() != reflect.Pointer {
+					fresh.Elem().Set(v)
+				}
 			case !isPtr:
 				fresh.Elem().Set(target)
 			}
@@ -162,16 +185,30 @@ func (st *state) decodeBlockValue(s *ast.BlockStmt, name string, target reflect.
 		return
 	}
 	if isPtr {
-		target.Set(fresh)
+		setThroughPointers(target, fresh)
 	} else {
 		target.Set(fresh.Elem())
 	}
+}
+
+// setThroughPointers stores p, a pointer to a decoded value, into target, a
+// pointer of one or more levels (**T: a new *T pointing to it).
+func setThroughPointers(target, p reflect.Value) {
+	for target.Type() != p.Type() {
+		q := reflect.New(p.Type())
+		q.Elem().Set(p)
+		p = q
+	}
+	target.Set(p)
 }
 
 // decodeMap decodes a body of attributes into a map with string keys.
 func (st *state) decodeMap(b block, into reflect.Value) {
 	t := into.Type()
 	m := reflect.MakeMap(t)
+	if b.label != "" {
+		st.errorAtBlock(b, "block %q requires empty label", b.name)
+	}
 	seen := map[string]bool{}
 	for _, stmt := range b.body {
 		switch s := stmt.(type) {
@@ -188,7 +225,7 @@ func (st *state) decodeMap(b block, into reflect.Value) {
 			}
 		case *ast.BlockStmt:
 			name := s.GetBlockName()
-			st.errorAtPos(s.NamePos, len(name), "unrecognized block name %q", name)
+			st.errorAtPos(s.NamePos, len(name), "nested blocks not supported here")
 		}
 	}
 	into.Set(m)

@@ -488,7 +488,7 @@ func TestDecodeErrors(t *testing.T) {
 	targets = "10.0.0.1:9100"
 	forward_to = []
 }`,
-			want: []string{`test.alloy:2:12: expected array, got string`},
+			want: []string{`test.alloy:2:12: "10.0.0.1:9100" should be array, got string`},
 		},
 		{
 			name: "type mismatch inside an array literal points at the element",
@@ -496,7 +496,7 @@ func TestDecodeErrors(t *testing.T) {
 	targets = [{ "__address__" = "a" }, "b"]
 	forward_to = []
 }`,
-			want: []string{`test.alloy:2:38: expected object, got string`},
+			want: []string{`test.alloy:2:38: "b" should be object, got string`},
 		},
 		{
 			name: "type mismatch inside an object literal points at the field",
@@ -504,7 +504,7 @@ func TestDecodeErrors(t *testing.T) {
 	targets = [{ "__address__" = true }]
 	forward_to = []
 }`,
-			want: []string{`test.alloy:2:31: expected string, got bool`},
+			want: []string{`test.alloy:2:31: true should be string, got bool`},
 		},
 		{
 			name: "type mismatch through a reference names the path",
@@ -512,7 +512,7 @@ func TestDecodeErrors(t *testing.T) {
 	targets = []
 	forward_to = discovery.file.nodes.targets
 }`,
-			want: []string{`test.alloy:3:15: [0]: expected capsule("sample.Receiver"), got object`},
+			want: []string{`test.alloy:3:15: discovery.file.nodes.targets[0] expected capsule("sample.Receiver"), got object`},
 		},
 		{
 			name: "bad duration",
@@ -557,7 +557,7 @@ func TestDecodeErrors(t *testing.T) {
 	forward_to = []
 	job_name = local.file.token.content
 }`,
-			want: []string{`test.alloy:4:13: expected string, got secret (convert.nonsensitive turns a secret into a string)`},
+			want: []string{`test.alloy:4:13: local.file.token.content secrets may not be converted into strings`},
 		},
 		{
 			name: "unknown identifier",
@@ -608,10 +608,10 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }`,
 			want: []string{
-				`test.alloy:2:12: expected array, got number`,
-				`test.alloy:4:17: expected bool, got string`,
+				`test.alloy:2:12: 1 should be array, got number`,
+				`test.alloy:4:17: "yes" should be bool, got string`,
 				`test.alloy:5:2: unrecognized attribute name "bogus"`,
-				`test.alloy:7:13: expected bool, got number`,
+				`test.alloy:7:13: 3 should be bool, got number`,
 			},
 		},
 	}

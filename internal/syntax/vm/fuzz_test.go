@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/alloyjson"
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/parser"
@@ -27,10 +28,19 @@ func FuzzEvaluate(f *testing.F) {
 		`2 ^ 63 * 2`,
 		`coalesce(null, "", local.file.token.content)`,
 		`!true || 1 / 0 == 0`,
+		`json_path("{\"a\": [{\"b\": 1}]}", "$.a[?(@.b == 1)].b")`,
+		`array.group_by([{k = "x"}, {k = "y"}, {}], "k", false)`,
+		`array.combine_maps([{a = 1}], [{a = 1, b = 2}], ["a"], true)`,
+		`encoding.url_decode(encoding.url_encode("a b&c"))`,
+		`encoding.to_URLbase64("?>") + file.path_join("a", "..", "b")`,
+		`yaml_decode("a: 1") == base64_decode("YQ==")`,
+		`18446744073709551615 * 2 - 010 % .5`,
+		`constants.version`,
 	} {
 		f.Add(seed)
 	}
 	scope := testScope(nil)
+	scope.MinStability = stability.Experimental // fuzz every function
 	f.Fuzz(func(t *testing.T, src string) {
 		expr, err := parser.ParseExpression(src)
 		if err != nil {

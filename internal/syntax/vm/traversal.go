@@ -1,9 +1,12 @@
 package vm
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/stdlib"
 )
 
@@ -68,4 +71,39 @@ func Traversals(node ast.Node) []Traversal {
 	}
 	ast.Inspect(node, visit)
 	return out
+}
+
+// CheckStability lists the references in node (a file, block, body or
+// expression) to standard-library functions whose stability is below the
+// minimum of scope (generally available for a nil scope or a zero
+// MinStability), without evaluating anything: what Alloy checks when it
+// loads a config, so that a function in a branch that is never evaluated is
+// refused too. Names the scope defines are not the library's.
+func CheckStability(node ast.Node, scope *Scope) diag.Diagnostics {
+	min := scope.minStability()
+	var ds diag.Diagnostics
+	check := func(n ast.Node, full string) {
+		have := stdlib.Level(full)
+		if have == stability.Undefined {
+			return
+		}
+		if err := stability.Check(min, have, fmt.Sprintf("function %q", full)); err != nil {
+			ds.Add(nodeDiag(n, err.Error()))
+		}
+	}
+	ast.Inspect(node, func(n ast.Node) bool {
+		switch e := n.(type) {
+		case *ast.AccessExpr:
+			if id, ok := e.Value.(*ast.IdentifierExpr); ok && stdlib.IsNamespace(id.Ident.Name) && !scope.defines(id.Ident.Name) {
+				check(e, id.Ident.Name+"."+e.Name.Name)
+				return false
+			}
+		case *ast.IdentifierExpr:
+			if !scope.defines(e.Ident.Name) {
+				check(e, e.Ident.Name)
+			}
+		}
+		return true
+	})
+	return ds
 }

@@ -14,7 +14,9 @@ package vm
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/stdlib"
@@ -29,17 +31,54 @@ import (
 type Scope struct {
 	Parent    *Scope
 	Variables map[string]any
+
+	// MinStability is the least stable standard-library function the
+	// evaluation may use (what --stability.level chose). A reference to a
+	// function below it, such as array.group_by (experimental) under the
+	// default, is an error at the reference naming the flag that permits
+	// it. The zero value (stability.Undefined) defers to the parent scope,
+	// and without any means stability.GenerallyAvailable, Alloy's default.
+	MinStability stability.Level
 }
 
 // Lookup returns the value of name in s, its parents, or the standard
 // library.
 func (s *Scope) Lookup(name string) (any, bool) {
+	v, _, ok := s.lookup(name)
+	return v, ok
+}
+
+// lookup is Lookup that also says whether the value came from the standard
+// library.
+func (s *Scope) lookup(name string) (v any, fromStdlib, ok bool) {
 	for sc := s; sc != nil; sc = sc.Parent {
 		if v, ok := sc.Variables[name]; ok {
-			return v, true
+			return v, false, true
 		}
 	}
-	return stdlib.Lookup(name)
+	v, ok = stdlib.Lookup(name)
+	return v, ok, ok
+}
+
+// defines reports whether name is defined by s or a parent, rather than by
+// the standard library.
+func (s *Scope) defines(name string) bool {
+	for sc := s; sc != nil; sc = sc.Parent {
+		if _, ok := sc.Variables[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// minStability returns the minimum stability in force for s.
+func (s *Scope) minStability() stability.Level {
+	for sc := s; sc != nil; sc = sc.Parent {
+		if sc.MinStability != stability.Undefined {
+			return sc.MinStability
+		}
+	}
+	return stability.GenerallyAvailable
 }
 
 // Evaluator evaluates one block or body. It holds no state between calls and
@@ -53,8 +92,8 @@ type Evaluator struct {
 func New(node ast.Node) *Evaluator { return &Evaluator{node: node} }
 
 // Evaluate decodes the evaluator's block or body into target, which must be
-// a pointer to a struct with alloy tags (or to a map with string keys, which
-// takes attributes only). The target is first reset to its zero value and
+// a pointer to a struct with alloy tags (or to a map with string keys or an
+// interface, which take attributes only). The target is first reset to its zero value and
 // given its defaults (SetToDefault), and checked at the end (Validate).
 // Errors are diag.Diagnostics naming every problem found.
 func (e *Evaluator) Evaluate(scope *Scope, target any) error {
@@ -89,6 +128,12 @@ func (e *Evaluator) Evaluate(scope *Scope, target any) error {
 		st.decodeBlock(b, into)
 	case into.Kind() == reflect.Map && into.Type().Key().Kind() == reflect.String:
 		st.decodeMap(b, into)
+	case into.Kind() == reflect.Interface && into.NumMethod() == 0:
+		// As in Alloy, a block evaluated into an interface is a
+		// map[string]any of its attributes.
+		m := reflect.New(reflect.TypeFor[map[string]any]()).Elem()
+		st.decodeMap(b, m)
+		into.Set(m)
 	default:
 		return fmt.Errorf("vm: Evaluate target must point to a struct with alloy tags or a map, got %T", target)
 	}
@@ -167,8 +212,7 @@ func (st *state) evalInto(expr ast.Expr, into reflect.Value) bool {
 		return false
 	}
 	if err := value.DecodeReflect(v, into); err != nil {
-		node, msg := locate(expr, err)
-		st.diags.Add(nodeDiag(node, msg))
+		st.addErr(describe(expr, err))
 		return false
 	}
 	return true
@@ -183,40 +227,72 @@ func (st *state) addErr(err error) {
 	st.diags.Add(diag.Diagnostic{Message: err.Error()})
 }
 
-// locate follows a decoding error's path (array elements, object fields)
-// into the literal that produced the value, so that the diagnostic points at
-// the element that is wrong. What cannot be followed (a value that came from
-// a reference) is reported on the outermost node with the remaining path in
-// the message.
-func locate(expr ast.Expr, err error) (ast.Node, string) {
+// describe turns a conversion error about the value of expr into a
+// diagnostic worded as Alloy's: it follows the error's path (array
+// elements, object fields) into the literal that produced the value, so
+// that the diagnostic points at the element that is wrong and quotes it
+// (`"Hello" should be number, got string`). What cannot be followed (a
+// value that came from a reference) is reported on the last node reached,
+// with the rest of the path after its text (`key_value.object.field1[2]
+// should be number, got string`).
+func describe(expr ast.Expr, err error) error {
 	var node ast.Node = expr
+	var path strings.Builder
 	for {
-		if p, ok := node.(*ast.ParenExpr); ok {
+		if p, ok := node.(*ast.ParenExpr); ok && path.Len() == 0 {
 			node = p.Inner
 			continue
 		}
 		switch e := err.(type) {
 		case *value.ElementError:
-			if arr, ok := node.(*ast.ArrayExpr); ok && e.Index < len(arr.Elements) {
+			if arr, ok := node.(*ast.ArrayExpr); ok && path.Len() == 0 && e.Index < len(arr.Elements) {
 				node, err = arr.Elements[e.Index], e.Err
 				continue
 			}
+			fmt.Fprintf(&path, "[%d]", e.Index)
+			err = e.Err
+			continue
 		case *value.FieldError:
-			if obj, ok := node.(*ast.ObjectExpr); ok {
+			if obj, ok := node.(*ast.ObjectExpr); ok && path.Len() == 0 {
 				if f := objectField(obj, e.Key); f != nil {
 					node, err = f.Value, e.Err
 					continue
 				}
 			}
+			path.WriteString("." + e.Key)
+			err = e.Err
+			continue
 		case *value.UnknownKeyError:
-			if obj, ok := node.(*ast.ObjectExpr); ok {
+			if obj, ok := node.(*ast.ObjectExpr); ok && path.Len() == 0 {
 				if f := objectField(obj, e.Key); f != nil {
-					return f.Name, err.Error()
+					return nodeDiag(f.Name, err.Error())
 				}
 			}
 		}
-		return node, err.Error()
+		break
 	}
+	text, msg := exprText(node)+path.String(), leafMessage(err)
+	if _, isType := err.(*value.TypeError); !isType && strings.Contains(msg, text) {
+		// A message that quotes the value already ("-1 does not fit in
+		// an unsigned integer") is not prefixed with it a second time.
+		return nodeDiag(node, msg)
+	}
+	return nodeDiag(node, text+" "+msg)
+}
+
+// leafMessage words the innermost conversion error as Alloy does.
+func leafMessage(err error) string {
+	te, ok := err.(*value.TypeError)
+	if !ok {
+		return err.Error()
+	}
+	if te.Value.IsSecret() && te.Expected == value.TypeString.String() {
+		return "secrets may not be converted into strings"
+	}
+	if strings.HasPrefix(te.Expected, "capsule(") {
+		return fmt.Sprintf("expected %s, got %s", te.Expected, te.Value.Describe())
+	}
+	return fmt.Sprintf("should be %s, got %s", te.Expected, te.Value.Type())
 }
 
 func objectField(obj *ast.ObjectExpr, key string) *ast.ObjectField {
