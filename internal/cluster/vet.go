@@ -169,4 +169,3 @@ func refutationKind(line string) string {
 	}
 	return ""
 }
-
