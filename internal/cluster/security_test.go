@@ -28,7 +28,7 @@ import (
 
 // idNode is a node built (not run) with a credential from p, listening
 // nowhere: enough to sign records and to vet others.
-func idNode(t *testing.T, p *testPKI, name string, opts ...nodeOpt) *Node {
+func idNode(t testing.TB, p *testPKI, name string, opts ...nodeOpt) *Node {
 	t.Helper()
 	cert, key := p.issue(t, name)
 	cfg := testConfig(name)
@@ -47,7 +47,7 @@ func idNode(t *testing.T, p *testPKI, name string, opts ...nodeOpt) *Node {
 	return n
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func introduce(nodes ...*Node) {
 	}
 }
 
-func (n *Node) signedRecord(t *testing.T, r record) []byte {
+func (n *Node) signedRecord(t testing.TB, r record) []byte {
 	t.Helper()
 	b, _ := n.encodeLocal(r, maxMetaSize)
 	return b
