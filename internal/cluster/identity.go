@@ -115,7 +115,13 @@ type peerCred struct {
 	leaf     *x509.Certificate
 	inter    *x509.CertPool
 	lastUsed time.Time
+	// checked is when the chain was last verified; it is verified again
+	// after chainRecheck, so that an expired certificate stops counting
+	// without a chain verification per record.
+	checked time.Time
 }
+
+const chainRecheck = time.Minute
 
 // newIdentity loads what signing and verification need. It returns nil
 // when records are neither signed nor verified: without TLS, or without a
@@ -318,7 +324,8 @@ func (id *identity) verifyCredential(c credential) (*peerCred, string, error) {
 		return nil, refuseIdentity, fmt.Errorf("credential of %q: its certificate (CN %q, DNS %v) does not name the node",
 			c.name, leaf.Subject.CommonName, leaf.DNSNames)
 	}
-	return &peerCred{name: c.name, pub: c.pub, issued: c.issued, leaf: leaf, inter: inter, lastUsed: id.now()}, "", nil
+	now := id.now()
+	return &peerCred{name: c.name, pub: c.pub, issued: c.issued, leaf: leaf, inter: inter, lastUsed: now, checked: now}, "", nil
 }
 
 // certNames reports whether a certificate speaks for the node name: its
@@ -391,11 +398,14 @@ func (id *identity) verify(name string, addr netip.AddrPort, meta []byte) string
 	sig := meta[len(meta)-ed25519.SignatureSize:]
 	var kid keyID
 	copy(kid[:], body[len(body)-keyIDSize:])
+	now := id.now()
 	id.mu.Lock()
 	pc, ok := id.creds[kid]
 	reason := id.refused[kid]
+	recheck := false
 	if ok {
-		pc.lastUsed = id.now()
+		pc.lastUsed = now
+		recheck = now.Sub(pc.checked) > chainRecheck || now.Before(pc.checked)
 	}
 	id.mu.Unlock()
 	switch {
@@ -407,11 +417,16 @@ func (id *identity) verify(name string, addr netip.AddrPort, meta []byte) string
 		// Another node's key: a member speaking for someone else.
 		return refuseIdentity
 	}
-	if _, err := pc.leaf.Verify(x509.VerifyOptions{
-		Roots: id.roots, Intermediates: pc.inter, CurrentTime: id.now(),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	}); err != nil {
-		return refuseUntrusted // expired since it was verified
+	if recheck {
+		if _, err := pc.leaf.Verify(x509.VerifyOptions{
+			Roots: id.roots, Intermediates: pc.inter, CurrentTime: now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+		}); err != nil {
+			return refuseUntrusted // expired since it was verified
+		}
+		id.mu.Lock()
+		pc.checked = now
+		id.mu.Unlock()
 	}
 	msg := signedBytes(id.cluster, []byte(recordDomain), []byte(name), []byte{0}, []byte(addr.String()), []byte{0}, body)
 	if !ed25519.Verify(pc.pub, msg, sig) {

@@ -445,3 +445,19 @@ func TestGossipKeyFileErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredCertificateStopsCounting: a credential verified while its
+// certificate was valid stops vouching for records once it has expired.
+func TestExpiredCertificateStopsCounting(t *testing.T) {
+	p := newTestPKI(t)
+	a, b := idNode(t, p, "a"), idNode(t, p, "b")
+	introduce(a, b)
+	rec := b.signedRecord(t, record{State: Participant, Since: a.nowMs()})
+	if r := offer(t, a, "b", b.advertise, rec); r != "" {
+		t.Fatalf("b's record refused while its certificate is valid: %s", r)
+	}
+	a.ident.now = func() time.Time { return time.Now().Add(2 * time.Hour) } // the test certificates last an hour
+	if r := offer(t, a, "b", b.advertise, rec); r != refuseUntrusted {
+		t.Errorf("b's record after its certificate expired: %q, want %q", r, refuseUntrusted)
+	}
+}
