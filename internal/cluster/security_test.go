@@ -461,3 +461,65 @@ func TestExpiredCertificateStopsCounting(t *testing.T) {
 		t.Errorf("b's record after its certificate expired: %q, want %q", r, refuseUntrusted)
 	}
 }
+
+// TestMemberCannotForgeAnotherThroughGossip runs three signing nodes. m,
+// a member with a valid certificate, sends a an alive message for b over
+// the real gossip route, with a record it signed claiming that b is
+// terminating and with an incarnation that beats b's. a refuses it, counts
+// it, and keeps b's genuine record; b stays a participant everywhere.
+func TestMemberCannotForgeAnotherThroughGossip(t *testing.T) {
+	p := newTestPKI(t)
+	a := startTLSNode(t, p, "a", true)
+	b := startTLSNode(t, p, "b", true, withJoin(a.addr()))
+	m := startTLSNode(t, p, "m", true, withJoin(a.addr()))
+	for _, n := range []*tnode{a, b, m} {
+		n.SetReady()
+	}
+	bIsParticipant := func(n *Node) bool {
+		p, ok := peerByName(n, "b")
+		return ok && p.Alive && p.State == Participant
+	}
+	eventually(t, 20*time.Second, "a to see b as a participant", func() bool { return bIsParticipant(a.Node) })
+	before := refusedCount(a.Node, refuseIdentity)
+
+	for _, addr := range []netip.AddrPort{b.advertise, m.advertise} {
+		body, _ := (&record{State: Terminating, Since: a.nowMs(), Joined: a.nowMs() - 1}).encode(nil, maxMetaSize-sigTrailer)
+		var buf bytes.Buffer
+		buf.WriteByte(4) // memberlist's aliveMsg
+		if err := codec.NewEncoder(&buf, &codec.MsgpackHandle{}).Encode(struct {
+			Incarnation uint32
+			Node        string
+			Addr        []byte
+			Port        uint16
+			Meta        []byte
+			Vsn         []uint8
+		}{1 << 20, "b", addr.Addr().AsSlice(), addr.Port(), m.ident.sign("b", addr, body), []uint8{1, 5, 2, 0, 0, 0}}); err != nil {
+			t.Fatal(err)
+		}
+		clientTLS, err := ClientTLS(m.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientTLS.NextProtos = nil
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: clientTLS, ForceAttemptHTTP2: true}}
+		req, _ := http.NewRequest(http.MethodPost, "https://"+a.addr()+messagePath, bytes.NewReader(buf.Bytes()))
+		req.Header.Set(headerFrom, m.advertise.String())
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("a did not take m's packet: %s", resp.Status)
+		}
+	}
+	eventually(t, 10*time.Second, "a to refuse m's forgeries", func() bool {
+		return refusedCount(a.Node, refuseIdentity) >= before+2
+	})
+	for _, n := range []*tnode{a, b, m} {
+		if !bIsParticipant(n.Node) {
+			p, _ := peerByName(n.Node, "b")
+			t.Errorf("%s holds b as %+v after m's forgery", n.name, p)
+		}
+	}
+}
