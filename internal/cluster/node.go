@@ -850,6 +850,9 @@ func (l *memberlistLog) Write(p []byte) (int, error) {
 	switch {
 	case strings.Contains(line, errTransportShutDown.Error()):
 		// memberlist keeps gossiping for a moment while it shuts down.
+	case strings.Contains(line, "ignoring alive message") && strings.Contains(line, recordRefused("").Error()):
+		// Refused records are counted and logged by refuseRecord, at most
+		// once a minute per peer and reason.
 	case hasLevel(line, "[ERR]"), hasLevel(line, "[WARN]"):
 		level = slog.LevelWarn
 	case hasLevel(line, "[INFO]"):

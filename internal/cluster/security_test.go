@@ -523,3 +523,16 @@ func TestMemberCannotForgeAnotherThroughGossip(t *testing.T) {
 		}
 	}
 }
+
+func TestRefutationKindIsRecognisedInMemberlistsLog(t *testing.T) {
+	for line, want := range map[string]string{
+		"[WARN] memberlist: Refuting a dead message (from: b)":                                 "dead",
+		"[WARN] memberlist: Refuting a suspect message (from: b)":                              "suspect",
+		"[WARN] memberlist: Refuting an alive message for 'a' (127.0.0.1:1) meta:([1] VS [2])": "alive",
+		"[INFO] memberlist: Marking b as failed":                                               "",
+	} {
+		if got := refutationKind(line); got != want {
+			t.Errorf("refutationKind(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
