@@ -479,7 +479,9 @@ func TestMemberCannotForgeAnotherThroughGossip(t *testing.T) {
 		p, ok := peerByName(n, "b")
 		return ok && p.Alive && p.State == Participant
 	}
-	eventually(t, 20*time.Second, "a to see b as a participant", func() bool { return bIsParticipant(a.Node) })
+	eventually(t, 20*time.Second, "every node to see b as a participant", func() bool {
+		return bIsParticipant(a.Node) && bIsParticipant(b.Node) && bIsParticipant(m.Node)
+	})
 	before := refusedCount(a.Node, refuseIdentity)
 
 	for _, addr := range []netip.AddrPort{b.advertise, m.advertise} {
