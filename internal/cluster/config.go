@@ -79,6 +79,26 @@ type Config struct {
 	// certificates (--cluster.tls-server-name).
 	TLSServerName string
 
+	// GossipKeyFile names a file of gossip encryption keys
+	// (--cluster.gossip-key-file, shoal's own flag: Alloy has none). Each
+	// line is one base64 key of 16, 24 or 32 bytes (AES-128/192/256); the
+	// first encrypts, every one decrypts, so a key can be rotated without
+	// a split. Memberlist then drops every packet and stream it cannot
+	// decrypt and authenticate: a shared key keeps outsiders out, but it
+	// proves membership, not identity (see SharedCertificate and
+	// docs/clustering.md).
+	GossipKeyFile string
+
+	// SharedCertificate says that the nodes share one certificate
+	// (--cluster.tls-shared-certificate). With a CA, each node signs its
+	// record with a key its certificate vouches for, and peers normally
+	// require that certificate to name the node (its subject CN or a DNS
+	// name), so that no member can speak for another. A certificate that
+	// several nodes share cannot name each of them: with this flag peers
+	// check only that the signer's certificate chains to the CA, which
+	// proves membership, not identity.
+	SharedCertificate bool
+
 	// HandoffDelay is Δ (--cluster.handoff-delay): a node that becomes a
 	// participant at s owns its share from s+Δ, and a terminating node
 	// keeps its share until s+Δ. It must cover gossip propagation to the
@@ -163,6 +183,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSCertPath, "cluster.tls-cert-path", c.TLSCertPath, "This node's TLS certificate.")
 	fs.StringVar(&c.TLSKeyPath, "cluster.tls-key-path", c.TLSKeyPath, "This node's TLS key.")
 	fs.StringVar(&c.TLSServerName, "cluster.tls-server-name", c.TLSServerName, "Server name checked in peers' certificates.")
+	fs.StringVar(&c.GossipKeyFile, "cluster.gossip-key-file", c.GossipKeyFile, "File of gossip encryption keys, one base64 key of 16, 24 or 32 bytes per line; the first encrypts (shoal's own flag).")
+	fs.BoolVar(&c.SharedCertificate, "cluster.tls-shared-certificate", c.SharedCertificate, "The nodes share one certificate: verify that a record's signer chains to the CA, not that its certificate names the node.")
 	fs.DurationVar(&c.HandoffDelay, "cluster.handoff-delay", c.HandoffDelay, "Δ: delay between a state change and the tick at which ownership moves.")
 	fs.DurationVar(&c.BootstrapTimeout, "cluster.bootstrap-timeout", c.BootstrapTimeout, "How long to retry unanswered join addresses before forming a cluster alone.")
 	fs.DurationVar(&c.ProbeInterval, "cluster.probe-interval", c.ProbeInterval, "Failure-detector probe interval.")

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -18,15 +19,16 @@ var (
 	_ memberlist.EventDelegate    = (*delegate)(nil)
 	_ memberlist.ConflictDelegate = (*delegate)(nil)
 	_ memberlist.PingDelegate     = (*delegate)(nil)
+	_ memberlist.AliveDelegate    = (*delegate)(nil)
 )
 
-// NodeMeta is this node's record.
+// NodeMeta is this node's record, signed when it has a credential.
 func (d *delegate) NodeMeta(limit int) []byte {
 	n := d.n
 	n.mu.Lock()
 	r := n.local
 	n.mu.Unlock()
-	b, dropped := r.encode(make([]byte, 0, 128), min(limit, maxMetaSize))
+	b, dropped := n.encodeLocal(r, min(limit, maxMetaSize))
 	if dropped > 0 {
 		n.metrics.metaTruncated.Inc()
 		n.log.Warn("too many clustered components for the node record; some target digests are not gossiped", "dropped", dropped)
@@ -34,10 +36,42 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-// NotifyMsg receives direct messages; the only one is deathNotice.
+// NotifyAlive vets a record before memberlist adopts it, whether it came
+// in an alive message, a push/pull (memberlist's mergeState turns each
+// live node of the remote state into an alive message) or from this node
+// itself. A refused record leaves memberlist as it was.
+//
+// News of this node itself always passes: it is either its own record or
+// one that memberlist refutes with a new incarnation of the real one.
+func (d *delegate) NotifyAlive(node *memberlist.Node) error {
+	n := d.n
+	if node.Name == n.name {
+		return nil
+	}
+	_, reason := n.vetRecord(node.Name, nodeAddrPort(node), node.Meta)
+	if reason == "" {
+		return nil
+	}
+	n.refuseRecord(node.Name, nodeAddrPort(node), reason)
+	return errRecordRefused(reason)
+}
+
+// NotifyMsg receives direct messages: announcements and death notices.
 func (d *delegate) NotifyMsg(b []byte) {
-	if name, rec, ok := parseAnnouncement(b); ok {
-		d.n.applyAnnouncement(name, rec)
+	if name, raw, ok := parseAnnouncement(b); ok {
+		n := d.n
+		n.mu.Lock()
+		var addr netip.AddrPort
+		if p := n.peers[name]; p != nil {
+			addr, _ = netip.ParseAddrPort(p.addr)
+		}
+		n.mu.Unlock()
+		rec, reason := n.vetRecord(name, addr, raw)
+		if reason != "" {
+			n.refuseRecord(name, addr, reason)
+			return
+		}
+		n.applyAnnouncement(name, rec)
 		return
 	}
 	since, ok := parseDeathNotice(b)
@@ -186,17 +220,19 @@ func announcement(name string, rec []byte) []byte {
 	return append(b, rec...)
 }
 
-func parseAnnouncement(b []byte) (string, record, bool) {
+// parseAnnouncement splits an announcement into the node's name and its
+// record, still encoded (and signed): the receiver vets it as it vets a
+// gossiped record.
+func parseAnnouncement(b []byte) (string, []byte, bool) {
 	if len(b) < 2 || b[0] != announceMagic {
-		return "", record{}, false
+		return "", nil, false
 	}
 	l, k := binary.Uvarint(b[1:])
 	if k <= 0 || l > uint64(len(b)-1-k) {
-		return "", record{}, false
+		return "", nil, false
 	}
 	name := string(b[1+k : 1+k+int(l)])
-	rec, err := decodeRecord(b[1+k+int(l):])
-	return name, rec, err == nil
+	return name, b[1+k+int(l):], true
 }
 
 // applyAnnouncement takes a peer's announced record if it is newer than
@@ -228,7 +264,7 @@ func (n *Node) announce(ml *memberlist.Memberlist) {
 		return
 	}
 	n.announcePending = false
-	rec, _ := n.local.encode(nil, maxMetaSize)
+	rec, _ := n.encodeLocal(n.local, maxMetaSize)
 	var to []memberlist.Node
 	for _, p := range n.peers {
 		if p.alive {

@@ -8,7 +8,9 @@
 // that decide which node owns a target at a tick (ownership.go); the
 // handoff holds and delivery watermarks that keep samples in order across
 // a move (handoff.go); peers' clock offsets (clock.go); configuration and
-// target-set drift (drift.go); and its self-metrics (metrics.go).
+// target-set drift (drift.go); signing this node's record and vetting its
+// peers' before memberlist adopts them, and the gossip key (identity.go,
+// vet.go); and its self-metrics (metrics.go).
 //
 // It does not own: the HTTP server (internal/web mounts Handler and builds
 // the server's TLS with ServerTLS), scheduling scrapes (internal/scrape

@@ -1,6 +1,9 @@
 package cluster
 
 import (
+	"bytes"
+	"encoding/base64"
+	"log/slog"
 	"reflect"
 	"testing"
 )
@@ -17,10 +20,22 @@ func FuzzNodeMeta(f *testing.F) {
 		b, _ := r.encode(nil, maxMetaSize)
 		f.Add(b)
 	}
+	// A signed record, and a node to vet what the fuzzer makes of it.
+	p := newTestPKI(f)
+	signer, vetter := idNode(f, p, "s"), idNode(f, p, "v")
+	introduce(signer, vetter)
+	quiet(signer, vetter)
+	signed := signer.signedRecord(f, record{State: Participant, Since: signer.nowMs(), Fingerprint: "x", Targets: []targetDigest{{ID: 4, Digest: 5, Count: 6}}})
+	f.Add(signed)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// The direct messages that carry records must not panic either.
 		_, _, _ = parseAnnouncement(b)
 		_, _ = parseDeathNotice(b)
+		// Nor may vetting, and what is not the genuine record must not
+		// pass for s's.
+		if _, reason := vetter.vetRecord("s", signer.advertise, b); reason == "" && !bytes.Equal(b, signed) {
+			t.Fatalf("vetting adopted a record s did not sign: %x", b)
+		}
 		r, err := decodeRecord(b)
 		if err != nil {
 			return
@@ -68,4 +83,34 @@ func FuzzJoinAddress(f *testing.F) {
 			t.Fatalf("accepted a DNS lookup of the IP %q", s)
 		}
 	})
+}
+
+// FuzzCredential feeds arbitrary credentials to the decoder and the
+// verifier: they must never panic, and nothing but a credential made with
+// a certificate of the cluster CA may be kept. Seeds are in
+// testdata/fuzz/FuzzCredential.
+func FuzzCredential(f *testing.F) {
+	p := newTestPKI(f)
+	a, b := idNode(f, p, "a"), idNode(f, p, "b")
+	quiet(a, b)
+	f.Add(b.ident.cred)
+	f.Add(a.ident.cred[:len(a.ident.cred)/2])
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_, _ = decodeCredential(raw)
+		kid, reason, err := a.ident.addCredential(raw)
+		if (err == nil) != (reason == "") {
+			t.Fatalf("reason %q with error %v", reason, err)
+		}
+		if err == nil && kid != b.ident.id && kid != a.ident.id {
+			t.Fatalf("kept a credential nobody in the fleet made: %x", raw)
+		}
+		a.addCredential(base64.StdEncoding.EncodeToString(raw))
+	})
+}
+
+// quiet sends the nodes' logs nowhere: a fuzz target may not call f.Log.
+func quiet(nodes ...*Node) {
+	for _, n := range nodes {
+		n.log = slog.New(slog.DiscardHandler)
+	}
 }

@@ -62,7 +62,10 @@ type targetDigest struct {
 //	         4 bytes ID, 8 bytes digest (little endian), uvarint count
 //
 // A decoder accepts a newer version and ignores bytes it does not know,
-// so a field may be appended without breaking older nodes.
+// so a field may be appended without breaking older nodes. The high bit
+// of the version byte marks a signed record, whose last 72 bytes are a
+// key ID and a signature (see identity.go); older decoders take it for a
+// newer version and ignore the trailer.
 const (
 	metaVersion    = 1
 	maxMetaSize    = 512
@@ -108,7 +111,14 @@ func decodeRecord(b []byte) (record, error) {
 	if len(b) < 2 {
 		return r, errShortMeta
 	}
-	if b[0] < 1 {
+	if b[0]&signedFlag != 0 {
+		// A signed record: the key ID and signature end it (identity.go).
+		if len(b) < 2+sigTrailer {
+			return r, errShortMeta
+		}
+		b = b[:len(b)-sigTrailer]
+	}
+	if b[0]&^signedFlag < 1 {
 		return r, fmt.Errorf("node meta: unknown version %d", b[0])
 	}
 	if b[1] > byte(Terminating) {

@@ -31,6 +31,8 @@ type metrics struct {
 	refused        prometheus.Counter
 	holds          *prometheus.CounterVec
 	metaTruncated  prometheus.Counter
+	recordsRefused *prometheus.CounterVec
+	refuted        *prometheus.CounterVec
 	collectorFuncs []prometheus.Collector
 }
 
@@ -103,6 +105,18 @@ func newMetrics(clusterName string) *metrics {
 		metaTruncated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shoal_cluster_meta_truncated_total", Help: "Node records that had to drop target digests to fit 512 bytes.",
 		}),
+		recordsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_cluster_records_refused_total", Help: "Peers' records refused before gossip adopted them, by reason (see docs/clustering.md).",
+		}, []string{"reason"}),
+		refuted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_cluster_refutations_total", Help: "News about this node that it refuted, by kind: suspect, dead (relayed by peers, unsigned) or alive (a record of its name that is not its own).",
+		}, []string{"kind"}),
+	}
+	for _, r := range refuseReasons {
+		m.recordsRefused.WithLabelValues(r)
+	}
+	for _, k := range []string{"suspect", "dead", "alive"} {
+		m.refuted.WithLabelValues(k)
 	}
 	for _, s := range stateNames {
 		m.nodeInfo.WithLabelValues(s)
@@ -136,6 +150,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.txPackets, m.txBytes, m.txFailed, m.txDropped, m.txQueue, m.streams,
 		m.ready, m.minimumSize, m.targetsOwned, m.configDrift, m.targetDrift,
 		m.clockOffset, m.refutations, m.refused, m.holds, m.metaTruncated,
+		m.recordsRefused, m.refuted,
 	}
 	cs = append(cs, m.collectorFuncs...)
 	for _, c := range cs {

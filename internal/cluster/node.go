@@ -55,6 +55,15 @@ type Node struct {
 	metrics   *metrics
 	transport *transport
 	handler   http.Handler
+	// ident signs this node's record and verifies its peers' (nil: no
+	// TLS with a CA, so records are not signed); gossipKeys encrypt
+	// gossip (--cluster.gossip-key-file). See identity.go.
+	ident      *identity
+	gossipKeys [][]byte
+	// credFetch queues the addresses of nodes whose record was refused
+	// because their credential is not known yet (see credLoop).
+	credFetch chan string
+	refuseLog refuseLog
 
 	view   atomic.Pointer[view]
 	tables atomic.Pointer[map[string]*Ownership]
@@ -165,8 +174,21 @@ func New(cfg Config, opts Options) (*Node, error) {
 			return nil, err
 		}
 	}
+	if n.ident, err = newIdentity(cfg, n.now); err != nil {
+		return nil, err
+	}
+	if cfg.GossipKeyFile != "" {
+		if n.gossipKeys, err = loadGossipKeys(cfg.GossipKeyFile); err != nil {
+			return nil, err
+		}
+	}
+	n.credFetch = make(chan string, 16)
 	n.transport = newTransport(n.log, n.metrics, adv, clientTLS, cfg.EnableTLS && cfg.TLSCAPath != "")
 	n.transport.onRefused = n.peerRefused
+	if n.ident != nil {
+		n.transport.credential = n.ident.cred6
+		n.transport.onCredential = n.addCredential
+	}
 	n.handler = n.transport
 	n.metrics.minimumSize.Set(float64(cfg.WaitForSize))
 	n.metrics.addFuncs(cfg.Name, n.healthScore, n.aliveCount, func() float64 { return float64(len(n.transport.packetCh)) })
@@ -230,11 +252,23 @@ func (n *Node) memberlistConfig() *memberlist.Config {
 	// A node restarted at a new address may take its name back once its
 	// old address has been declared dead.
 	mc.DeadNodeReclaimTime = time.Second
+	if len(n.gossipKeys) > 0 {
+		// Memberlist encrypts and authenticates every packet and stream
+		// with the first key and accepts any of them.
+		kr, err := memberlist.NewKeyring(n.gossipKeys, n.gossipKeys[0])
+		if err == nil {
+			mc.Keyring = kr
+			mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
+		} else {
+			n.log.Error("gossip keys not usable; gossip is not encrypted", "err", err)
+		}
+	}
 	d := &delegate{n: n}
 	mc.Delegate = d
 	mc.Events = d
 	mc.Conflict = d
 	mc.Ping = d
+	mc.Alive = d
 	mc.LogOutput = nil
 	mc.Logger = log.New(&memberlistLog{n: n}, "", 0)
 	return mc
@@ -265,7 +299,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop} {
+	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.credLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -816,6 +850,9 @@ func (l *memberlistLog) Write(p []byte) (int, error) {
 	switch {
 	case strings.Contains(line, errTransportShutDown.Error()):
 		// memberlist keeps gossiping for a moment while it shuts down.
+	case strings.Contains(line, "ignoring alive message") && strings.Contains(line, recordRefused("").Error()):
+		// Refused records are counted and logged by refuseRecord, at most
+		// once a minute per peer and reason.
 	case hasLevel(line, "[ERR]"), hasLevel(line, "[WARN]"):
 		level = slog.LevelWarn
 	case hasLevel(line, "[INFO]"):
@@ -823,6 +860,9 @@ func (l *memberlistLog) Write(p []byte) (int, error) {
 	}
 	if declaredDead(line, l.n.name) {
 		signal(l.n.refuted)
+	}
+	if kind := refutationKind(line); kind != "" {
+		l.n.metrics.refuted.WithLabelValues(kind).Inc()
 	}
 	l.n.log.Log(context.Background(), level, "memberlist: "+stripLevel(line))
 	return len(p), nil

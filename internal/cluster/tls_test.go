@@ -25,7 +25,7 @@ type testPKI struct {
 	caKey  *ecdsa.PrivateKey
 }
 
-func newTestPKI(t *testing.T) *testPKI {
+func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -52,7 +52,7 @@ func newTestPKI(t *testing.T) *testPKI {
 }
 
 // issue writes a certificate valid as server and client for 127.0.0.1.
-func (p *testPKI) issue(t *testing.T, name string) (certPath, keyPath string) {
+func (p *testPKI) issue(t testing.TB, name string) (certPath, keyPath string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -82,7 +82,7 @@ func (p *testPKI) issue(t *testing.T, name string) (certPath, keyPath string) {
 	return certPath, keyPath
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)

@@ -76,6 +76,13 @@ type transport struct {
 	// onRefused, when set before the first send, is told of every address
 	// whose connection attempt was refused: nothing listens there.
 	onRefused func(addr string)
+
+	// credential is this node's signed credential in base64, sent in a
+	// header of every stream both ways; onCredential receives the
+	// peer's, before memberlist reads the stream (see identity.go). Both
+	// are set before the first send, or never.
+	credential   string
+	onCredential func(string)
 }
 
 // refused reports a refused connection to addr to onRefused.
@@ -273,6 +280,9 @@ func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set(headerFrom, t.advertise.String())
+	if t.credential != "" {
+		req.Header.Set(headerCredential, t.credential)
+	}
 	// Only the wait for the response headers is bounded here; memberlist
 	// sets deadlines on the connection for the rest.
 	timer := time.AfterFunc(timeout, cancel)
@@ -292,6 +302,9 @@ func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 		_ = pr.Close()
 		_ = resp.Body.Close()
 		return nil, fmt.Errorf("gossip stream to %s: %s", a.Addr, resp.Status)
+	}
+	if c := resp.Header.Get(headerCredential); c != "" && t.onCredential != nil {
+		t.onCredential(c)
 	}
 	t.metrics.streams.Inc()
 	local := net.TCPAddrFromAddrPort(t.advertise)
@@ -382,7 +395,13 @@ func (t *transport) serveMessage(w http.ResponseWriter, r *http.Request) {
 
 func (t *transport) serveStream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
+	if c := r.Header.Get(headerCredential); c != "" && t.onCredential != nil {
+		t.onCredential(c)
+	}
 	w.Header().Set("Content-Type", contentType)
+	if t.credential != "" {
+		w.Header().Set(headerCredential, t.credential)
+	}
 	w.WriteHeader(http.StatusOK)
 	// Flush the headers before reading: the client's Dial waits for them.
 	if err := rc.Flush(); err != nil {

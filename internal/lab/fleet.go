@@ -56,6 +56,30 @@ type FleetConfig struct {
 	// NamePrefix names the nodes PREFIX-0, PREFIX-1, ...; "node" by
 	// default. Two fleets on one machine need different prefixes.
 	NamePrefix string
+	// BasicAuth, when set, is sent with every request the lab makes to
+	// the nodes, for configs with `http { auth { basic { ... } } }`.
+	BasicAuth *BasicAuth
+}
+
+// BasicAuth is a user name and password for FleetConfig.BasicAuth.
+type BasicAuth struct{ Username, Password string }
+
+// basicAuthTransport adds the credentials to every request.
+type basicAuthTransport struct {
+	next http.RoundTripper
+	auth BasicAuth
+}
+
+func (t basicAuthTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(t.auth.Username, t.auth.Password)
+	return t.next.RoundTrip(r)
+}
+
+func (t basicAuthTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // Fleet is a set of `shoal run` processes on loopback (or in namespaces of
@@ -121,6 +145,9 @@ func NewFleet(ctx context.Context, cfg FleetConfig) (*Fleet, error) {
 		tr.DialContext = cfg.Network.DialContext
 	}
 	f.client = &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	if cfg.BasicAuth != nil {
+		f.client.Transport = basicAuthTransport{next: tr, auth: *cfg.BasicAuth}
+	}
 	return f, nil
 }
 

@@ -298,3 +298,42 @@ func TestBasicAuthFilter(t *testing.T) {
 		})
 	}
 }
+
+// TestBasicAuthNeverLocksOutGossip turns basic auth on for every path, and
+// for the gossip prefix by name: gossip requests without the password still
+// reach the cluster transport (peers never send it), while the UI, the API
+// and paths that only look like the gossip prefix still ask for it.
+func TestBasicAuthNeverLocksOutGossip(t *testing.T) {
+	const user, pass = "admin", "s3cret"
+	var gossipHits int
+	opts := fakeOptions(2)
+	opts.Gossip = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gossipHits++
+		w.WriteHeader(http.StatusNoContent)
+	})
+	for _, f := range []*config.AuthFilter{nil, {Paths: []string{"/api/v1/ckit"}, AuthenticateMatchingPaths: true}} {
+		s := New(opts)
+		if err := s.Apply(config.HTTP{Auth: &config.Auth{Basic: &config.BasicAuth{Username: user, Password: types.Secret(pass)}, Filter: f}}); err != nil {
+			t.Fatal(err)
+		}
+		h := s.Handler()
+		for _, p := range []string{GossipPrefix + "message", GossipPrefix + "stream"} {
+			before := gossipHits
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, p, strings.NewReader("x")))
+			if rec.Code != http.StatusNoContent || gossipHits != before+1 {
+				t.Errorf("filter %v: POST %s without credentials: %d (handler reached: %v), want the gossip handler", f, p, rec.Code, gossipHits > before)
+			}
+		}
+		for _, p := range []string{"/api/v0/web/peers", "/", "/api/v1/ckit/transport/../../v0/web/peers", "/api/v1/ckit/other"} {
+			if f != nil && !strings.HasPrefix(p, "/api/v1/ckit") {
+				continue // outside this filter's paths
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("filter %v: GET %s without credentials: %d, want 401", f, p, rec.Code)
+			}
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/shoal-dev/shoal/internal/config"
 )
@@ -41,10 +43,19 @@ func (s *Server) Apply(h config.HTTP) error {
 func (s *Server) TLSEnabled() bool { return s.tlsState.Load() != nil }
 
 // authenticate enforces the basic-auth filter of the current settings.
+//
+// The gossip routes (GossipPrefix) are never behind basic auth: peers
+// do not send the UI's password, so a node with `auth { basic { ... } }`
+// would refuse every peer and each node would form a cluster of one and
+// scrape every target. Gossip is authenticated by the cluster's own means
+// instead: mutual TLS (requireClientCert and the transport's check) and
+// the gossip key, with which memberlist drops packets it cannot decrypt.
+// Alloy applies the same middleware to its cluster routes, which breaks
+// clustering under basic auth; shoal differs on purpose.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := s.settings.Load().Auth
-		if a.NeedsAuth(r.URL.Path) {
+		if a.NeedsAuth(r.URL.Path) && !isGossipPath(r.URL.Path) {
 			u, p, ok := r.BasicAuth()
 			if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(a.Basic.Username)) != 1 ||
 				subtle.ConstantTimeCompare([]byte(p), []byte(string(a.Basic.Password))) != 1 {
@@ -70,4 +81,11 @@ func (s *Server) requireClientCert(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isGossipPath reports whether path is one of the cluster transport's
+// routes. The path is cleaned first, so that "/api/v1/ckit/transport/../x"
+// (which the mux would redirect, not serve) is not exempt.
+func isGossipPath(p string) bool {
+	return strings.HasPrefix(p, GossipPrefix) && path.Clean(p) == strings.TrimSuffix(p, "/")
 }
