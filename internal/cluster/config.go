@@ -85,19 +85,20 @@ type Config struct {
 	// first encrypts, every one decrypts, so a key can be rotated without
 	// a split. Memberlist then drops every packet and stream it cannot
 	// decrypt and authenticate: a shared key keeps outsiders out, but it
-	// proves membership, not identity (see SharedCertificate and
+	// proves membership, not identity (see NodeIdentity and
 	// docs/clustering.md).
 	GossipKeyFile string
 
-	// SharedCertificate says that the nodes share one certificate
-	// (--cluster.tls-shared-certificate). With a CA, each node signs its
-	// record with a key its certificate vouches for, and peers normally
-	// require that certificate to name the node (its subject CN or a DNS
-	// name), so that no member can speak for another. A certificate that
-	// several nodes share cannot name each of them: with this flag peers
-	// check only that the signer's certificate chains to the CA, which
-	// proves membership, not identity.
-	SharedCertificate bool
+	// NodeIdentity (--cluster.tls-node-identity) binds each record to
+	// its node. With a CA, each node signs its record with a key its
+	// certificate vouches for, and peers check that the certificate
+	// chains to the CA, which proves membership. Many Alloy fleets share
+	// one certificate across their nodes, so that is all that is checked
+	// by default. With NodeIdentity, peers also require the certificate to
+	// name the node (its subject CN or a DNS name), so that no member can
+	// speak for another, and a node whose own certificate does not name
+	// it refuses to start.
+	NodeIdentity bool
 
 	// HandoffDelay is Δ (--cluster.handoff-delay): a node that becomes a
 	// participant at s owns its share from s+Δ, and a terminating node
@@ -184,7 +185,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKeyPath, "cluster.tls-key-path", c.TLSKeyPath, "This node's TLS key.")
 	fs.StringVar(&c.TLSServerName, "cluster.tls-server-name", c.TLSServerName, "Server name checked in peers' certificates.")
 	fs.StringVar(&c.GossipKeyFile, "cluster.gossip-key-file", c.GossipKeyFile, "File of gossip encryption keys, one base64 key of 16, 24 or 32 bytes per line; the first encrypts (shoal's own flag).")
-	fs.BoolVar(&c.SharedCertificate, "cluster.tls-shared-certificate", c.SharedCertificate, "The nodes share one certificate: verify that a record's signer chains to the CA, not that its certificate names the node.")
+	fs.BoolVar(&c.NodeIdentity, "cluster.tls-node-identity", c.NodeIdentity, "Each node's certificate names it (subject CN or DNS name = --cluster.node-name): peers refuse a record whose signer's certificate does not name its node. Off: the certificate need only chain to the CA (nodes may share one).")
 	fs.DurationVar(&c.HandoffDelay, "cluster.handoff-delay", c.HandoffDelay, "Δ: delay between a state change and the tick at which ownership moves.")
 	fs.DurationVar(&c.BootstrapTimeout, "cluster.bootstrap-timeout", c.BootstrapTimeout, "How long to retry unanswered join addresses before forming a cluster alone.")
 	fs.DurationVar(&c.ProbeInterval, "cluster.probe-interval", c.ProbeInterval, "Failure-detector probe interval.")

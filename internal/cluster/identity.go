@@ -134,7 +134,7 @@ func newIdentity(cfg Config, now func() time.Time) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := &identity{cluster: cfg.Name, roots: roots, shared: cfg.SharedCertificate, now: now,
+	id := &identity{cluster: cfg.Name, roots: roots, shared: !cfg.NodeIdentity, now: now,
 		creds: make(map[keyID]*peerCred), refused: make(map[keyID]string)}
 	if cfg.TLSCertPath == "" {
 		return id, nil
@@ -163,7 +163,7 @@ func newIdentity(cfg Config, now func() time.Time) (*identity, error) {
 	if _, reason, err := id.addCredential(id.cred); err != nil {
 		hint := ""
 		if reason == refuseIdentity {
-			hint = "; give each node a certificate naming it (subject CN or a DNS name), or set --cluster.tls-shared-certificate if the nodes share one"
+			hint = "; give each node a certificate naming it (subject CN or a DNS name), or drop --cluster.tls-node-identity if the nodes share one"
 		}
 		return nil, fmt.Errorf("--cluster.tls-cert-path: peers would refuse this node's records: %w%s", err, hint)
 	}

@@ -33,6 +33,7 @@ func idNode(t testing.TB, p *testPKI, name string, opts ...nodeOpt) *Node {
 	cert, key := p.issue(t, name)
 	cfg := testConfig(name)
 	cfg.EnableTLS, cfg.TLSCAPath, cfg.TLSCertPath, cfg.TLSKeyPath = true, p.caPath, cert, key
+	cfg.NodeIdentity = true
 	o := Options{ListenAddr: freeAddr(t), Logger: testLogger(t, name)}
 	for _, f := range opts {
 		f(&cfg, &o)
@@ -216,20 +217,33 @@ func TestFarFutureSinceIsRefusedWithoutTLS(t *testing.T) {
 	}
 }
 
-// TestCertificateMustNameTheNode: a node whose certificate names another
-// node does not start, unless the fleet declares a shared certificate.
+// TestCertificateMustNameTheNode: with --cluster.tls-node-identity a node
+// whose certificate names another node does not start; without it (the
+// default, for Alloy fleets that share one certificate) it does, and a
+// peer accepts its records on the CA's word alone.
 func TestCertificateMustNameTheNode(t *testing.T) {
 	p := newTestPKI(t)
 	cert, key := p.issue(t, "someone-else")
 	cfg := testConfig("a")
 	cfg.EnableTLS, cfg.TLSCAPath, cfg.TLSCertPath, cfg.TLSKeyPath = true, p.caPath, cert, key
+	cfg.NodeIdentity = true
 	_, err := New(cfg, Options{ListenAddr: freeAddr(t), Logger: testLogger(t, "a")})
-	if err == nil || !strings.Contains(err.Error(), "--cluster.tls-shared-certificate") {
-		t.Fatalf("New with a certificate for someone else: %v, want an error naming --cluster.tls-shared-certificate", err)
+	if err == nil || !strings.Contains(err.Error(), "--cluster.tls-node-identity") {
+		t.Fatalf("New with a certificate for someone else: %v, want an error naming --cluster.tls-node-identity", err)
 	}
-	cfg.SharedCertificate = true
-	if _, err := New(cfg, Options{ListenAddr: freeAddr(t), Logger: testLogger(t, "a")}); err != nil {
-		t.Fatalf("with --cluster.tls-shared-certificate: %v", err)
+	cfg.NodeIdentity = false
+	a, err := New(cfg, Options{ListenAddr: freeAddr(t), Logger: testLogger(t, "a")})
+	if err != nil {
+		t.Fatalf("without --cluster.tls-node-identity: %v", err)
+	}
+	bcfg := testConfig("b")
+	bcfg.EnableTLS, bcfg.TLSCAPath, bcfg.TLSCertPath, bcfg.TLSKeyPath = true, p.caPath, cert, key
+	b, err := New(bcfg, Options{ListenAddr: freeAddr(t), Logger: testLogger(t, "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, reason, err := b.ident.addCredential(a.ident.cred); err != nil {
+		t.Fatalf("a shared certificate's credential refused (%s): %v", reason, err)
 	}
 }
 
@@ -246,6 +260,7 @@ func TestSignedRecordFitsWorstCase(t *testing.T) {
 	certPath, keyPath := issueDNS(t, p, long)
 	cfg := testConfig(long)
 	cfg.EnableTLS, cfg.TLSCAPath, cfg.TLSCertPath, cfg.TLSKeyPath = true, p.caPath, certPath, keyPath
+	cfg.NodeIdentity = true
 	cfg.Name = strings.Repeat("c", 255)
 	o := Options{ListenAddr: "[::1]:0", Logger: testLogger(t, "long")}
 	ln, err := net.Listen("tcp", "[::1]:0")

@@ -105,7 +105,7 @@ func startTLSNode(t *testing.T, p *testPKI, name string, withCert bool, opts ...
 		t.Fatal(err)
 	}
 	opts = append([]nodeOpt{func(c *Config, _ *Options) {
-		c.EnableTLS, c.TLSCAPath = true, p.caPath
+		c.EnableTLS, c.TLSCAPath, c.NodeIdentity = true, p.caPath, true
 		if withCert {
 			c.TLSCertPath, c.TLSKeyPath = certPath, keyPath
 		}
