@@ -108,7 +108,7 @@ func OutOfScope(name string) (why string, out bool) {
 				return "", false
 			}
 		}
-		return "OpenTelemetry data other than OTLP metrics received into Prometheus remote write", true
+		return "OpenTelemetry pipelines other than OTLP metrics into Prometheus remote write", true
 	}
 	return "", false
 }
