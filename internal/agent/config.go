@@ -58,7 +58,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.DisableReporting, "disable-reporting", false, "accepted for compatibility with Alloy; shoal never reports usage, so it changes nothing")
 	fs.Var(refusedFlag("shoal does not discover peers through cloud provider APIs (go-discover); "+
 		"list them with --cluster.join-addresses, which takes host:port, DNS names (A/AAAA) and dnssrv+NAME"),
-		"cluster.discover-peers", "refused: use --cluster.join-addresses")
+		"cluster.discover-peers", "refused: shoal does not discover peers through cloud provider APIs; use --cluster.join-addresses")
 }
 
 // RegisterFeatureFlags binds --stability.level and

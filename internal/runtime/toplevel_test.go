@@ -169,3 +169,42 @@ func TestStabilityLevelRefusesComponents(t *testing.T) {
 		t.Fatalf("at public-preview want the experimental component refused, got %v", got)
 	}
 }
+
+// TestMigrationDocExampleSplits checks the example of splitting a config in
+// docs/migrating-from-alloy.md: the whole config gives exactly the two
+// errors the doc shows, and the metrics half is valid. The testdata copies
+// are compared with the doc's code blocks so that the two cannot drift.
+func TestMigrationDocExampleSplits(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/migrating-from-alloy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile("testdata/split/config.alloy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := os.ReadFile("testdata/split/shoal.alloy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range [][]byte{whole, metrics} {
+		if !strings.Contains(string(doc), "```alloy\n"+string(src)+"```") {
+			t.Fatalf("the doc no longer shows testdata:\n%s", src)
+		}
+	}
+	var got []string
+	for _, d := range New(Options{Registry: all.Registry()}).Validate("config.alloy", whole) {
+		got = append(got, d.Error())
+	}
+	if len(got) != 2 {
+		t.Fatalf("whole config: %d errors, want 2:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for _, line := range got {
+		if !strings.Contains(string(doc), line+"\n") {
+			t.Errorf("the doc does not show the error %q", line)
+		}
+	}
+	if diags := New(Options{Registry: all.Registry()}).Validate("shoal.alloy", metrics); len(diags) != 0 {
+		t.Fatalf("the metrics half is not valid: %v", diags)
+	}
+}
