@@ -64,7 +64,7 @@
             if (parts.length) {
               count += parts.length;
               show(parts);
-              setStatus("Streaming: " + count + " lines received.");
+              setStatus("Streaming: " + count + (count === 1 ? " line" : " lines") + " received.");
             }
             return pump();
           });
