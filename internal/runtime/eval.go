@@ -30,6 +30,8 @@ func parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 // scope is the vm scope in which component blocks are evaluated: the
 // components' exports, then the standard library.
 func (r *Runtime) scope(vars map[string]any) *vm.Scope {
+	// r.opts.StabilityLevel must reach the evaluator here, through the
+	// scope option the standard library gets for its functions' levels.
 	return &vm.Scope{Variables: vars}
 }
 

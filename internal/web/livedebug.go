@@ -19,7 +19,8 @@ const LiveDebugDelimiter = "|;|"
 // protocol of Alloy's /api/v0/web/debug/{id}. ?sampleProb= keeps each line
 // with that probability. Lines the watcher's rate limit or buffer dropped
 // are announced once a second. The stream ends when the client goes away,
-// the component is removed or live debugging is turned off.
+// the component is removed, live debugging is turned off or the server
+// shuts down.
 func (s *Server) apiLiveDebug(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	prob := 1.0
@@ -91,6 +92,8 @@ func (s *Server) apiLiveDebug(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		case <-watcher.Done():
+			return
+		case <-s.closing:
 			return
 		case <-r.Context().Done():
 			return

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,5 +148,60 @@ func TestUIPathPrefix(t *testing.T) {
 	}
 	if NormalizePrefix("/") != "" || NormalizePrefix("") != "" {
 		t.Error("the root prefix is not empty")
+	}
+}
+
+// FuzzNormalizePrefix checks that any --server.http.ui-path-prefix becomes
+// "" or a path with one leading slash and no trailing one, and that
+// normalising twice changes nothing.
+func FuzzNormalizePrefix(f *testing.F) {
+	for _, s := range []string{"", "/", "//", "ui", "/ui/", "/a/b", "a//b/", "/%2F/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p := NormalizePrefix(s)
+		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
+			t.Fatalf("NormalizePrefix(%q) = %q", s, p)
+		}
+		if NormalizePrefix(p) != p {
+			t.Fatalf("NormalizePrefix is not idempotent on %q: %q then %q", s, p, NormalizePrefix(p))
+		}
+	})
+}
+
+// TestShutdownEndsLiveStreams checks that a graceful shutdown ends an open
+// live debugging stream instead of waiting for the viewer to leave.
+func TestShutdownEndsLiveStreams(t *testing.T) {
+	hub := livedebug.NewHub()
+	hub.SetEnabled(true)
+	hub.Publisher("prometheus.scrape.default", "prometheus.scrape")
+	opts := fakeOptions(1)
+	opts.LiveDebug = hub
+	s := New(opts)
+	addr, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+
+	rctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(rctx, http.MethodGet, "http://"+addr.String()+"/api/v0/web/debug/prometheus.scrape.default", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %s", resp.Status)
+	}
+	stop()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatalf("the stream did not end cleanly at shutdown: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }

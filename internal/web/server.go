@@ -116,6 +116,11 @@ type Server struct {
 	mu  sync.Mutex
 	srv *http.Server
 	ln  net.Listener
+
+	// closing is closed when a graceful shutdown starts, to end the
+	// streams (live debugging) that would otherwise hold it up.
+	closing     chan struct{}
+	closingOnce sync.Once
 }
 
 // New builds a server; Serve starts it.
@@ -123,7 +128,7 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), prefix: NormalizePrefix(opts.UIPrefix)}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), prefix: NormalizePrefix(opts.UIPrefix), closing: make(chan struct{})}
 	s.settings.Store(&config.HTTP{})
 	s.routes()
 	return s
@@ -210,6 +215,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := http2.ConfigureServer(srv, h2s); err != nil {
 		return fmt.Errorf("configure http2: %w", err)
 	}
+	srv.RegisterOnShutdown(func() { s.closingOnce.Do(func() { close(s.closing) }) })
 	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()
