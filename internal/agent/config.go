@@ -59,6 +59,60 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(refusedFlag("shoal does not discover peers through cloud provider APIs (go-discover); "+
 		"list them with --cluster.join-addresses, which takes host:port, DNS names (A/AAAA) and dnssrv+NAME"),
 		"cluster.discover-peers", "refused: shoal does not discover peers through cloud provider APIs; use --cluster.join-addresses")
+	for _, f := range alloyRunFlags {
+		fs.Var(f, f.name, f.usage)
+	}
+}
+
+// alloyFlag is one of Alloy's other run flags: the values shoal already
+// honours are accepted, any other is refused with the reason.
+type alloyFlag struct {
+	name, usage string
+	isBool      bool
+	accept      func(string) bool
+	reason      string
+	def         string
+}
+
+func (f *alloyFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.def
+}
+func (f *alloyFlag) IsBoolFlag() bool { return f.isBool }
+func (f *alloyFlag) Set(v string) error {
+	if f.accept != nil && f.accept(v) {
+		return nil
+	}
+	return errors.New(f.reason)
+}
+
+func anyValue(string) bool        { return true }
+func isFalse(v string) bool       { return v == "false" || v == "0" }
+func isAlloySyntax(v string) bool { return v == "alloy" }
+
+// alloyRunFlags are Alloy's `run` flags beyond those shoal implements.
+var alloyRunFlags = []*alloyFlag{
+	{name: "config.format", usage: `only "alloy": shoal reads the Alloy syntax, and converts nothing`, def: "alloy", accept: isAlloySyntax,
+		reason: "shoal reads the Alloy syntax only: convert the file first with `alloy convert`"},
+	{name: "config.bypass-conversion-errors", usage: "refused: shoal converts nothing", isBool: true, def: "false", accept: isFalse,
+		reason: "shoal converts no other config format, so there are no conversion errors to bypass"},
+	{name: "config.extra-args", usage: "refused: shoal converts nothing",
+		reason: "shoal converts no other config format, so it takes no converter arguments"},
+	{name: "server.http.memory-addr", usage: "refused: shoal has no in-memory HTTP traffic",
+		reason: "shoal has no in-memory HTTP listener: its components do not call each other over HTTP"},
+	{name: "server.http.disable-support-bundle", usage: "accepted: shoal has no support bundle endpoint", isBool: true, def: "false", accept: anyValue},
+	{name: "server.http.enable-graphql", usage: "refused when true: shoal has no GraphQL API", isBool: true, def: "false", accept: isFalse,
+		reason: "shoal has no GraphQL API: use the JSON API under /api/v0/web"},
+	{name: "server.http.enable-graphql-playground", usage: "refused when true: shoal has no GraphQL API", isBool: true, def: "false", accept: isFalse,
+		reason: "shoal has no GraphQL API or playground: use the JSON API under /api/v0/web"},
+	{name: "feature.component-shutdown-deadline", usage: "refused: use --shutdown.timeout",
+		reason: "shoal bounds the whole graceful stop with --shutdown.timeout instead of a deadline per component"},
+	{name: "feature.prometheus.direct-fanout.enabled", usage: "accepted: shoal always forwards samples directly, without a global label store", isBool: true, def: "false", accept: anyValue},
+	{name: "feature.prometheus.metric-validation-scheme", usage: "accepted: deprecated in Alloy, where it has no effect; set metric_name_validation_scheme on prometheus.scrape", accept: anyValue},
+	{name: "windows.priority", usage: "refused: Windows only",
+		reason: "shoal does not set a Windows process priority; set it with the service manager"},
 }
 
 // RegisterFeatureFlags binds --stability.level and

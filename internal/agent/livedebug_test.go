@@ -214,6 +214,27 @@ func TestRunFlags(t *testing.T) {
 	if _, err := parse("--cluster.discover-peers=provider=aws tag_key=x"); err == nil || !strings.Contains(err.Error(), "--cluster.join-addresses") {
 		t.Fatalf("--cluster.discover-peers: %v", err)
 	}
+	// Alloy's other run flags: accepted where shoal already behaves so,
+	// refused with the reason otherwise.
+	for _, ok := range [][]string{
+		{"--config.format=alloy"}, {"--server.http.disable-support-bundle"}, {"--server.http.enable-graphql=false"},
+		{"--feature.prometheus.direct-fanout.enabled"}, {"--feature.prometheus.metric-validation-scheme=utf8"},
+	} {
+		if _, err := parse(ok...); err != nil {
+			t.Errorf("%v refused: %v", ok, err)
+		}
+	}
+	for flagArg, reason := range map[string]string{
+		"--config.format=prometheus":                 "alloy convert",
+		"--server.http.enable-graphql":               "no GraphQL API",
+		"--feature.component-shutdown-deadline=1m":   "--shutdown.timeout",
+		"--server.http.memory-addr=alloy.internal:1": "no in-memory HTTP listener",
+		"--config.bypass-conversion-errors":          "converts no other config format",
+	} {
+		if _, err := parse(flagArg); err == nil || !strings.Contains(err.Error(), reason) {
+			t.Errorf("%s: %v, want a refusal saying %q", flagArg, err, reason)
+		}
+	}
 }
 
 // TestRunRefusesBelowTheStabilityLevel checks that `shoal run` honours
