@@ -107,7 +107,15 @@ func TestLiveDebuggingStreamsARealScrape(t *testing.T) {
 	}))
 	defer target.Close()
 	addr := strings.TrimPrefix(target.URL, "http://")
+	sdFile := filepath.Join(t.TempDir(), "targets.json")
+	if err := os.WriteFile(sdFile, []byte(`[{"targets": ["sd-host:9100"], "labels": {"team": "live"}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	pipeline := fmt.Sprintf(`
+discovery.file "sd" {
+  files = [%q]
+}
+`, sdFile) + fmt.Sprintf(`
 prometheus.scrape "app" {
   targets         = [{"__address__" = %q}]
   forward_to      = [prometheus.relabel.keep.receiver]
@@ -175,6 +183,18 @@ prometheus.relabel "keep" {
 			break
 		}
 		line = ""
+	}
+
+	// A discovery component streams the targets it exports.
+	sdReq, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/shoal/api/v0/web/debug/discovery.file.sd", nil)
+	sdResp, err := http.DefaultClient.Do(sdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdResp.Body.Close()
+	sdLine, err := bufio.NewReader(sdResp.Body).ReadString(';')
+	if err != nil || !strings.HasPrefix(sdLine, "target: {") || !strings.Contains(sdLine, `__address__="sd-host:9100"`) || !strings.Contains(sdLine, `team="live"`) {
+		t.Fatalf("discovery stream: %q, %v", sdLine, err)
 	}
 
 	// Turning live debugging off by a reload ends the stream.
