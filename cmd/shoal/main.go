@@ -27,7 +27,7 @@ const usage = `shoal: a fleet of Prometheus scraping agents that split targets b
 Usage:
   shoal run CONFIG_FILE [flags]   run a node
   shoal fmt [-w] FILE             print (or rewrite) FILE in canonical layout
-  shoal validate FILE             check FILE without running it
+  shoal validate FILE [flags]     check FILE without running it
   shoal demo [flags]              run a local fleet with targets and a receiver
   shoal lab SCENARIO [flags]      run a cluster scenario and print its figures
   shoal version                   print the version
@@ -151,7 +151,9 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("validate", "shoal validate FILE", stderr)
+	fs := newFlagSet("validate", "shoal validate FILE [flags]", stderr)
+	var opts configfile.ValidateOptions
+	agent.RegisterFeatureFlags(fs, &opts.StabilityLevel, &opts.CommunityComponents)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitCode(err)
@@ -161,5 +163,5 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	return configfile.Validate(pos[0], stdout, stderr)
+	return configfile.ValidateWith(pos[0], opts, stdout, stderr)
 }

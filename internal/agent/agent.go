@@ -27,6 +27,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/all"
 	"github.com/shoal-dev/shoal/internal/config"
 	"github.com/shoal-dev/shoal/internal/configfile"
+	"github.com/shoal-dev/shoal/internal/livedebug"
 	"github.com/shoal-dev/shoal/internal/runtime"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/web"
@@ -49,7 +50,11 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	registry := all.Registry()
 	// Check the whole file before binding a port or joining a cluster: a node
 	// with a broken config must not take targets from its peers.
-	if diags := runtime.New(runtime.Options{Registry: registry}).Validate(cfg.ConfigFile, src); len(diags) > 0 {
+	if diags := runtime.New(runtime.Options{
+		Registry:            registry,
+		StabilityLevel:      cfg.StabilityLevel,
+		CommunityComponents: cfg.CommunityComponents,
+	}).Validate(cfg.ConfigFile, src); len(diags) > 0 {
 		_ = diag.Fprint(logOut, diags, map[string][]byte{cfg.ConfigFile: src})
 		return errInvalidConfig
 	}
@@ -60,8 +65,10 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	buildInfo.WithLabelValues(cfg.Version).Set(1)
 	reg.MustRegister(buildInfo)
 
-	n := &node{cfg: cfg, log: log, logs: logs, reg: reg}
+	n := &node{cfg: cfg, log: log, logs: logs, reg: reg, live: livedebug.NewHub()}
 	srv := web.New(web.Options{
+		UIPrefix:      cfg.UIPathPrefix,
+		LiveDebug:     n.live,
 		Logger:        log.With("component", "http"),
 		Gatherer:      reg,
 		Version:       cfg.Version,
@@ -93,6 +100,11 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 		Registerer: reg,
 		DataPath:   cfg.StoragePath,
 		Cluster:    cnode,
+		// The functions of the standard library are checked against the
+		// level by the evaluator, through the scope the runtime builds.
+		StabilityLevel:      cfg.StabilityLevel,
+		CommunityComponents: cfg.CommunityComponents,
+		LiveDebug:           n.live,
 	})
 	unsub := n.rt.SubscribeGlobals(n.applyGlobals)
 	defer unsub()
@@ -192,6 +204,7 @@ type node struct {
 	web     *web.Server
 	cluster *cluster.Node
 	rt      *runtime.Runtime
+	live    *livedebug.Hub
 
 	reloadMu sync.Mutex
 }
@@ -240,9 +253,11 @@ func (n *node) reload() error {
 	return nil
 }
 
-// applyGlobals follows the logging and http blocks at each load.
+// applyGlobals follows the logging, livedebugging and http blocks at each
+// load.
 func (n *node) applyGlobals(g config.Globals) {
 	n.logs.apply(g.Logging)
+	n.live.SetEnabled(g.LiveDebugging.Enabled)
 	h := g.HTTP
 	if h.TLS == nil && n.cfg.Cluster.EnableTLS && n.cfg.Cluster.TLSCertPath != "" {
 		// Gossip over TLS needs the server to speak TLS. Without an http

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shoal-dev/shoal/internal/livedebug"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments is the Go struct a component's block decodes into. It is tagged
@@ -89,6 +92,10 @@ type Options struct {
 	// Cluster is the fleet as this node sees it. It is never nil: when
 	// clustering is disabled it owns every target and holds nothing.
 	Cluster Cluster
+	// LiveDebug publishes what flows out of the component to the UI's live
+	// debugging view (the livedebugging block). It is never nil; while
+	// nobody watches, Active is one atomic load and false.
+	LiveDebug *livedebug.Publisher
 }
 
 // Cluster is what a component sees of the fleet. Ownership is a function of
@@ -142,6 +149,13 @@ type Registration struct {
 	Exports Exports
 	// Build makes a component from decoded arguments.
 	Build func(opts Options, args Arguments) (Component, error)
+	// Stability is the component's level in Alloy: below the level chosen
+	// with --stability.level the runtime refuses it. Undefined counts as
+	// generally available.
+	Stability stability.Level
+	// Community marks a community component of Alloy, which needs
+	// --feature.community-components.enabled.
+	Community bool
 }
 
 // Registry maps block names to registrations. It is built once at start-up

@@ -21,8 +21,15 @@ import (
 // Globals are the decoded top-level blocks of one config. A block that is
 // absent from the file has its default value.
 type Globals struct {
-	Logging Logging
-	HTTP    HTTP
+	Logging       Logging
+	HTTP          HTTP
+	LiveDebugging LiveDebugging
+}
+
+// LiveDebugging is the `livedebugging` block: whether the UI may stream
+// what flows through components. Alloy's default is off.
+type LiveDebugging struct {
+	Enabled bool `alloy:"enabled,attr,optional"`
 }
 
 // DefaultGlobals returns the globals of a config that declares neither block.
@@ -33,10 +40,12 @@ func DefaultGlobals() Globals {
 	return g
 }
 
-// Logging is the `logging` block.
+// Logging is the `logging` block. Alloy's write_to (teeing logs to loki.*
+// receivers) is refused by the runtime before decoding.
 type Logging struct {
-	Level  string `alloy:"level,attr,optional"`
-	Format string `alloy:"format,attr,optional"`
+	Level       string `alloy:"level,attr,optional"`
+	Format      string `alloy:"format,attr,optional"`
+	Destination string `alloy:"destination,attr,optional"`
 }
 
 // The logging levels and formats Alloy accepts.
@@ -45,8 +54,11 @@ var (
 	logFormats = []string{"logfmt", "json"}
 )
 
-// SetToDefault sets Alloy's defaults: level "info", format "logfmt".
-func (l *Logging) SetToDefault() { *l = Logging{Level: "info", Format: "logfmt"} }
+// SetToDefault sets Alloy's defaults: level "info", format "logfmt",
+// destination "stderr".
+func (l *Logging) SetToDefault() {
+	*l = Logging{Level: "info", Format: "logfmt", Destination: "stderr"}
+}
 
 // Validate checks the level and format names.
 func (l *Logging) Validate() error {
@@ -56,6 +68,13 @@ func (l *Logging) Validate() error {
 	}
 	if !slices.Contains(logFormats, l.Format) {
 		errs = append(errs, fmt.Errorf("unknown log format %q, want one of %s", l.Format, strings.Join(logFormats, ", ")))
+	}
+	switch l.Destination {
+	case "stderr":
+	case "windows_event_log":
+		errs = append(errs, errors.New(`destination "windows_event_log" is not supported: shoal does not run as a Windows service and writes its logs to stderr only`))
+	default:
+		errs = append(errs, fmt.Errorf(`unknown log destination %q, want "stderr"`, l.Destination))
 	}
 	return errors.Join(errs...)
 }

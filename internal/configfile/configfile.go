@@ -13,6 +13,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component/all"
 	"github.com/shoal-dev/shoal/internal/runtime"
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/printer"
 )
@@ -60,12 +61,30 @@ func Fmt(filename string, write bool, stdout, stderr io.Writer) int {
 // Validate checks the file against the language and every registered
 // component without running anything. It returns 1 with every error found.
 func Validate(filename string, stdout, stderr io.Writer) int {
+	return ValidateWith(filename, ValidateOptions{}, stdout, stderr)
+}
+
+// ValidateOptions are the flags of `shoal validate` that change what is
+// accepted, as in Alloy's `validate`.
+type ValidateOptions struct {
+	// StabilityLevel is --stability.level; Undefined means the default.
+	StabilityLevel stability.Level
+	// CommunityComponents is --feature.community-components.enabled.
+	CommunityComponents bool
+}
+
+// ValidateWith is Validate with the flags of `shoal validate`.
+func ValidateWith(filename string, opts ValidateOptions, stdout, stderr io.Writer) int {
 	src, err := os.ReadFile(filename)
 	if err != nil {
 		fmt.Fprintf(stderr, "shoal validate: %v\n", err)
 		return 1
 	}
-	rt := runtime.New(runtime.Options{Registry: all.Registry()})
+	rt := runtime.New(runtime.Options{
+		Registry:            all.Registry(),
+		StabilityLevel:      opts.StabilityLevel,
+		CommunityComponents: opts.CommunityComponents,
+	})
 	if diags := rt.Validate(filename, src); len(diags) > 0 {
 		PrintError(stderr, diags, filename, src)
 		return 1

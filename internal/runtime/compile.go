@@ -7,6 +7,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/config"
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/token"
@@ -33,8 +34,9 @@ type planBlock struct {
 // The top-level blocks that configure shoal itself rather than declare a
 // component.
 const (
-	blockLogging = "logging"
-	blockHTTP    = "http"
+	blockLogging       = "logging"
+	blockHTTP          = "http"
+	blockLiveDebugging = "livedebugging"
 )
 
 // compile parses and checks src against the registry. It returns every
@@ -46,19 +48,25 @@ func (r *Runtime) compile(filename string, src []byte) (*plan, diag.Diagnostics)
 		return nil, diags
 	}
 	c := &compiler{
-		reg:      r.opts.Registry,
-		p:        &plan{byID: make(map[string]*planBlock), graph: newGraph(), globals: config.DefaultGlobals()},
-		declared: make(map[string]token.Position),
-		roots:    make(map[string]bool),
+		reg:       r.opts.Registry,
+		p:         &plan{byID: make(map[string]*planBlock), graph: newGraph(), globals: config.DefaultGlobals()},
+		declared:  make(map[string]token.Position),
+		roots:     make(map[string]bool),
+		level:     r.opts.StabilityLevel,
+		community: r.opts.CommunityComponents,
 	}
 	for _, name := range c.reg.Names() {
 		c.roots[strings.SplitN(name, ".", 2)[0]] = true
 	}
 	c.collect(file.Body)
+	// Functions below --stability.level are refused where they are
+	// written, even in a branch that is never evaluated, as Alloy does.
+	c.diags = append(c.diags, vm.CheckStability(file, &vm.Scope{MinStability: c.level})...)
 	c.link()
 	c.checkCycles()
 	c.trialEvaluate(r)
 	c.diags.Sort()
+	c.diags = c.diags.Dedup()
 	if c.diags.HasErrors() {
 		return nil, c.diags
 	}
@@ -80,6 +88,10 @@ type compiler struct {
 	// already reported, so that the vm's own complaint about them is not
 	// reported twice.
 	badRefs map[string][]span
+	// level and community are --stability.level and
+	// --feature.community-components.enabled (see toplevel.go).
+	level     stability.Level
+	community bool
 }
 
 type span struct{ start, end int }
@@ -121,7 +133,10 @@ func (c *compiler) collect(body ast.Body) {
 func (c *compiler) collectBlock(b *ast.BlockStmt) {
 	name := b.GetBlockName()
 	nameEnd := b.NamePos.Add(len(name) - 1)
-	if name == blockLogging || name == blockHTTP {
+	if c.refuseBlock(b, name, nameEnd) {
+		return
+	}
+	if name == blockLogging || name == blockHTTP || name == blockLiveDebugging {
 		if b.Label != "" {
 			c.errorf(b.LabelPos, b.LabelPos.Add(len(b.Label)+1), "block %q does not take a label", name)
 		}
@@ -135,11 +150,9 @@ func (c *compiler) collectBlock(b *ast.BlockStmt) {
 
 	reg, known := c.reg.Get(name)
 	if !known {
-		msg := fmt.Sprintf("unknown component %q", name)
-		if s := suggest(name, c.reg.Names()); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		}
-		c.errorf(b.NamePos, nameEnd, "%s", msg)
+		c.errorf(b.NamePos, nameEnd, "%s", c.unknownComponent(name))
+	} else if err := c.componentAllowed(reg); err != nil {
+		c.errorf(b.NamePos, nameEnd, "%v", err)
 	}
 	if b.Label == "" {
 		if known {
@@ -249,13 +262,15 @@ func (c *compiler) trialEvaluate(r *Runtime) {
 	sort.Strings(names)
 	root := r.scope(nil)
 	for _, name := range names {
-		b := c.globals[name]
+		b := c.refuseArguments(name, c.globals[name])
 		var diags diag.Diagnostics
 		switch name {
 		case blockLogging:
 			diags = evalInto(b, root, &c.p.globals.Logging)
 		case blockHTTP:
 			diags = evalInto(b, root, &c.p.globals.HTTP)
+		case blockLiveDebugging:
+			diags = evalInto(b, root, &c.p.globals.LiveDebugging)
 		}
 		c.diags = append(c.diags, diags...)
 	}

@@ -30,7 +30,7 @@ func parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 // scope is the vm scope in which component blocks are evaluated: the
 // components' exports, then the standard library.
 func (r *Runtime) scope(vars map[string]any) *vm.Scope {
-	return &vm.Scope{Variables: vars}
+	return &vm.Scope{Variables: vars, MinStability: r.opts.StabilityLevel}
 }
 
 // evalComponent decodes a component block into a new value of its

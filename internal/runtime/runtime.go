@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/config"
+	"github.com/shoal-dev/shoal/internal/livedebug"
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/token"
 )
@@ -33,6 +35,17 @@ type Options struct {
 	DataPath string
 	// Cluster is given to every component; nil means component.Alone.
 	Cluster component.Cluster
+	// StabilityLevel is --stability.level: components and blocks below it
+	// are refused. Undefined means stability.Default. Functions are checked
+	// by the evaluator: this level must also reach vm.Scope (see scope in
+	// eval.go) once the evaluator has its option.
+	StabilityLevel stability.Level
+	// CommunityComponents is --feature.community-components.enabled.
+	CommunityComponents bool
+	// LiveDebug receives the live-debugging publishers of the components;
+	// nil gives them inert ones. Enabling it is the caller's, from the
+	// livedebugging block of the globals.
+	LiveDebug *livedebug.Hub
 }
 
 // Runtime holds the graph of the loaded config and runs its components.
@@ -78,6 +91,9 @@ func New(opts Options) *Runtime {
 	}
 	if opts.Registry == nil {
 		opts.Registry = component.NewRegistry()
+	}
+	if opts.StabilityLevel == stability.Undefined {
+		opts.StabilityLevel = stability.Default
 	}
 	return &Runtime{
 		opts:      opts,
@@ -200,6 +216,7 @@ func (r *Runtime) apply(p *plan) error {
 
 	for _, n := range removed {
 		r.stop(n)
+		r.opts.LiveDebug.Remove(n.id)
 		r.log.Debug("component removed", "component", n.id)
 	}
 	r.log.Info("config applied", "built", counts[built], "updated", counts[updated],
@@ -277,6 +294,7 @@ func (r *Runtime) build(n *node, args component.Arguments) (component.Component,
 		Registerer: n.metrics,
 		DataPath:   dataPath,
 		Cluster:    r.opts.Cluster,
+		LiveDebug:  r.opts.LiveDebug.Publisher(n.id, n.name),
 		OnStateChange: func(e component.Exports) {
 			n.setExports(e)
 			r.changedMu.Lock()

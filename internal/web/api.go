@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/internal/livedebug"
 	"github.com/shoal-dev/shoal/internal/syntax/alloyjson"
 )
 
@@ -58,6 +59,7 @@ func (s *Server) apiRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/v0/web/components/{id}", s.apiComponent)
 	m.HandleFunc("GET /api/v0/web/peers", s.apiPeers)
 	m.HandleFunc("GET /api/v0/web/targets", s.apiTargets)
+	m.HandleFunc("GET /api/v0/web/debug/{id...}", s.apiLiveDebug)
 }
 
 func (s *Server) components() []Component {
@@ -80,12 +82,13 @@ func (s *Server) findComponent(id string) (Component, bool) {
 
 func encodeComponent(c Component, detail bool) (componentJSON, error) {
 	out := componentJSON{
-		Name:            c.Name,
-		LocalID:         c.ID,
-		Label:           c.Label,
-		ReferencesTo:    nonNil(c.ReferencesTo),
-		ReferencedBy:    nonNil(c.ReferencedBy),
-		DataFlowEdgesTo: nonNil(c.ReferencedBy),
+		Name:                 c.Name,
+		LocalID:              c.ID,
+		Label:                c.Label,
+		LiveDebuggingEnabled: livedebug.Supports(c.Name),
+		ReferencesTo:         nonNil(c.ReferencesTo),
+		ReferencedBy:         nonNil(c.ReferencedBy),
+		DataFlowEdgesTo:      nonNil(c.ReferencedBy),
 		Health: healthJSON{
 			State:       string(c.Health.State),
 			Message:     c.Health.Message,

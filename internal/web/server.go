@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/config"
+	"github.com/shoal-dev/shoal/internal/livedebug"
 )
 
 // Component is what the API and UI show of one component.
@@ -89,6 +91,13 @@ type Options struct {
 
 	// Extra mounts further routes, such as /debug/pprof.
 	Extra func(m *http.ServeMux)
+
+	// UIPrefix is --server.http.ui-path-prefix: the UI and /api/v0/web are
+	// served below it, as in Alloy. "" and "/" mean the root.
+	UIPrefix string
+	// LiveDebug streams components' data on /api/v0/web/debug/{id}; nil
+	// answers that live debugging is disabled.
+	LiveDebug *livedebug.Hub
 }
 
 // GossipPrefix is where the cluster transport lives, as in Alloy.
@@ -102,10 +111,16 @@ type Server struct {
 	settings atomic.Pointer[config.HTTP]
 	tlsState atomic.Pointer[tlsState]
 	ui       *ui
+	prefix   string // UIPrefix without its trailing slash; "" at the root
 
 	mu  sync.Mutex
 	srv *http.Server
 	ln  net.Listener
+
+	// closing is closed when a graceful shutdown starts, to end the
+	// streams (live debugging) that would otherwise hold it up.
+	closing     chan struct{}
+	closingOnce sync.Once
 }
 
 // New builds a server; Serve starts it.
@@ -113,7 +128,7 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), prefix: NormalizePrefix(opts.UIPrefix), closing: make(chan struct{})}
 	s.settings.Store(&config.HTTP{})
 	s.routes()
 	return s
@@ -133,8 +148,17 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /-/healthy", s.handleHealthy)
 	m.HandleFunc("GET /-/reload", s.handleReload)
 	m.HandleFunc("POST /-/reload", s.handleReload)
-	s.apiRoutes(m)
-	s.uiRoutes(m)
+	if s.prefix == "" {
+		s.apiRoutes(m)
+		s.uiRoutes(m)
+	} else {
+		ui := http.NewServeMux()
+		s.apiRoutes(ui)
+		s.uiRoutes(ui)
+		m.Handle(s.prefix+"/", http.StripPrefix(s.prefix, ui))
+		m.Handle("GET "+s.prefix+"", http.RedirectHandler(s.prefix+"/", http.StatusFound))
+		m.Handle("GET /{$}", http.RedirectHandler(s.prefix+"/", http.StatusFound))
+	}
 	if s.opts.Extra != nil {
 		s.opts.Extra(m)
 	}
@@ -145,6 +169,16 @@ func (s *Server) routes() {
 			http.Error(w, "clustering is disabled on this node", http.StatusNotFound)
 		})
 	}
+}
+
+// NormalizePrefix turns a --server.http.ui-path-prefix value into the form
+// the server mounts: a leading slash, no trailing one, "" for the root.
+func NormalizePrefix(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
 }
 
 // Listen binds addr. It is separate from Serve so that the caller learns
@@ -181,6 +215,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := http2.ConfigureServer(srv, h2s); err != nil {
 		return fmt.Errorf("configure http2: %w", err)
 	}
+	srv.RegisterOnShutdown(func() { s.closingOnce.Do(func() { close(s.closing) }) })
 	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/livedebug"
 )
 
 //go:embed templates/*.html
@@ -24,7 +26,8 @@ type ui struct {
 
 func uiFuncs() template.FuncMap {
 	return template.FuncMap{
-		"healthClass": healthClass,
+		"healthClass":   healthClass,
+		"livedebugRate": func() int { return livedebug.RatePerSecond },
 		// safe marks HTML built by renderValue and drawGraph, which
 		// escape every piece of text they write.
 		"safe": func(s string) template.HTML { return template.HTML(s) },
@@ -90,13 +93,22 @@ func (s *Server) render(w http.ResponseWriter, status int, page string, d pageDa
 		http.Error(w, "rendering the page failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	out := buf.Bytes()
+	if s.prefix != "" {
+		// Every link the pages make to the UI is absolute from its root
+		// (href="/..."); all text from the config or the network is
+		// escaped, so this pattern only occurs in our own markup.
+		for _, attr := range []string{` href="/`, ` src="/`, ` action="/`, ` data-url="/`} {
+			out = bytes.ReplaceAll(out, []byte(attr), []byte(attr[:len(attr)-1]+s.prefix+"/"))
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(out)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, msg string) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/livedebug"
 )
 
 // The component list (/).
@@ -85,6 +86,13 @@ type componentPage struct {
 	ArgsCollapsed bool
 	ArgsSummary   string
 	Filter        filterView
+	LiveDebug     liveDebugView
+}
+
+// liveDebugView is the live debugging section of a component page.
+type liveDebugView struct {
+	Supported, Enabled bool
+	URL                string // the stream, from the UI root
 }
 
 // bodyView is a body ready for the template: its attributes, then its
@@ -149,6 +157,11 @@ func (s *Server) pageComponent(w http.ResponseWriter, r *http.Request) {
 		RefsTo:     links(c.ReferencesTo),
 		RefsBy:     links(c.ReferencedBy),
 		DebugIntro: debugIntro(c.Name),
+		LiveDebug: liveDebugView{
+			Supported: livedebug.Supports(c.Name),
+			Enabled:   s.opts.LiveDebug.Enabled(),
+			URL:       "/api/v0/web/debug/" + url.PathEscape(c.ID),
+		},
 	}
 	node := s.clusterStatus().Self
 	build := func(v any, tables bool) (*bodyView, string) {
@@ -424,7 +437,8 @@ func (s *Server) pageTargets(w http.ResponseWriter, r *http.Request) {
 			return path
 		}
 		if a := addrs[owner]; a != "" {
-			return scheme + "://" + a + path
+			// Peers share the command line, so the same UI prefix.
+			return scheme + "://" + a + s.prefix + path
 		}
 		return ""
 	}

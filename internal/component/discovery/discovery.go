@@ -124,6 +124,7 @@ func New(opts component.Options, args component.Arguments, convert Converter, me
 		return nil, err
 	}
 	c.cfg, c.pending = cfg, inst
+	opts.LiveDebug.SetSnapshot(func() []string { return TargetLines(c.Targets()) })
 	return c, nil
 }
 
@@ -468,6 +469,7 @@ func (c *Component) publish(r *run) {
 	}
 	c.published, c.everSent = ts, true
 	c.mu.Unlock()
+	c.opts.LiveDebug.PublishTargets(len(ts), func(i int) string { return ts[i].Labels().String() })
 	if c.opts.OnStateChange != nil {
 		c.opts.OnStateChange(Exports{Targets: ts})
 	}
@@ -511,3 +513,13 @@ func (t *timer) stop() {
 }
 
 func (t *timer) fired() { t.armed = false }
+
+// TargetLines renders targets as live debugging shows them, one label set
+// a line.
+func TargetLines(ts []Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = "target: " + t.Labels().String()
+	}
+	return out
+}

@@ -215,3 +215,24 @@ func caretLine(line string, start, end token.Position) string {
 	b.WriteString(strings.Repeat("^", n))
 	return b.String()
 }
+
+// Dedup returns ds without the diagnostics that repeat an earlier one's
+// position and message, keeping the first of each. Two checks of one
+// config (a load-time check and an evaluation) may find the same fault.
+func (ds Diagnostics) Dedup() Diagnostics {
+	type key struct {
+		pos token.Position
+		msg string
+	}
+	seen := make(map[key]bool, len(ds))
+	out := ds[:0:0]
+	for _, d := range ds {
+		k := key{d.StartPos, d.Message}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}

@@ -78,3 +78,17 @@ func TestDiagnosticsAsError(t *testing.T) {
 		t.Errorf("positionless Error() = %q", got)
 	}
 }
+
+func TestDedupKeepsTheFirstOfEachPositionAndMessage(t *testing.T) {
+	at := func(line int, msg string) diag.Diagnostic {
+		return diag.Diagnostic{StartPos: token.Position{Filename: "f.alloy", Line: line, Column: 1}, Message: msg}
+	}
+	ds := diag.Diagnostics{at(1, "a"), at(2, "b"), at(1, "a"), at(1, "c"), at(2, "b")}
+	got := ds.Dedup()
+	if len(got) != 3 || got[0].Message != "a" || got[1].Message != "b" || got[2].Message != "c" {
+		t.Fatalf("Dedup = %v", got)
+	}
+	if len(ds) != 5 || ds[2].Message != "a" {
+		t.Fatalf("Dedup changed its input: %v", ds)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments are discovery.dns's arguments.
@@ -93,9 +94,10 @@ func New(opts component.Options, args Arguments) (*discovery.Component, error) {
 
 // Registration registers discovery.dns.
 var Registration = component.Registration{
-	Name:    "discovery.dns",
-	Args:    Arguments{},
-	Exports: discovery.Exports{},
+	Name:      "discovery.dns",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   discovery.Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments are discovery.file's arguments.
@@ -90,9 +91,10 @@ func New(opts component.Options, args Arguments) (*discovery.Component, error) {
 
 // Registration registers discovery.file.
 var Registration = component.Registration{
-	Name:    "discovery.file",
-	Args:    Arguments{},
-	Exports: discovery.Exports{},
+	Name:      "discovery.file",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   discovery.Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments are discovery.http's arguments.
@@ -84,9 +85,10 @@ func New(opts component.Options, args Arguments) (*discovery.Component, error) {
 
 // Registration registers discovery.http.
 var Registration = component.Registration{
-	Name:    "discovery.http",
-	Args:    Arguments{},
-	Exports: discovery.Exports{},
+	Name:      "discovery.http",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   discovery.Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

@@ -23,6 +23,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments are discovery.kubernetes's arguments.
@@ -175,9 +176,10 @@ func New(opts component.Options, args Arguments) (*discovery.Component, error) {
 
 // Registration registers discovery.kubernetes.
 var Registration = component.Registration{
-	Name:    "discovery.kubernetes",
-	Args:    Arguments{},
-	Exports: discovery.Exports{},
+	Name:      "discovery.kubernetes",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   discovery.Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

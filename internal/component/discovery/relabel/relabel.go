@@ -17,6 +17,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/common/relabel"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments are discovery.relabel's arguments.
@@ -53,6 +54,7 @@ func New(opts component.Options, args Arguments) (*Component, error) {
 	if err := c.Update(args); err != nil {
 		return nil, err
 	}
+	opts.LiveDebug.SetSnapshot(func() []string { return discovery.TargetLines(c.Exports().Output) })
 	return c, nil
 }
 
@@ -74,6 +76,7 @@ func (c *Component) Update(args component.Arguments) error {
 	c.mu.Lock()
 	c.last = e
 	c.mu.Unlock()
+	c.opts.LiveDebug.PublishTargets(len(out), func(i int) string { return out[i].Labels().String() })
 	if c.opts.OnStateChange != nil {
 		c.opts.OnStateChange(e)
 	}
@@ -112,9 +115,10 @@ func Relabel(targets []discovery.Target, rules []*promrelabel.Config) []discover
 
 // Registration registers discovery.relabel.
 var Registration = component.Registration{
-	Name:    "discovery.relabel",
-	Args:    Arguments{},
-	Exports: Exports{},
+	Name:      "discovery.relabel",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

@@ -19,6 +19,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/types"
 )
 
@@ -272,9 +273,10 @@ func (c *Component) set(content string, err error) {
 
 // Registration registers local.file.
 var Registration = component.Registration{
-	Name:    "local.file",
-	Args:    Arguments{},
-	Exports: Exports{},
+	Name:      "local.file",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

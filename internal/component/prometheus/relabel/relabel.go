@@ -23,6 +23,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/common/relabel"
 	"github.com/shoal-dev/shoal/internal/sample"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Arguments are prometheus.relabel's arguments.
@@ -249,6 +250,7 @@ func (c *Component) forward(ctx context.Context, st *state, b *sample.Batch) err
 	if b.Len() == 0 || len(st.forward) == 0 {
 		return nil
 	}
+	c.opts.LiveDebug.PublishBatch(b)
 	start := time.Now()
 	err := st.forward.Receive(ctx, b)
 	c.metrics.fanoutLatency.Observe(time.Since(start).Seconds())
@@ -258,9 +260,10 @@ func (c *Component) forward(ctx context.Context, st *state, b *sample.Batch) err
 
 // Registration registers prometheus.relabel.
 var Registration = component.Registration{
-	Name:    "prometheus.relabel",
-	Args:    Arguments{},
-	Exports: Exports{},
+	Name:      "prometheus.relabel",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},

@@ -23,13 +23,15 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	engine "github.com/shoal-dev/shoal/internal/remotewrite"
 	"github.com/shoal-dev/shoal/internal/sample"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Registration registers prometheus.remote_write.
 var Registration = component.Registration{
-	Name:    "prometheus.remote_write",
-	Args:    Arguments{},
-	Exports: Exports{},
+	Name:      "prometheus.remote_write",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
+	Exports:   Exports{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},
@@ -78,7 +80,8 @@ func New(opts component.Options, args Arguments) (*Component, error) {
 	c := &Component{opts: opts, w: w, args: args}
 	warnExternalLabels(opts.Logger, args)
 	if opts.OnStateChange != nil {
-		opts.OnStateChange(Exports{Receiver: w})
+		// Live debugging shows what this component receives.
+		opts.OnStateChange(Exports{Receiver: opts.LiveDebug.Receiver(w)})
 	}
 	opts.Cluster.AddDelivery(opts.ID, w)
 	return c, nil

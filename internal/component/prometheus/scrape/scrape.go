@@ -20,12 +20,14 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/sample"
 	engine "github.com/shoal-dev/shoal/internal/scrape"
+	"github.com/shoal-dev/shoal/internal/stability"
 )
 
 // Registration registers prometheus.scrape.
 var Registration = component.Registration{
-	Name: "prometheus.scrape",
-	Args: Arguments{},
+	Name:      "prometheus.scrape",
+	Stability: stability.GenerallyAvailable,
+	Args:      Arguments{},
 	Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
 		return New(opts, args.(Arguments))
 	},
@@ -132,7 +134,7 @@ func (c *Component) Update(args component.Arguments) error {
 	for i, t := range a.Targets {
 		lbls[i] = t.Labels()
 	}
-	c.engine.SetReceiver(sample.Fanout(a.ForwardTo))
+	c.engine.SetReceiver(c.opts.LiveDebug.Receiver(sample.Fanout(a.ForwardTo)))
 	if err := c.engine.SetTargets(lbls, cfg); err != nil {
 		return err
 	}
