@@ -10,21 +10,24 @@ import (
 // storage metrics where one exists; per-endpoint ones carry remote_name and
 // url like Prometheus'.
 type metrics struct {
-	samples      *prometheus.CounterVec
-	histograms   *prometheus.CounterVec
-	exemplars    *prometheus.CounterVec
-	failed       *prometheus.CounterVec
-	retried      *prometheus.CounterVec
-	dropped      *prometheus.CounterVec
-	rejected     *prometheus.CounterVec
-	ticksDoubled *prometheus.CounterVec
-	sendDuration *prometheus.HistogramVec
-	shards       *prometheus.GaugeVec
-	highestSent  *prometheus.GaugeVec
-	pending      *prometheus.GaugeVec
-	backlogBytes *prometheus.GaugeVec
-	highestTs    prometheus.Gauge
-	queueBytes   prometheus.Gauge
+	samples        *prometheus.CounterVec
+	histograms     *prometheus.CounterVec
+	exemplars      *prometheus.CounterVec
+	failed         *prometheus.CounterVec
+	retried        *prometheus.CounterVec
+	dropped        *prometheus.CounterVec
+	rejected       *prometheus.CounterVec
+	ticksDoubled   *prometheus.CounterVec
+	sendDuration   *prometheus.HistogramVec
+	shards         *prometheus.GaugeVec
+	highestSent    *prometheus.GaugeVec
+	pending        *prometheus.GaugeVec
+	backlogBytes   *prometheus.GaugeVec
+	highestTs      prometheus.Gauge
+	queueBytes     prometheus.Gauge
+	held           prometheus.Gauge
+	appendFailures prometheus.Counter
+	damaged        *prometheus.CounterVec
 }
 
 var endpointLabels = []string{"remote_name", "url"}
@@ -92,6 +95,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "shoal_remote_write_queue_bytes",
 			Help: "Bytes on disk in the queue.",
 		}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shoal_remote_write_held_samples",
+			Help: "Samples and exemplars held in memory because the disk queue cannot be written; appended as soon as it can.",
+		}),
+		appendFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_remote_write_append_failures_total",
+			Help: "Appends to the disk queue that failed (no space, no inode or file descriptor, I/O error); the batch was held in memory or dropped.",
+		}),
+		damaged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_remote_write_queue_damaged_total",
+			Help: "Damaged stretches of the disk queue a sender shard skipped (a bad record, an unreadable read), by kind: record, read.",
+		}, append(endpointLabels, "kind")),
 	}
 	if reg == nil {
 		return m
@@ -111,6 +126,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.backlogBytes = register(reg, m.backlogBytes)
 	m.highestTs = register(reg, m.highestTs)
 	m.queueBytes = register(reg, m.queueBytes)
+	m.held = register(reg, m.held)
+	m.appendFailures = register(reg, m.appendFailures)
+	m.damaged = register(reg, m.damaged)
 	return m
 }
 
@@ -135,7 +153,7 @@ type endpointMetrics struct {
 	ticksDoubled                                    prometheus.Counter
 	sendDuration                                    prometheus.Observer
 	shards, highestSent, pending, backlogBytes      prometheus.Gauge
-	dropped, rejected                               *prometheus.CounterVec
+	dropped, rejected, damaged                      *prometheus.CounterVec
 }
 
 func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
@@ -154,13 +172,14 @@ func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
 		backlogBytes: m.backlogBytes.With(l),
 		dropped:      m.dropped.MustCurryWith(l),
 		rejected:     m.rejected.MustCurryWith(l),
+		damaged:      m.damaged.MustCurryWith(l),
 	}
 }
 
 func (m *metrics) deleteEndpoint(name, url string) {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration,
+		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration, m.damaged,
 	} {
 		v.DeletePartialMatch(l)
 	}

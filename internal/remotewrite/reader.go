@@ -11,7 +11,7 @@ import (
 // appended is never seen half-written.
 type segReader struct {
 	q          *queue
-	f          *os.File
+	f          queueFile
 	start, end uint64 // the open segment; end is final once sealed
 	sealed     bool
 	pos        uint64 // offset of the next record
@@ -56,7 +56,7 @@ func (r *segReader) close() {
 func (r *segReader) open() error {
 	for tries := 0; ; tries++ {
 		start, end, sealed, pos := r.q.locate(r.pos)
-		f, err := os.Open(r.q.segPath(start))
+		f, err := r.q.opts.open(r.q.segPath(start), os.O_RDONLY, 0)
 		if err != nil {
 			// The segment was dropped between locate and open.
 			if errors.Is(err, os.ErrNotExist) && tries < 3 {

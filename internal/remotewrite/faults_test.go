@@ -1,0 +1,272 @@
+package remotewrite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/shoal-dev/shoal/internal/sample"
+)
+
+// mountTmpfs mounts a size- and inode-limited tmpfs for the test: a real
+// filesystem that fills up. It needs root; without it the test is skipped,
+// except under CI=true, where it fails.
+func mountTmpfs(t *testing.T, size string, inodes int) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("mounting a tmpfs needs root, and CI must run this test")
+		}
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%s,nr_inodes=%d", size, inodes), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount tmpfs: %v: %s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a file until the filesystem has no space left, and
+// returns its path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for i := 0; i < 1<<20; i++ {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			return path
+		}
+	}
+	t.Fatal("the disk did not fill")
+	return ""
+}
+
+// fillInodes creates empty files until no inode is left, and returns a
+// function that frees them.
+func fillInodes(t *testing.T, dir string) func() {
+	t.Helper()
+	var paths []string
+	for i := 0; ; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("inode-%d", i))
+		f, err := os.Create(p)
+		if err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("using up inodes: %v", err)
+			}
+			break
+		}
+		f.Close()
+		paths = append(paths, p)
+		if i > 1000 {
+			t.Fatal("inodes did not run out")
+		}
+	}
+	return func() {
+		for _, p := range paths {
+			os.Remove(p)
+		}
+	}
+}
+
+// seriesBatch makes one batch of the named series at t, each with one
+// sample; the long label makes the series' definitions take room.
+func seriesBatch(prefix string, n int, t int64) *sample.Batch {
+	b := &sample.Batch{}
+	for i := range n {
+		b.Samples = append(b.Samples, sample.Sample{
+			Labels: labels.FromStrings("__name__", "m", "job", "j", "instance", "i", "series", fmt.Sprintf("%s-%d", prefix, i), "pad", strings.Repeat("x", 200)),
+			T:      t, V: float64(t),
+		})
+	}
+	return b
+}
+
+// TestSeriesFirstSeenWhileTheDiskIsFullAreDeliveredWhenSpaceReturns fills
+// the queue's filesystem, appends a batch whose series are new (it fails:
+// the definitions never reach the file), frees the space and appends those
+// series again. Every sample appended after space returned must arrive,
+// from the live segment and after a restart.
+func TestSeriesFirstSeenWhileTheDiskIsFullAreDeliveredWhenSpaceReturns(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			dir := mountTmpfs(t, "512k", 64)
+			rcv := newReceiver(t)
+			ep := endpointFor(rcv)
+			cfg := Config{Endpoints: []EndpointConfig{ep}}
+			w, err := Open(Options{Dir: dir}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.q.append(seriesBatch("old", 20, 1000)); err != nil {
+				t.Fatalf("append before the disk fills: %v", err)
+			}
+			filler := fillDisk(t, dir)
+			// The engine below the memory hold: this append must fail.
+			if err := w.q.append(seriesBatch("new", 20, 2000)); !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("append on a full disk: %v, want ENOSPC", err)
+			}
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+			after := seriesBatch("new", 20, 3000)
+			after.Samples = append(after.Samples, seriesBatch("old", 20, 3000).Samples...)
+			if err := w.q.append(after); err != nil {
+				t.Fatalf("append after space returned: %v", err)
+			}
+			if restart {
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				w, err = Open(Options{Dir: dir}, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			w.Flush()
+			eventually(t, 20*time.Second, "60 samples", func() bool { return rcv.total() >= 60 })
+			got := rcv.snapshot()
+			for k, ts := range got {
+				want := []int64{3000}
+				if strings.Contains(k, "old-") {
+					want = []int64{1000, 3000}
+				}
+				if fmt.Sprint(ts) != fmt.Sprint(want) {
+					t.Errorf("series %s: %v, want %v", k[:60], ts, want)
+				}
+			}
+			if len(got) != 40 {
+				t.Errorf("receiver has %d series, want 40", len(got))
+			}
+		})
+	}
+}
+
+// failingOpen makes the queue's file creation fail with err while armed.
+type failingOpen struct {
+	armed atomic.Bool
+	err   error
+}
+
+func (f *failingOpen) open(name string, flag int, perm os.FileMode) (queueFile, error) {
+	if flag&os.O_CREATE != 0 && f.armed.Load() {
+		return nil, &os.PathError{Op: "open", Path: name, Err: f.err}
+	}
+	return osOpen(name, flag, perm)
+}
+
+// TestSegmentCreationFailsAndTheQueueRecoversWithoutRestart makes the
+// creation of the next segment fail (no inode left, no file descriptor
+// left, an I/O error), then lifts the fault: the queue must append again
+// and deliver every batch Receive accepted, once.
+func TestSegmentCreationFailsAndTheQueueRecoversWithoutRestart(t *testing.T) {
+	cases := []struct {
+		name string
+		// fault arms the fault and returns how to lift it.
+		fault func(t *testing.T, dir string, fo *failingOpen) func()
+	}{
+		{"ENOSPC-inodes", func(t *testing.T, dir string, _ *failingOpen) func() {
+			return fillInodes(t, dir)
+		}},
+		{"EMFILE", func(t *testing.T, _ string, _ *failingOpen) func() {
+			var old syscall.Rlimit
+			if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+				t.Fatal(err)
+			}
+			low := old
+			low.Cur = 0
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+				t.Fatal(err)
+			}
+			return func() {
+				if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"EIO", func(_ *testing.T, _ string, fo *failingOpen) func() {
+			fo.armed.Store(true)
+			return func() { fo.armed.Store(false) }
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := mountTmpfs(t, "4m", 16)
+			rcv := newReceiver(t)
+			cfg := Config{Endpoints: []EndpointConfig{endpointFor(rcv)}}
+			fo := &failingOpen{err: syscall.EIO}
+			// Segments of 4 KiB: every batch below fills one, so every
+			// append rotates.
+			reg := prometheus.NewRegistry()
+			w, err := Open(Options{Dir: dir, SegmentBytes: 4 << 10, openFile: fo.open, Registerer: reg}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Receive(context.Background(), seriesBatch("a", 20, 1000)); err != nil {
+				t.Fatalf("receive before the fault: %v", err)
+			}
+			lift := tc.fault(t, dir, fo)
+			// This batch fills the active segment; rotating it fails.
+			err1 := w.Receive(context.Background(), seriesBatch("a", 20, 2000))
+			// No active segment to append this one to.
+			err2 := w.Receive(context.Background(), seriesBatch("a", 20, 3000))
+			if held := counter(t, reg, "shoal_remote_write_held_samples"); held != 20 {
+				t.Errorf("held samples during the fault = %v, want 20 (the batch that found no segment)", held)
+			}
+			if err, _, held := w.AppendFailure(); err == nil || held != 20 {
+				t.Errorf("AppendFailure during the fault = %v, %d held; want an error and 20", err, held)
+			}
+			lift()
+			err3 := w.Receive(context.Background(), seriesBatch("a", 20, 4000))
+			for i, err := range []error{err1, err2, err3} {
+				if err != nil {
+					t.Errorf("receive %d: %v", i+1, err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			w.Flush()
+			eventually(t, 20*time.Second, "80 samples", func() bool { return rcv.total() >= 80 })
+			checkExactlyOnce(t, rcv.snapshot(), 20, 4)
+			if err, _, _ := w.AppendFailure(); err != nil {
+				t.Errorf("AppendFailure after recovery = %v", err)
+			}
+			if held := counter(t, reg, "shoal_remote_write_held_samples"); held != 0 {
+				t.Errorf("held samples after recovery = %v", held)
+			}
+		})
+	}
+}
