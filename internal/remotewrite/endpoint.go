@@ -236,12 +236,7 @@ func (e *endpoint) run(ctx context.Context) {
 		sctx, scancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		for i := range n {
-			s := newShard(e, i, n, pos[i])
-			wg.Go(func() {
-				if err := s.run(sctx); err != nil && sctx.Err() == nil {
-					e.logger.Error("sender shard stopped", "shard", i, "err", err)
-				}
-			})
+			wg.Go(func() { e.runShard(sctx, i, n, pos[i]) })
 		}
 		finished := make(chan struct{})
 		go func() { wg.Wait(); close(finished) }()
@@ -331,4 +326,44 @@ func (e *endpoint) desiredShards(n int, lastLag *uint64, idle *int) int {
 	}
 	*lastLag = lag
 	return min(max(want, q.MinShards), q.MaxShards)
+}
+
+// runShard runs shard i until it is done or ctx ends. A shard that fails
+// (it only returns ctx's error, but a panic on damaged data is caught too)
+// is started again from its acknowledged position after a second, so that
+// no shard is gone for good: pauses, drains and shutdown wait for every
+// shard.
+func (e *endpoint) runShard(ctx context.Context, i, n int, start Position) {
+	paused := false
+	for {
+		s := newShard(e, i, n, start)
+		s.paused = paused
+		err := s.safeRun(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		paused = s.paused
+		e.m.shardRestarts.Inc()
+		e.logger.Error("sender shard failed; starting it again from its acknowledged position", "shard", i, "err", err)
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if _, ps := e.q.positions(e.c); i < len(ps) {
+			start = ps[i]
+		}
+	}
+}
+
+// safeRun is run with a panic turned into an error.
+func (s *shard) safeRun(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return s.run(ctx)
 }

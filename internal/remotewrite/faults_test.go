@@ -155,7 +155,7 @@ func TestSeriesFirstSeenWhileTheDiskIsFullAreDeliveredWhenSpaceReturns(t *testin
 			go func() { done <- w.Run(ctx) }()
 			defer func() { cancel(); <-done }()
 			w.Flush()
-			eventually(t, 20*time.Second, "60 samples", func() bool { return rcv.total() >= 60 })
+			waitTotal(t, rcv, 60)
 			got := rcv.snapshot()
 			for k, ts := range got {
 				want := []int64{3000}
@@ -251,7 +251,8 @@ func TestSegmentCreationFailsAndTheQueueRecoversWithoutRestart(t *testing.T) {
 			err3 := w.Receive(context.Background(), seriesBatch("a", 20, 4000))
 			for i, err := range []error{err1, err2, err3} {
 				if err != nil {
-					t.Errorf("receive %d: %v", i+1, err)
+					t.Logf("receive %d: %v", i+1, err)
+					t.Fail()
 				}
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -259,7 +260,7 @@ func TestSegmentCreationFailsAndTheQueueRecoversWithoutRestart(t *testing.T) {
 			go func() { done <- w.Run(ctx) }()
 			defer func() { cancel(); <-done }()
 			w.Flush()
-			eventually(t, 20*time.Second, "80 samples", func() bool { return rcv.total() >= 80 })
+			waitTotal(t, rcv, 80)
 			checkExactlyOnce(t, rcv.snapshot(), 20, 4)
 			if err, _, _ := w.AppendFailure(); err != nil {
 				t.Errorf("AppendFailure after recovery = %v", err)
@@ -268,5 +269,160 @@ func TestSegmentCreationFailsAndTheQueueRecoversWithoutRestart(t *testing.T) {
 				t.Errorf("held samples after recovery = %v", held)
 			}
 		})
+	}
+}
+
+// waitTotal waits for the receiver to hold n samples, failing with what it
+// holds at the deadline.
+func waitTotal(t *testing.T, rcv *receiver, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for rcv.total() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver holds %d samples after 20s, want %d", rcv.total(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDamagedRecordInTheActiveSegmentIsSkippedAndCounted damages a record in
+// the middle of the segment being written: the shard must skip it, count
+// it, deliver what follows, and still answer a reshard and a shutdown.
+func TestDamagedRecordInTheActiveSegmentIsSkippedAndCounted(t *testing.T) {
+	dir := t.TempDir()
+	rcv := newReceiver(t)
+	ep := endpointFor(rcv)
+	ep.Queue.MaxShards = 4
+	cfg := Config{Endpoints: []EndpointConfig{ep}}
+	reg := prometheus.NewRegistry()
+	w, err := Open(Options{Dir: dir, Registerer: reg}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	offB := w.q.end.Load()
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	// Flip a byte inside the second batch's record on disk.
+	seg := w.q.activeStart.Load()
+	f, err := os.OpenFile(w.q.segPath(seg), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	at := int64(offB-seg) + 40
+	if _, err := f.ReadAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("Run did not return after shutdown")
+		}
+	}
+	defer stop()
+	w.Flush()
+	waitTotal(t, rcv, 40)
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 4000)); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	waitTotal(t, rcv, 60)
+	// A reshard pauses every shard: it must not wait for a dead one.
+	ep.Queue.MinShards = 2
+	if err := w.Update(Config{Endpoints: []EndpointConfig{ep}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "two shards", func() bool {
+		return counter(t, reg, "prometheus_remote_storage_shards") == 2
+	})
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	waitTotal(t, rcv, 80)
+	stop()
+	for k, ts := range rcv.snapshot() {
+		if fmt.Sprint(ts) != "[1000 3000 4000 5000]" {
+			t.Errorf("series %s: %v, want [1000 3000 4000 5000] (2000 was damaged)", k[:40], ts)
+		}
+	}
+	if got := counter(t, reg, "shoal_remote_write_queue_damaged_total", "kind", "record"); got < 1 {
+		t.Errorf("damaged records counted = %v, want at least 1", got)
+	}
+}
+
+// flakyReads makes the first n reads of the queue's segments fail with EIO.
+type flakyReads struct {
+	left atomic.Int64
+}
+
+type flakyFile struct {
+	queueFile
+	fr *flakyReads
+}
+
+func (f flakyFile) ReadAt(p []byte, off int64) (int, error) {
+	if f.fr.left.Add(-1) >= 0 {
+		return 0, syscall.EIO
+	}
+	return f.queueFile.ReadAt(p, off)
+}
+
+func (fr *flakyReads) open(name string, flag int, perm os.FileMode) (queueFile, error) {
+	f, err := osOpen(name, flag, perm)
+	if err != nil || flag != os.O_RDONLY {
+		return f, err
+	}
+	return flakyFile{f, fr}, nil
+}
+
+// TestReadErrorsAreRetriedAndCounted makes reads of the log fail a few times:
+// the shard must retry, count them and lose nothing.
+func TestReadErrorsAreRetriedAndCounted(t *testing.T) {
+	rcv := newReceiver(t)
+	fr := &flakyReads{}
+	fr.left.Store(3)
+	reg := prometheus.NewRegistry()
+	w, err := Open(Options{Dir: t.TempDir(), Registerer: reg, openFile: fr.open}, Config{Endpoints: []EndpointConfig{endpointFor(rcv)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := w.Receive(context.Background(), seriesBatch("s", 20, int64(1000*(i+1)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	w.Flush()
+	waitTotal(t, rcv, 100)
+	checkExactlyOnce(t, rcv.snapshot(), 20, 5)
+	if got := counter(t, reg, "shoal_remote_write_queue_damaged_total", "kind", "read"); got != 3 {
+		t.Errorf("failed reads counted = %v, want 3", got)
 	}
 }

@@ -28,6 +28,7 @@ type metrics struct {
 	held           prometheus.Gauge
 	appendFailures prometheus.Counter
 	damaged        *prometheus.CounterVec
+	shardRestarts  *prometheus.CounterVec
 }
 
 var endpointLabels = []string{"remote_name", "url"}
@@ -107,6 +108,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "shoal_remote_write_queue_damaged_total",
 			Help: "Damaged stretches of the disk queue a sender shard skipped (a bad record, an unreadable read), by kind: record, read.",
 		}, append(endpointLabels, "kind")),
+		shardRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_remote_write_shard_restarts_total",
+			Help: "Sender shards that failed and were started again from their acknowledged position.",
+		}, endpointLabels),
 	}
 	if reg == nil {
 		return m
@@ -129,6 +134,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.held = register(reg, m.held)
 	m.appendFailures = register(reg, m.appendFailures)
 	m.damaged = register(reg, m.damaged)
+	m.shardRestarts = register(reg, m.shardRestarts)
 	return m
 }
 
@@ -150,7 +156,7 @@ func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
 // endpointMetrics are a Writer's metrics curried for one endpoint.
 type endpointMetrics struct {
 	samples, histograms, exemplars, failed, retried prometheus.Counter
-	ticksDoubled                                    prometheus.Counter
+	ticksDoubled, shardRestarts                     prometheus.Counter
 	sendDuration                                    prometheus.Observer
 	shards, highestSent, pending, backlogBytes      prometheus.Gauge
 	dropped, rejected, damaged                      *prometheus.CounterVec
@@ -159,27 +165,28 @@ type endpointMetrics struct {
 func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	return &endpointMetrics{
-		samples:      m.samples.With(l),
-		histograms:   m.histograms.With(l),
-		exemplars:    m.exemplars.With(l),
-		failed:       m.failed.With(l),
-		retried:      m.retried.With(l),
-		ticksDoubled: m.ticksDoubled.With(l),
-		sendDuration: m.sendDuration.With(l),
-		shards:       m.shards.With(l),
-		highestSent:  m.highestSent.With(l),
-		pending:      m.pending.With(l),
-		backlogBytes: m.backlogBytes.With(l),
-		dropped:      m.dropped.MustCurryWith(l),
-		rejected:     m.rejected.MustCurryWith(l),
-		damaged:      m.damaged.MustCurryWith(l),
+		samples:       m.samples.With(l),
+		histograms:    m.histograms.With(l),
+		exemplars:     m.exemplars.With(l),
+		failed:        m.failed.With(l),
+		retried:       m.retried.With(l),
+		ticksDoubled:  m.ticksDoubled.With(l),
+		shardRestarts: m.shardRestarts.With(l),
+		sendDuration:  m.sendDuration.With(l),
+		shards:        m.shards.With(l),
+		highestSent:   m.highestSent.With(l),
+		pending:       m.pending.With(l),
+		backlogBytes:  m.backlogBytes.With(l),
+		dropped:       m.dropped.MustCurryWith(l),
+		rejected:      m.rejected.MustCurryWith(l),
+		damaged:       m.damaged.MustCurryWith(l),
 	}
 }
 
 func (m *metrics) deleteEndpoint(name, url string) {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration, m.damaged,
+		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration, m.damaged, m.shardRestarts,
 	} {
 		v.DeletePartialMatch(l)
 	}

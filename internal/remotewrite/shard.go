@@ -90,7 +90,7 @@ type shard struct {
 func newShard(e *endpoint, idx, n int, start Position) *shard {
 	s := &shard{
 		e: e, idx: idx, n: n, skip: start,
-		rd:     segReader{q: e.q},
+		rd:     segReader{q: e.q, onDamage: func(kind string) { e.m.damaged.WithLabelValues(kind).Inc() }},
 		lb:     labels.NewBuilder(labels.EmptyLabels()),
 		stopAt: math.MaxUint64,
 		wake:   make(chan struct{}, 1),
@@ -121,6 +121,7 @@ func (s *shard) run(ctx context.Context) error {
 	defer s.e.q.cancelNotify(s.wake)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	readBackoff := time.Duration(0)
 	for {
 		sig := s.e.signal()
 		s.stopAt = s.e.stopAt.Load()
@@ -134,8 +135,33 @@ func (s *shard) run(ctx context.Context) error {
 			s.paused = false
 		}
 		if err := s.read(); err != nil {
-			return err
+			// The log could not be read: send what was read, wait and
+			// read again (the reader skips data that stays unreadable).
+			// The shard stays alive so that pauses, drains and
+			// shutdown find it.
+			readBackoff = min(max(2*readBackoff, 10*time.Millisecond), time.Second)
+			s.e.logger.Warn("reading the queue failed; retrying", "shard", s.idx, "err", err, "backoff", readBackoff)
+			if len(s.items) > 0 {
+				if err := s.sendPrefix(ctx); err != nil {
+					return err
+				}
+			}
+			timer.Reset(readBackoff)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-sig:
+			case <-timer.C:
+			}
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+			continue
 		}
+		readBackoff = 0
 		full := len(s.items) >= s.e.cfg.Queue.MaxSamplesPerSend
 		flushTo := s.e.flushTo.Load()
 		flush := flushTo > s.flushed && s.readOff() >= flushTo
@@ -255,6 +281,7 @@ func (s *shard) consume(rec record) {
 		}
 		ent, err := parseEntry(body)
 		if err != nil {
+			s.e.m.damaged.WithLabelValues("record").Inc()
 			s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 			break
 		}
@@ -273,6 +300,7 @@ func (s *shard) consume(rec record) {
 				err = fmt.Errorf("%w: ref %d beyond its segment", errCorrupt, ent.ref)
 			}
 			if err != nil {
+				s.e.m.damaged.WithLabelValues("record").Inc()
 				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 				break
 			}
@@ -313,10 +341,12 @@ func (s *shard) consume(rec record) {
 			s.items = append(s.items, x)
 		}
 		if ir.err != nil {
+			s.e.m.damaged.WithLabelValues("record").Inc()
 			s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", ir.err)
 		}
 	}
 	if er.err != nil {
+		s.e.m.damaged.WithLabelValues("record").Inc()
 		s.e.logger.Error("skipping damaged queue record", "offset", rec.off, "err", er.err)
 	}
 	if !defsOnly {
