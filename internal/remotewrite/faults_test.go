@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/shoal-dev/shoal/internal/sample"
 )
@@ -424,5 +426,67 @@ func TestReadErrorsAreRetriedAndCounted(t *testing.T) {
 	checkExactlyOnce(t, rcv.snapshot(), 20, 5)
 	if got := counter(t, reg, "shoal_remote_write_queue_damaged_total", "kind", "read"); got != 3 {
 		t.Errorf("failed reads counted = %v, want 3", got)
+	}
+}
+
+// TestAgeBoundDropsCountAsTooOld drops a segment for the queue's age bound:
+// its samples count under too_old, not queue_full.
+func TestAgeBoundDropsCountAsTooOld(t *testing.T) {
+	rcv := newReceiver(t)
+	reg := prometheus.NewRegistry()
+	w, err := Open(Options{Dir: t.TempDir(), Registerer: reg, MaxAge: time.Hour}, Config{Endpoints: []EndpointConfig{endpointFor(rcv)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	w.tick(time.Now().Add(2 * time.Hour))
+	if got := counter(t, reg, "prometheus_remote_storage_samples_dropped_total", "reason", "too_old"); got != 20 {
+		t.Errorf("dropped too_old = %v, want 20", got)
+	}
+	if got := counter(t, reg, "prometheus_remote_storage_samples_dropped_total", "reason", "queue_full"); got != 0 {
+		t.Errorf("dropped queue_full = %v, want 0", got)
+	}
+}
+
+// TestSampleAgeLimitAppliesToRetries keeps the receiver failing until a
+// batch is older than sample_age_limit: the retry must drop it as too_old
+// instead of delivering it.
+func TestSampleAgeLimitAppliesToRetries(t *testing.T) {
+	rcv := newReceiver(t)
+	const limit = time.Second
+	now := time.Now()
+	oldT := now.UnixMilli()
+	rcv.setVerdict(func(_ int, req *prompb.WriteRequest) (int, string) {
+		for _, ts := range req.Timeseries {
+			for _, s := range ts.Samples {
+				if s.Timestamp == oldT && time.Since(now) < limit+200*time.Millisecond {
+					return http.StatusServiceUnavailable, "down"
+				}
+			}
+		}
+		return 0, ""
+	})
+	ep := endpointFor(rcv)
+	ep.Queue.SampleAgeLimit = limit
+	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
+	r.receive(t, []*sample.Batch{seriesBatch("s", 20, oldT)})
+	r.w.Flush()
+	eventually(t, 20*time.Second, "the aged samples dropped", func() bool {
+		return counter(t, r.reg, "prometheus_remote_storage_samples_dropped_total", "reason", "too_old") >= 20
+	})
+	fresh := time.Now().UnixMilli()
+	r.receive(t, []*sample.Batch{seriesBatch("s", 20, fresh)})
+	r.w.Flush()
+	waitTotal(t, rcv, 20)
+	for k, ts := range rcv.snapshot() {
+		if fmt.Sprint(ts) != fmt.Sprint([]int64{fresh}) {
+			t.Errorf("series %s: %v, want only the fresh sample %d", k[:40], ts, fresh)
+		}
+	}
+	if got := counter(t, r.reg, "prometheus_remote_storage_samples_dropped_total", "reason", "too_old"); got != 20 {
+		t.Errorf("dropped too_old = %v, want 20", got)
 	}
 }

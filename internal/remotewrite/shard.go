@@ -500,6 +500,15 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 			}
 			s.e.retrying.Add(-1)
 			backoff = min(backoff*2, s.e.cfg.Queue.MaxBackoff)
+			// sample_age_limit holds for a retry too: what aged past
+			// it while the receiver failed is dropped as too_old.
+			if kept := s.dropAged(items); len(kept) != len(items) {
+				if len(kept) == 0 {
+					return nil
+				}
+				items = kept
+				body = s.encode(items)
+			}
 		case sendBisect:
 			reason := rejectReason(err.Error())
 			cut := tickCut(items)
@@ -538,6 +547,34 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 			return nil
 		}
 	}
+}
+
+// dropAged returns items without the samples older than sample_age_limit
+// (a copy when any is dropped), counting them as dropped for too_old.
+// Exemplars go with their age unknown and are kept.
+func (s *shard) dropAged(items []item) []item {
+	limit := s.e.cfg.Queue.SampleAgeLimit
+	if limit <= 0 {
+		return items
+	}
+	cut := time.Now().Add(-limit).UnixMilli()
+	old := 0
+	for _, it := range items {
+		if it.kind != kindExemplar && it.t < cut {
+			old++
+		}
+	}
+	if old == 0 {
+		return items
+	}
+	kept := make([]item, 0, len(items)-old)
+	for _, it := range items {
+		if it.kind == kindExemplar || it.t >= cut {
+			kept = append(kept, it)
+		}
+	}
+	s.e.m.dropped.WithLabelValues("too_old").Add(float64(old))
+	return kept
 }
 
 // bisectWarnEvery bounds the warnings about bisected requests to one a
