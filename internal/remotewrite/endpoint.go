@@ -33,6 +33,12 @@ type EndpointConfig struct {
 	HTTPClient   config.HTTPClientConfig
 	Queue        QueueConfig
 	WriteRelabel []*relabel.Config
+	// BisectOn400 splits a request the receiver rejects with 400 or 413
+	// and sends the halves, recursively, instead of dropping it. Only for
+	// receivers that reject a request whole for one bad sample
+	// (Prometheus): one that keeps the good samples (Mimir) would be sent
+	// them again.
+	BisectOn400 bool
 }
 
 // QueueConfig tunes the senders of one endpoint, with Prometheus' names.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -430,7 +431,7 @@ func (a *seriesAlloc) info() *seriesInfo {
 // acknowledges them.
 func (s *shard) sendPrefix(ctx context.Context) error {
 	n := min(len(s.items), s.e.cfg.Queue.MaxSamplesPerSend)
-	if err := s.send(ctx, s.items[:n], 0); err != nil {
+	if err := s.send(ctx, s.items[:n]); err != nil {
 		return err
 	}
 	rest := copy(s.items, s.items[n:])
@@ -462,12 +463,79 @@ func (s *shard) sendPrefix(ctx context.Context) error {
 	return nil
 }
 
-// send delivers items, retrying what can succeed later and bisecting a
-// request the receiver rejects, so that every sample it accepts arrives.
-// It returns only ctx's error.
-func (s *shard) send(ctx context.Context, items []item, depth int) error {
-	if len(items) == 0 {
+// send delivers items, retrying what can succeed later. A request the
+// receiver rejects with 400 (or 413) is not sent again (remote write 1.0:
+// a 4xx other than 429 is not retried): its samples are dropped and
+// counted by the reason in the receiver's message. With
+// retry_on_http_400_by_bisection, it is split instead, so that every
+// sample a receiver that rejects requests whole would accept arrives, at
+// a bounded cost in requests (see bisect). It returns only ctx's error.
+func (s *shard) send(ctx context.Context, items []item) error {
+	res, kept, reason, err := s.deliver(ctx, items)
+	if res != sendBisect {
+		return err
+	}
+	if !s.e.cfg.BisectOn400 {
+		s.dropRejected(kept, reason, err, true)
 		return nil
+	}
+	level := slog.LevelDebug
+	now := time.Now().UnixNano()
+	if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
+		level = slog.LevelWarn
+	}
+	s.e.logger.Log(ctx, level, "receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(kept))
+	budget := bisectBudget(len(kept))
+	return s.bisect(ctx, kept, reason, err, &budget)
+}
+
+// bisectBudget is how many requests the bisection of a rejected batch of
+// n items may spend on splitting: enough to find about four rejected
+// spots exactly (each costs about 2·log2(n)).
+func bisectBudget(n int) int {
+	return 8 * bits.Len(uint(n))
+}
+
+// bisect splits items, which the receiver rejected for reason, and sends
+// each half in order, splitting a rejected half again. A single item is
+// dropped, and so is a single scrape (one target, one timestamp) rejected
+// as a duplicate (another writer holds the tick, whole) or as too old (all
+// its samples share the timestamp). Once the budget is spent, a rejected
+// half is dropped without splitting it further: a batch costs at most
+// 1 + budget + log2(n) requests whatever the receiver says, where
+// splitting to single samples would cost about 2 per rejected sample.
+func (s *shard) bisect(ctx context.Context, items []item, reason string, rerr error, budget *int) error {
+	cut := tickCut(items)
+	if len(items) == 1 || cut == 0 && (reason == "duplicate" || reason == "too_old") || *budget <= 0 {
+		s.dropRejected(items, reason, rerr, false)
+		return nil
+	}
+	if cut == 0 {
+		cut = len(items) / 2
+	}
+	for _, half := range [2][]item{items[:cut], items[cut:]} {
+		*budget--
+		res, kept, r, err := s.deliver(ctx, half)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if res == sendBisect {
+			if err := s.bisect(ctx, kept, r, err, budget); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deliver sends items until the receiver answers for good: sendOK
+// (counted), sendBisect (a rejection: the caller decides; reason and the
+// receiver's error are returned with the items sent, which exclude what
+// aged past sample_age_limit while retrying) or sendDrop (counted). Its
+// error is ctx's, except for sendBisect.
+func (s *shard) deliver(ctx context.Context, items []item) (sendResult, []item, string, error) {
+	if len(items) == 0 {
+		return sendOK, items, "", nil
 	}
 	body := s.encode(items)
 	backoff := s.e.cfg.Queue.MinBackoff
@@ -478,10 +546,10 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 		switch res {
 		case sendOK:
 			s.count(items)
-			return nil
+			return sendOK, items, "", nil
 		case sendRetry:
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return sendRetry, items, "", ctx.Err()
 			}
 			s.e.m.retried.Add(float64(len(items)))
 			wait := backoff
@@ -495,7 +563,7 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 			case <-ctx.Done():
 				t.Stop()
 				s.e.retrying.Add(-1)
-				return ctx.Err()
+				return sendRetry, items, "", ctx.Err()
 			case <-t.C:
 			}
 			s.e.retrying.Add(-1)
@@ -504,47 +572,17 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 			// it while the receiver failed is dropped as too_old.
 			if kept := s.dropAged(items); len(kept) != len(items) {
 				if len(kept) == 0 {
-					return nil
+					return sendOK, kept, "", nil
 				}
 				items = kept
 				body = s.encode(items)
 			}
 		case sendBisect:
-			reason := rejectReason(err.Error())
-			cut := tickCut(items)
-			// A single sample is given up. So is one scrape's samples
-			// rejected as duplicates: the receiver holds this tick from
-			// another writer (a partition, or a replay), whose copy is
-			// whole; dropping the group at once instead of sample by
-			// sample keeps delivery from falling behind the other
-			// writer (and its next tick) while every batch of a
-			// partition is rejected in part.
-			if len(items) == 1 || cut == 0 && reason == "duplicate" {
-				s.dropRejected(items, reason, err)
-				return nil
-			}
-			if depth == 0 {
-				level := slog.LevelDebug
-				now := time.Now().UnixNano()
-				if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
-					level = slog.LevelWarn
-				}
-				s.e.logger.Log(ctx, level, "receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(items))
-			}
-			if cut == 0 {
-				cut = len(items) / 2
-			}
-			if err := s.send(ctx, items[:cut], depth+1); err != nil {
-				return err
-			}
-			if err := s.send(ctx, items[cut:], depth+1); err != nil {
-				return err
-			}
-			return nil
+			return sendBisect, items, rejectReason(err.Error()), err
 		default:
 			s.e.m.failed.Add(float64(len(items)))
 			s.e.logger.Error("remote write failed; dropping the request", "err", err, "samples", len(items))
-			return nil
+			return sendDrop, items, "", nil
 		}
 	}
 }
@@ -577,9 +615,9 @@ func (s *shard) dropAged(items []item) []item {
 	return kept
 }
 
-// bisectWarnEvery bounds the warnings about bisected requests to one a
-// minute per endpoint; shoal_remote_write_rejected_samples_total counts
-// every rejected sample.
+// bisectWarnEvery bounds the warnings about rejected (dropped or bisected)
+// requests to one a minute per endpoint;
+// shoal_remote_write_rejected_samples_total counts every rejected sample.
 const bisectWarnEvery = time.Minute
 
 // tickCut returns the boundary between tick groups (runs of items of one
@@ -612,24 +650,35 @@ func abs(x int) int {
 	return x
 }
 
-// dropRejected gives up on items the receiver rejected for reason: a
-// single item, or one scrape's samples. They count as rejected and failed
-// (a scrape's exemplars do not; a single item always does), and a
-// rejected duplicate of the scrape's `up` sample as a doubled tick:
-// another node (or an earlier life of this one) wrote the tick already.
-func (s *shard) dropRejected(items []item, reason string, err error) {
-	n := 0
-	up := false
+// dropRejected gives up on items the receiver rejected for reason: a whole
+// request (whole), or what bisection isolated: a single item or one
+// scrape's samples. They count as rejected and failed (exemplars do not,
+// except a single one isolated by bisection), and each rejected duplicate
+// of a scrape's `up` sample as a doubled tick: another node (or an earlier
+// life of this one) wrote the tick already.
+func (s *shard) dropRejected(items []item, reason string, err error, whole bool) {
+	n, ups := 0, 0
 	for _, it := range items {
 		if it.kind != kindExemplar || len(items) == 1 {
 			n++
 		}
-		up = up || it.s.up
+		if it.s.up && it.kind != kindExemplar {
+			ups++
+		}
 	}
 	s.e.m.rejected.WithLabelValues(reason).Add(float64(n))
 	s.e.m.failed.Add(float64(n))
-	if reason == "duplicate" && up {
-		s.e.m.ticksDoubled.Inc()
+	if reason == "duplicate" {
+		s.e.m.ticksDoubled.Add(float64(ups))
+	}
+	if whole {
+		level := slog.LevelDebug
+		now := time.Now().UnixNano()
+		if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
+			level = slog.LevelWarn
+		}
+		s.e.logger.Log(context.Background(), level, "receiver rejected a request; dropping it (remote write does not retry a 4xx)", "reason", reason, "samples", n, "err", err)
+		return
 	}
 	s.e.logger.Debug("receiver rejected samples", "reason", reason, "samples", n, "err", err)
 }
