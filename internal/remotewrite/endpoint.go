@@ -70,11 +70,13 @@ var DefaultQueueConfig = QueueConfig{
 	RetryOnHTTP429:    true,
 }
 
+// id names the endpoint in the queue's positions, metrics and logs: its
+// name, or its URL with any password redacted.
 func (c *EndpointConfig) id() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	return c.URL
+	return RedactURL(c.URL)
 }
 
 func (c *EndpointConfig) normalize() error {
@@ -176,9 +178,9 @@ func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, m *metrics, lo
 	}
 	e := &endpoint{
 		name: cfg.id(), cfg: cfg, ext: ext, q: q, c: c,
-		client: &client{url: cfg.URL, hc: hc, timeout: cfg.RemoteTimeout, headers: cfg.Headers, userAgent: userAgent, retryOn429: cfg.Queue.RetryOnHTTP429},
-		m:      m.forEndpoint(cfg.id(), cfg.URL),
-		logger: logger.With("remote_name", cfg.id(), "url", cfg.URL),
+		client: &client{url: cfg.URL, shownURL: RedactURL(cfg.URL), hc: hc, timeout: cfg.RemoteTimeout, headers: cfg.Headers, userAgent: userAgent, retryOn429: cfg.Queue.RetryOnHTTP429},
+		m:      m.forEndpoint(cfg.id(), RedactURL(cfg.URL)),
+		logger: logger.With("remote_name", cfg.id(), "url", RedactURL(cfg.URL)),
 		every:  every,
 		sig:    make(chan struct{}),
 		drain:  make(chan struct{}),

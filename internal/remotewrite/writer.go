@@ -369,7 +369,7 @@ func (w *Writer) Update(cfg Config) error {
 			continue
 		}
 		w.stopEndpoint(old)
-		w.m.deleteEndpoint(old.name, old.cfg.URL)
+		w.m.deleteEndpoint(old.name, RedactURL(old.cfg.URL))
 		if err := w.q.removeConsumer(name); err != nil {
 			errs = append(errs, err)
 		}
