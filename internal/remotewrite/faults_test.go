@@ -490,3 +490,40 @@ func TestSampleAgeLimitAppliesToRetries(t *testing.T) {
 		t.Errorf("dropped too_old = %v, want 20", got)
 	}
 }
+
+// TestMemoryHoldIsBounded fills the disk and receives more than the memory
+// hold takes: what fits is held and delivered once space returns, the rest
+// is refused with an error and counted as dropped for queue_unwritable.
+func TestMemoryHoldIsBounded(t *testing.T) {
+	dir := mountTmpfs(t, "512k", 64)
+	rcv := newReceiver(t)
+	reg := prometheus.NewRegistry()
+	w, err := Open(Options{Dir: dir, Registerer: reg, MaxHeldSamples: 30}, Config{Endpoints: []EndpointConfig{endpointFor(rcv)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := fillDisk(t, dir)
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 1000)); err != nil {
+		t.Fatalf("the first batch on a full disk: %v, want it held", err)
+	}
+	if err := w.Receive(context.Background(), seriesBatch("s", 20, 2000)); err == nil {
+		t.Fatal("a batch beyond the hold's bound was accepted")
+	}
+	if got := counter(t, reg, "prometheus_remote_storage_samples_dropped_total", "reason", "queue_unwritable"); got != 20 {
+		t.Errorf("dropped queue_unwritable = %v, want 20", got)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	w.tick(time.Now()) // appends what is held
+	if held := counter(t, reg, "shoal_remote_write_held_samples"); held != 0 {
+		t.Errorf("held after space returned = %v, want 0", held)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	w.Flush()
+	waitTotal(t, rcv, 20)
+	checkExactlyOnce(t, rcv.snapshot(), 20, 1)
+}
