@@ -96,3 +96,48 @@ func TestBisectionCostIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestManyDuplicateScrapesAreFoundExactly rejects half the scrapes of a
+// batch as duplicates (a partition, where another writer holds every other
+// tick), at a receiver that rejects requests whole: with bisection, every
+// good scrape still arrives, because each scrape found rejected whole gives
+// its cost back to the budget.
+func TestManyDuplicateScrapesAreFoundExactly(t *testing.T) {
+	rcv := newReceiver(t)
+	rcv.setVerdict(func(_ int, req *prompb.WriteRequest) (int, string) {
+		for _, ts := range req.Timeseries {
+			for _, l := range ts.Labels {
+				if l.Name == "instance" && l.Value[len(l.Value)-1]%2 == 0 {
+					return http.StatusBadRequest, "duplicate sample for timestamp"
+				}
+			}
+		}
+		return 0, ""
+	})
+	ep := endpointFor(rcv)
+	ep.BisectOn400 = true
+	ep.Queue.BatchSendDeadline = time.Second
+	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
+	b := &sample.Batch{}
+	for target := range 100 {
+		for s := range 20 {
+			b.Samples = append(b.Samples, sample.Sample{
+				Labels: labels.FromStrings("__name__", "m", "job", "j", "instance", fmt.Sprint("t", target), "s", fmt.Sprint(s)),
+				T:      1000, V: 1,
+			})
+		}
+	}
+	r.receive(t, []*sample.Batch{b})
+	r.w.Flush()
+	waitTotal(t, rcv, 1000)
+	eventually(t, 20*time.Second, "the duplicates counted", func() bool {
+		return counter(t, r.reg, "shoal_remote_write_rejected_samples_total", "reason", "duplicate") >= 1000
+	})
+	if got := rcv.total(); got != 1000 {
+		t.Errorf("the receiver holds %d samples, want the 1000 of the 50 good scrapes", got)
+	}
+	rcv.mu.Lock()
+	answered := rcv.answered
+	rcv.mu.Unlock()
+	t.Logf("%d requests for 50 duplicate scrapes among 100", answered)
+}

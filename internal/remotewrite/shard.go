@@ -485,15 +485,25 @@ func (s *shard) send(ctx context.Context, items []item) error {
 		level = slog.LevelWarn
 	}
 	s.e.logger.Log(ctx, level, "receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(kept))
-	budget := bisectBudget(len(kept))
-	return s.bisect(ctx, kept, reason, err, &budget)
+	b := &bisection{budget: bisectBudget(len(kept)), refund: 2 * bits.Len(uint(len(kept)))}
+	return s.bisect(ctx, kept, reason, err, b)
 }
 
 // bisectBudget is how many requests the bisection of a rejected batch of
 // n items may spend on splitting: enough to find about four rejected
-// spots exactly (each costs about 2·log2(n)).
+// samples exactly (each costs about 2·log2(n)).
 func bisectBudget(n int) int {
 	return 8 * bits.Len(uint(n))
+}
+
+// bisection is the request budget of one rejected batch. Each scrape found
+// rejected whole (a duplicate tick, or too old) gives back refund, the cost
+// of finding it: during a partition half the scrapes of a batch are
+// copies the receiver holds already, and each must be found exactly
+// without running the budget dry for the good ones. A batch thus costs at
+// most 1 + bisectBudget(n) + log2(n) + 2·log2(n) per scrape rejected whole.
+type bisection struct {
+	budget, refund int
 }
 
 // bisect splits items, which the receiver rejected for reason, and sends
@@ -504,9 +514,14 @@ func bisectBudget(n int) int {
 // half is dropped without splitting it further: a batch costs at most
 // 1 + budget + log2(n) requests whatever the receiver says, where
 // splitting to single samples would cost about 2 per rejected sample.
-func (s *shard) bisect(ctx context.Context, items []item, reason string, rerr error, budget *int) error {
+func (s *shard) bisect(ctx context.Context, items []item, reason string, rerr error, b *bisection) error {
 	cut := tickCut(items)
-	if len(items) == 1 || cut == 0 && (reason == "duplicate" || reason == "too_old") || *budget <= 0 {
+	if len(items) > 1 && cut == 0 && (reason == "duplicate" || reason == "too_old") {
+		s.dropRejected(items, reason, rerr, false)
+		b.budget += b.refund
+		return nil
+	}
+	if len(items) == 1 || b.budget <= 0 {
 		s.dropRejected(items, reason, rerr, false)
 		return nil
 	}
@@ -514,13 +529,13 @@ func (s *shard) bisect(ctx context.Context, items []item, reason string, rerr er
 		cut = len(items) / 2
 	}
 	for _, half := range [2][]item{items[:cut], items[cut:]} {
-		*budget--
+		b.budget--
 		res, kept, r, err := s.deliver(ctx, half)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if res == sendBisect {
-			if err := s.bisect(ctx, kept, r, err, budget); err != nil {
+			if err := s.bisect(ctx, kept, r, err, b); err != nil {
 				return err
 			}
 		}

@@ -230,6 +230,14 @@ func (w *Writer) holdLocked(b *sample.Batch, err error) error {
 		Samples:   append([]sample.Sample(nil), b.Samples...),
 		Exemplars: append([]sample.Exemplar(nil), b.Exemplars...),
 	}
+	for i := range c.Samples {
+		if h := c.Samples[i].H; h != nil {
+			c.Samples[i].H = h.Copy()
+		}
+		if fh := c.Samples[i].FH; fh != nil {
+			c.Samples[i].FH = fh.Copy()
+		}
+	}
 	w.held = append(w.held, c)
 	w.heldN.Add(int64(b.Len()))
 	w.m.held.Set(float64(w.heldN.Load()))
