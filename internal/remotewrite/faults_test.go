@@ -527,3 +527,72 @@ func TestMemoryHoldIsBounded(t *testing.T) {
 	waitTotal(t, rcv, 20)
 	checkExactlyOnce(t, rcv.snapshot(), 20, 1)
 }
+
+// badSegment makes every read of one segment fail, and (when noOpen) its
+// opening too.
+type badSegment struct {
+	name   atomic.Value // string
+	noOpen bool
+}
+
+type badFile struct{ queueFile }
+
+func (badFile) ReadAt([]byte, int64) (int, error) { return 0, syscall.EIO }
+
+func (b *badSegment) open(name string, flag int, perm os.FileMode) (queueFile, error) {
+	bad, _ := b.name.Load().(string)
+	if flag != os.O_RDONLY || name != bad {
+		return osOpen(name, flag, perm)
+	}
+	if b.noOpen {
+		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EIO}
+	}
+	f, err := osOpen(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return badFile{f}, nil
+}
+
+// TestAnUnreadableSegmentIsSkipped makes one sealed segment unreadable (its
+// reads fail, or it cannot be opened): the shard gives up on it after a few
+// tries, counts it, delivers the segments after it, and shuts down.
+func TestAnUnreadableSegmentIsSkipped(t *testing.T) {
+	for _, noOpen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noOpen=%v", noOpen), func(t *testing.T) {
+			rcv := newReceiver(t)
+			bs := &badSegment{noOpen: noOpen}
+			reg := prometheus.NewRegistry()
+			w, err := Open(Options{Dir: t.TempDir(), Registerer: reg, SegmentBytes: 4 << 10, openFile: bs.open}, Config{Endpoints: []EndpointConfig{endpointFor(rcv)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bs.name.Store(w.q.segPath(w.q.activeStart.Load()))
+			// Each batch fills a segment of its own.
+			for i := range 3 {
+				if err := w.Receive(context.Background(), seriesBatch("s", 20, int64(1000*(i+1)))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			w.Flush()
+			waitTotal(t, rcv, 40)
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after shutdown")
+			}
+			for k, ts := range rcv.snapshot() {
+				if fmt.Sprint(ts) != "[2000 3000]" {
+					t.Errorf("series %s: %v, want [2000 3000] (1000 was unreadable)", k[:40], ts)
+				}
+			}
+			if got := counter(t, reg, "shoal_remote_write_queue_damaged_total", "kind", "read"); got < maxReadFails {
+				t.Errorf("failed reads counted = %v, want at least %d", got, maxReadFails)
+			}
+		})
+	}
+}

@@ -104,6 +104,16 @@ func (r *segReader) next() (record, error) {
 		if r.f == nil {
 			if err := r.open(); err != nil {
 				r.damaged("read")
+				r.readFails++
+				if r.readFails >= maxReadFails {
+					// The segment cannot be opened: skip what it holds.
+					r.readFails = 0
+					if _, end, _, pos := r.q.locate(r.pos); end > pos {
+						r.q.opts.logger.Error("skipping a queue segment that cannot be opened", "offset", pos, "skipped_bytes", end-pos, "err", err)
+						r.pos = end
+						continue
+					}
+				}
 				return record{}, fmt.Errorf("%w: %v", errRead, err)
 			}
 		}
