@@ -512,6 +512,10 @@ func TestMemoryHoldIsBounded(t *testing.T) {
 	if got := counter(t, reg, "prometheus_remote_storage_samples_dropped_total", "reason", "queue_unwritable"); got != 20 {
 		t.Errorf("dropped queue_unwritable = %v, want 20", got)
 	}
+	// The held samples are pending: the delivery watermark stays below them.
+	if wm := w.Watermark(); wm >= 1000 {
+		t.Errorf("watermark %d while samples stamped 1000 are held, want below 1000", wm)
+	}
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,7 @@ type Writer struct {
 	heldMu    sync.Mutex
 	held      []*sample.Batch
 	heldN     atomic.Int64
+	heldMinT  atomic.Int64 // the oldest held sample's timestamp; MaxInt64 when none
 	appendErr error     // the last append failure while batches are held
 	failSince time.Time // when appends started failing
 	lastWarn  time.Time
@@ -131,6 +133,7 @@ func Open(opts Options, cfg Config) (*Writer, error) {
 		opts.MaxHeldSamples = DefaultMaxHeldSamples
 	}
 	w := &Writer{opts: opts, logger: opts.Logger, m: newMetrics(opts.Registerer), eps: make(map[string]*endpoint)}
+	w.heldMinT.Store(math.MaxInt64)
 	q, err := openQueue(queueOptions{
 		open:         opts.openFile,
 		dir:          opts.Dir,
@@ -238,6 +241,11 @@ func (w *Writer) holdLocked(b *sample.Batch, err error) error {
 			c.Samples[i].FH = fh.Copy()
 		}
 	}
+	minT := w.heldMinT.Load()
+	for _, smp := range b.Samples {
+		minT = min(minT, smp.T)
+	}
+	w.heldMinT.Store(minT)
 	w.held = append(w.held, c)
 	w.heldN.Add(int64(b.Len()))
 	w.m.held.Set(float64(w.heldN.Load()))
@@ -271,6 +279,7 @@ func (w *Writer) drainHeldLocked() error {
 		w.heldN.Add(-int64(b.Len()))
 	}
 	w.held = nil
+	w.heldMinT.Store(math.MaxInt64)
 	w.m.held.Set(0)
 	w.logger.Info("remote-write queue writable again; appended the samples held in memory", "batches", n, "failed_for", time.Since(w.failSince).Round(time.Millisecond))
 	w.appendErr = nil
@@ -310,8 +319,15 @@ func (w *Writer) endpointsAll() []*endpoint {
 // Pending samples are tracked in 64 KiB blocks of the queue, and a block
 // counts as pending until every shard of every endpoint is past it, so W
 // may lag the exact value by the samples of one block.
+//
+// Samples held in memory because the queue could not be written count as
+// pending too.
 func (w *Writer) Watermark() int64 {
-	return w.q.watermark(time.Now(), w.opts.WatermarkLag)
+	wm := w.q.watermark(time.Now(), w.opts.WatermarkLag)
+	if t := w.heldMinT.Load(); t != math.MaxInt64 {
+		wm = min(wm, t-1)
+	}
+	return wm
 }
 
 // Flush makes every shard send what it holds and what was appended before
