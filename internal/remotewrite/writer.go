@@ -87,8 +87,8 @@ type Writer struct {
 	held      []*sample.Batch
 	heldN     atomic.Int64
 	heldMinT  atomic.Int64 // the oldest held sample's timestamp; MaxInt64 when none
-	appendErr error     // the last append failure while batches are held
-	failSince time.Time // when appends started failing
+	appendErr error        // the last append failure while batches are held
+	failSince time.Time    // when appends started failing
 	lastWarn  time.Time
 
 	mu      sync.Mutex
