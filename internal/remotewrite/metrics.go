@@ -57,11 +57,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, endpointLabels),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "prometheus_remote_storage_samples_dropped_total",
-			Help: "Samples dropped before sending: queue_full and too_old (queue bounds, sample_age_limit), dropped_series (write_relabel_config), native_histograms_disabled.",
+			Help: "Samples dropped before sending: queue_full (wal max_size), too_old (wal max_keepalive_time, sample_age_limit), queue_unwritable (the disk queue could not be written and the memory hold was full), dropped_series (write_relabel_config), native_histograms_disabled, unintentionally_dropped_series (their labels were in damaged queue data).",
 		}, append(endpointLabels, "reason")),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_remote_write_rejected_samples_total",
-			Help: "Samples the receiver rejected with 400, found by bisection, by reason: out_of_order, duplicate, too_old, other. A scrape rejected whole as a duplicate (a tick another writer already wrote) counts all its samples.",
+			Help: "Samples the receiver rejected with 400 or 413, by the reason its message gives: out_of_order, duplicate, too_old, other. By default every sample of a rejected request counts; with retry_on_http_400_by_bisection, those bisection isolated (a single sample, or a scrape rejected whole).",
 		}, append(endpointLabels, "reason")),
 		ticksDoubled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_ticks_doubled_total",
