@@ -132,7 +132,10 @@ func NewRig(ctx context.Context, o ScenarioOptions, nodes int) (*Rig, error) {
 }
 
 // Config is the lab's standard configuration: discovery.file over the
-// targets, a clustered prometheus.scrape, and remote write to the receiver.
+// targets, a clustered prometheus.scrape, and remote write to the receiver,
+// bisecting rejected requests when the receiver rejects them whole (as
+// docs/operations.md advises for Prometheus) and not when it keeps the
+// good samples.
 func (r *Rig) Config() string {
 	return fmt.Sprintf(`discovery.file "targets" {
   files = [%q]
@@ -152,9 +155,10 @@ prometheus.scrape "lab" {
 prometheus.remote_write "rx" {
   endpoint {
     url = %q
+    retry_on_http_400_by_bisection = %t
   }
 }
-`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.Receiver.URL())
+`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.Receiver.URL(), r.Opts.Mode == AllOrNothing)
 }
 
 func (r *Rig) progress(format string, args ...any) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,9 +22,42 @@ const (
 	sendDrop              // any other 4xx: sending again cannot help
 )
 
+// RedactURL returns s with the password of its user information replaced
+// by "xxxxx", as net/url's URL.Redacted does, for everything that shows an
+// endpoint's URL: metric labels, logs, errors, the queue's positions
+// files. A string that does not parse as a URL has everything between its
+// scheme and the last '@' of its authority replaced. A URL without a
+// password comes back unchanged, byte for byte.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		if u.User == nil {
+			return s
+		}
+		if _, has := u.User.Password(); !has {
+			return s
+		}
+		return u.Redacted()
+	}
+	rest := s
+	prefix := ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	auth := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		auth = rest[:i]
+	}
+	at := strings.LastIndex(auth, "@")
+	if at < 0 {
+		return s
+	}
+	return prefix + "xxxxx" + rest[at:]
+}
+
 // client posts encoded requests to one endpoint.
 type client struct {
 	url        string
+	shownURL   string // url, redacted, for errors
 	hc         *http.Client
 	timeout    time.Duration
 	headers    map[string]string
@@ -39,7 +73,7 @@ func (c *client) post(ctx context.Context, body []byte) (sendResult, time.Durati
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return sendDrop, 0, fmt.Errorf("building request to %s: %w", c.url, err)
+		return sendDrop, 0, fmt.Errorf("building request to %s: %v", c.shownURL, redactErr(err, c.url, c.shownURL))
 	}
 	for k, v := range c.headers {
 		req.Header.Set(k, v)
@@ -50,7 +84,7 @@ func (c *client) post(ctx context.Context, body []byte) (sendResult, time.Durati
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return sendRetry, 0, fmt.Errorf("sending to %s: %w", c.url, err)
+		return sendRetry, 0, fmt.Errorf("sending to %s: %w", c.shownURL, err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
@@ -59,7 +93,7 @@ func (c *client) post(ctx context.Context, body []byte) (sendResult, time.Durati
 	if code/100 == 2 {
 		return sendOK, 0, nil
 	}
-	err = fmt.Errorf("%s answered %s: %s", c.url, resp.Status, strings.TrimSpace(string(msg)))
+	err = fmt.Errorf("%s answered %s: %s", c.shownURL, resp.Status, strings.TrimSpace(string(msg)))
 	switch {
 	case code/100 == 5 || code == http.StatusTooManyRequests && c.retryOn429:
 		return sendRetry, retryAfter(resp.Header.Get("Retry-After")), err
@@ -68,6 +102,14 @@ func (c *client) post(ctx context.Context, body []byte) (sendResult, time.Durati
 	default:
 		return sendDrop, 0, err
 	}
+}
+
+// redactErr is err's text with the raw URL replaced by the redacted one.
+func redactErr(err error, raw, shown string) string {
+	if raw == shown {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), raw, shown)
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.

@@ -58,13 +58,28 @@
 //
 // A shard retries 5xx, network errors and (with retry_on_http_429) 429 with
 // exponential backoff between min_backoff and max_backoff, or the
-// receiver's Retry-After; it blocks only itself. On 400 (and 413) it splits
-// the request in halves and sends each, recursively, so every sample the
-// receiver accepts is delivered; a single rejected sample is dropped and
-// counted in shoal_remote_write_rejected_samples_total by the reason in the
-// receiver's message (out_of_order, duplicate, too_old, other). Rejecting k
-// samples of a batch of n costs at most about 2k·log2(n) requests. Other
-// 4xx answers drop the request.
+// receiver's Retry-After; it blocks only itself. Before each retry it drops
+// what aged past sample_age_limit (counted as too_old). A 4xx other than
+// 429 is never sent again (remote write 1.0): on 400 (and 413) the request
+// is dropped and its samples counted in
+// shoal_remote_write_rejected_samples_total by the reason in the receiver's
+// message (out_of_order, duplicate, too_old, other) and in samples_failed.
+// With EndpointConfig.BisectOn400 (for receivers that reject a request
+// whole, like Prometheus) it splits the request in halves and sends each,
+// in order, recursively, so every sample such a receiver accepts is
+// delivered; a batch of n costs at most 1 + 8·log2(n) + log2(n) requests
+// whatever the receiver answers (see bisect).
+//
+// # Faults
+//
+// A failed append is undone (and the series it defined forgotten by the
+// encoder, so the next batch defines them again); Writer.Receive then holds
+// the batch in memory, up to Options.MaxHeldSamples, and appends it first
+// once the queue is writable (AppendFailure reports the state). A segment
+// that cannot be created is created at the next append. A reader skips
+// damaged records to the next valid one and unreadable data after a few
+// retries, counting both; a shard that fails anyway is started again from
+// its acknowledged position, so no pause or drain waits on a dead shard.
 //
 // # Acknowledgements
 //

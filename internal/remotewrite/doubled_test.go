@@ -26,7 +26,9 @@ func TestRejectedDuplicateUpCountsOneDoubledTick(t *testing.T) {
 		}
 		return 0, ""
 	})
-	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{endpointFor(rcv)}})
+	ep := endpointFor(rcv)
+	ep.BisectOn400 = true
+	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
 	up := labels.FromStrings("__name__", "up", "instance", "a:1", "job", "j")
 	other := labels.FromStrings("__name__", "scrape_duration_seconds", "instance", "a:1", "job", "j")
 	var bs []*sample.Batch

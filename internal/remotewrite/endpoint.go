@@ -33,6 +33,12 @@ type EndpointConfig struct {
 	HTTPClient   config.HTTPClientConfig
 	Queue        QueueConfig
 	WriteRelabel []*relabel.Config
+	// BisectOn400 splits a request the receiver rejects with 400 or 413
+	// and sends the halves, recursively, instead of dropping it. Only for
+	// receivers that reject a request whole for one bad sample
+	// (Prometheus): one that keeps the good samples (Mimir) would be sent
+	// them again.
+	BisectOn400 bool
 }
 
 // QueueConfig tunes the senders of one endpoint, with Prometheus' names.
@@ -64,11 +70,13 @@ var DefaultQueueConfig = QueueConfig{
 	RetryOnHTTP429:    true,
 }
 
+// id names the endpoint in the queue's positions, metrics and logs: its
+// name, or its URL with any password redacted.
 func (c *EndpointConfig) id() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	return c.URL
+	return RedactURL(c.URL)
 }
 
 func (c *EndpointConfig) normalize() error {
@@ -170,9 +178,9 @@ func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, m *metrics, lo
 	}
 	e := &endpoint{
 		name: cfg.id(), cfg: cfg, ext: ext, q: q, c: c,
-		client: &client{url: cfg.URL, hc: hc, timeout: cfg.RemoteTimeout, headers: cfg.Headers, userAgent: userAgent, retryOn429: cfg.Queue.RetryOnHTTP429},
-		m:      m.forEndpoint(cfg.id(), cfg.URL),
-		logger: logger.With("remote_name", cfg.id(), "url", cfg.URL),
+		client: &client{url: cfg.URL, shownURL: RedactURL(cfg.URL), hc: hc, timeout: cfg.RemoteTimeout, headers: cfg.Headers, userAgent: userAgent, retryOn429: cfg.Queue.RetryOnHTTP429},
+		m:      m.forEndpoint(cfg.id(), RedactURL(cfg.URL)),
+		logger: logger.With("remote_name", cfg.id(), "url", RedactURL(cfg.URL)),
 		every:  every,
 		sig:    make(chan struct{}),
 		drain:  make(chan struct{}),
@@ -236,12 +244,7 @@ func (e *endpoint) run(ctx context.Context) {
 		sctx, scancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		for i := range n {
-			s := newShard(e, i, n, pos[i])
-			wg.Go(func() {
-				if err := s.run(sctx); err != nil && sctx.Err() == nil {
-					e.logger.Error("sender shard stopped", "shard", i, "err", err)
-				}
-			})
+			wg.Go(func() { e.runShard(sctx, i, n, pos[i]) })
 		}
 		finished := make(chan struct{})
 		go func() { wg.Wait(); close(finished) }()
@@ -331,4 +334,44 @@ func (e *endpoint) desiredShards(n int, lastLag *uint64, idle *int) int {
 	}
 	*lastLag = lag
 	return min(max(want, q.MinShards), q.MaxShards)
+}
+
+// runShard runs shard i until it is done or ctx ends. A shard that fails
+// (it only returns ctx's error, but a panic on damaged data is caught too)
+// is started again from its acknowledged position after a second, so that
+// no shard is gone for good: pauses, drains and shutdown wait for every
+// shard.
+func (e *endpoint) runShard(ctx context.Context, i, n int, start Position) {
+	paused := false
+	for {
+		s := newShard(e, i, n, start)
+		s.paused = paused
+		err := s.safeRun(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		paused = s.paused
+		e.m.shardRestarts.Inc()
+		e.logger.Error("sender shard failed; starting it again from its acknowledged position", "shard", i, "err", err)
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if _, ps := e.q.positions(e.c); i < len(ps) {
+			start = ps[i]
+		}
+	}
+}
+
+// safeRun is run with a panic turned into an error.
+func (s *shard) safeRun(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return s.run(ctx)
 }

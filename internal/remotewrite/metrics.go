@@ -10,21 +10,25 @@ import (
 // storage metrics where one exists; per-endpoint ones carry remote_name and
 // url like Prometheus'.
 type metrics struct {
-	samples      *prometheus.CounterVec
-	histograms   *prometheus.CounterVec
-	exemplars    *prometheus.CounterVec
-	failed       *prometheus.CounterVec
-	retried      *prometheus.CounterVec
-	dropped      *prometheus.CounterVec
-	rejected     *prometheus.CounterVec
-	ticksDoubled *prometheus.CounterVec
-	sendDuration *prometheus.HistogramVec
-	shards       *prometheus.GaugeVec
-	highestSent  *prometheus.GaugeVec
-	pending      *prometheus.GaugeVec
-	backlogBytes *prometheus.GaugeVec
-	highestTs    prometheus.Gauge
-	queueBytes   prometheus.Gauge
+	samples        *prometheus.CounterVec
+	histograms     *prometheus.CounterVec
+	exemplars      *prometheus.CounterVec
+	failed         *prometheus.CounterVec
+	retried        *prometheus.CounterVec
+	dropped        *prometheus.CounterVec
+	rejected       *prometheus.CounterVec
+	ticksDoubled   *prometheus.CounterVec
+	sendDuration   *prometheus.HistogramVec
+	shards         *prometheus.GaugeVec
+	highestSent    *prometheus.GaugeVec
+	pending        *prometheus.GaugeVec
+	backlogBytes   *prometheus.GaugeVec
+	highestTs      prometheus.Gauge
+	queueBytes     prometheus.Gauge
+	held           prometheus.Gauge
+	appendFailures prometheus.Counter
+	damaged        *prometheus.CounterVec
+	shardRestarts  *prometheus.CounterVec
 }
 
 var endpointLabels = []string{"remote_name", "url"}
@@ -53,11 +57,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, endpointLabels),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "prometheus_remote_storage_samples_dropped_total",
-			Help: "Samples dropped before sending: queue_full and too_old (queue bounds, sample_age_limit), dropped_series (write_relabel_config), native_histograms_disabled.",
+			Help: "Samples dropped before sending: queue_full (wal max_size), too_old (wal max_keepalive_time, sample_age_limit), queue_unwritable (the disk queue could not be written and the memory hold was full), dropped_series (write_relabel_config), native_histograms_disabled, unintentionally_dropped_series (their labels were in damaged queue data).",
 		}, append(endpointLabels, "reason")),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_remote_write_rejected_samples_total",
-			Help: "Samples the receiver rejected with 400, found by bisection, by reason: out_of_order, duplicate, too_old, other. A scrape rejected whole as a duplicate (a tick another writer already wrote) counts all its samples.",
+			Help: "Samples the receiver rejected with 400 or 413, by the reason its message gives: out_of_order, duplicate, too_old, other. By default every sample of a rejected request counts; with retry_on_http_400_by_bisection, those bisection isolated (a single sample, or a scrape rejected whole).",
 		}, append(endpointLabels, "reason")),
 		ticksDoubled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_ticks_doubled_total",
@@ -92,6 +96,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "shoal_remote_write_queue_bytes",
 			Help: "Bytes on disk in the queue.",
 		}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shoal_remote_write_held_samples",
+			Help: "Samples and exemplars held in memory because the disk queue cannot be written; appended as soon as it can.",
+		}),
+		appendFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_remote_write_append_failures_total",
+			Help: "Appends to the disk queue that failed (no space, no inode or file descriptor, I/O error); the batch was held in memory or dropped.",
+		}),
+		damaged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_remote_write_queue_damaged_total",
+			Help: "Damaged stretches of the disk queue a sender shard skipped (a bad record, an unreadable read), by kind: record, read.",
+		}, append(endpointLabels, "kind")),
+		shardRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_remote_write_shard_restarts_total",
+			Help: "Sender shards that failed and were started again from their acknowledged position.",
+		}, endpointLabels),
 	}
 	if reg == nil {
 		return m
@@ -111,6 +131,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.backlogBytes = register(reg, m.backlogBytes)
 	m.highestTs = register(reg, m.highestTs)
 	m.queueBytes = register(reg, m.queueBytes)
+	m.held = register(reg, m.held)
+	m.appendFailures = register(reg, m.appendFailures)
+	m.damaged = register(reg, m.damaged)
+	m.shardRestarts = register(reg, m.shardRestarts)
 	return m
 }
 
@@ -132,35 +156,37 @@ func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
 // endpointMetrics are a Writer's metrics curried for one endpoint.
 type endpointMetrics struct {
 	samples, histograms, exemplars, failed, retried prometheus.Counter
-	ticksDoubled                                    prometheus.Counter
+	ticksDoubled, shardRestarts                     prometheus.Counter
 	sendDuration                                    prometheus.Observer
 	shards, highestSent, pending, backlogBytes      prometheus.Gauge
-	dropped, rejected                               *prometheus.CounterVec
+	dropped, rejected, damaged                      *prometheus.CounterVec
 }
 
 func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	return &endpointMetrics{
-		samples:      m.samples.With(l),
-		histograms:   m.histograms.With(l),
-		exemplars:    m.exemplars.With(l),
-		failed:       m.failed.With(l),
-		retried:      m.retried.With(l),
-		ticksDoubled: m.ticksDoubled.With(l),
-		sendDuration: m.sendDuration.With(l),
-		shards:       m.shards.With(l),
-		highestSent:  m.highestSent.With(l),
-		pending:      m.pending.With(l),
-		backlogBytes: m.backlogBytes.With(l),
-		dropped:      m.dropped.MustCurryWith(l),
-		rejected:     m.rejected.MustCurryWith(l),
+		samples:       m.samples.With(l),
+		histograms:    m.histograms.With(l),
+		exemplars:     m.exemplars.With(l),
+		failed:        m.failed.With(l),
+		retried:       m.retried.With(l),
+		ticksDoubled:  m.ticksDoubled.With(l),
+		shardRestarts: m.shardRestarts.With(l),
+		sendDuration:  m.sendDuration.With(l),
+		shards:        m.shards.With(l),
+		highestSent:   m.highestSent.With(l),
+		pending:       m.pending.With(l),
+		backlogBytes:  m.backlogBytes.With(l),
+		dropped:       m.dropped.MustCurryWith(l),
+		rejected:      m.rejected.MustCurryWith(l),
+		damaged:       m.damaged.MustCurryWith(l),
 	}
 }
 
 func (m *metrics) deleteEndpoint(name, url string) {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration,
+		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration, m.damaged, m.shardRestarts,
 	} {
 		v.DeletePartialMatch(l)
 	}

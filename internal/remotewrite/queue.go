@@ -61,15 +61,38 @@ type block struct {
 // full queue of 1 GiB holds 16384 of them.
 const blockBytes = 64 << 10
 
+// queueFile is what the queue needs of a file; *os.File is one. Tests
+// inject failures through queueOptions.open.
+type queueFile interface {
+	io.Writer
+	io.ReaderAt
+	io.WriterAt
+	Truncate(size int64) error
+	Sync() error
+	Close() error
+	Stat() (os.FileInfo, error)
+}
+
+func osOpen(name string, flag int, perm os.FileMode) (queueFile, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err // not a typed nil
+	}
+	return f, nil
+}
+
 type queueOptions struct {
+	// open opens the queue's segment files (default os.OpenFile).
+	open         func(name string, flag int, perm os.FileMode) (queueFile, error)
 	dir          string
 	segmentBytes int64
 	maxBytes     int64
 	maxAge       time.Duration
 	logger       *slog.Logger
 	// onDrop is told how many samples each consumer lost when a segment
-	// was dropped to keep the queue in its bounds.
-	onDrop func(consumer string, samples int64)
+	// was dropped to keep the queue in its bounds, and why: "queue_full"
+	// (MaxBytes) or "too_old" (MaxAge).
+	onDrop func(consumer, reason string, samples int64)
 }
 
 type queue struct {
@@ -79,9 +102,12 @@ type queue struct {
 	first       atomic.Uint64 // the first live offset
 	activeStart atomic.Uint64
 
-	mu     sync.Mutex
-	segs   []*segment // ascending; the last one is active
-	f      *os.File   // the active segment
+	mu   sync.Mutex
+	segs []*segment // ascending; the last one is active unless f is nil
+	// f is the active segment; nil when the last one was sealed (or given
+	// up after a write that could not be undone) and the next could not
+	// be created: the next append tries again.
+	f      queueFile
 	enc    recordEncoder
 	buf    []byte
 	stats  []recordStat
@@ -105,6 +131,9 @@ func (q *queue) segPath(start uint64) string { return filepath.Join(q.opts.dir, 
 func openQueue(opts queueOptions) (*queue, error) {
 	if opts.logger == nil {
 		opts.logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.open == nil {
+		opts.open = osOpen
 	}
 	if err := os.MkdirAll(filepath.Join(opts.dir, "consumers"), 0o755); err != nil {
 		return nil, fmt.Errorf("creating queue directory: %w", err)
@@ -181,7 +210,7 @@ func listSegments(dir string) ([]uint64, error) {
 // torn or corrupt tail and seals it.
 func (q *queue) recoverSegment(start uint64, last bool) (*segment, error) {
 	path := q.segPath(start)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := q.opts.open(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening queue segment: %w", err)
 	}
@@ -240,7 +269,7 @@ func (q *queue) recoverSegment(start uint64, last bool) (*segment, error) {
 
 // scanSegment calls fn for every valid record from the start of f and
 // returns the length of the valid prefix.
-func scanSegment(f *os.File, fn func(payload []byte)) (int64, error) {
+func scanSegment(f io.ReaderAt, fn func(payload []byte)) (int64, error) {
 	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, math.MaxInt64), 256<<10)
 	var good int64
 	hdr := make([]byte, frameHeader)
@@ -273,12 +302,13 @@ func scanSegment(f *os.File, fn func(payload []byte)) (int64, error) {
 // startSegment makes a new active segment beginning at start. q.mu is held
 // or the queue is not yet shared.
 func (q *queue) startSegment(start uint64) error {
-	f, err := os.OpenFile(q.segPath(start), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+	f, err := q.opts.open(q.segPath(start), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("creating queue segment: %w", err)
 	}
 	if err := syncDir(q.opts.dir); err != nil {
 		f.Close()
+		os.Remove(q.segPath(start))
 		return err
 	}
 	q.f = f
@@ -314,8 +344,23 @@ func (q *queue) append(b *sample.Batch) error {
 	if q.closed {
 		return errClosed
 	}
+	if q.f == nil {
+		// The last segment was sealed and the next could not be
+		// created then (no space, no inode, no file descriptor): try
+		// again now.
+		if err := q.startSegment(q.end.Load()); err != nil {
+			return err
+		}
+		q.opts.logger.Info("queue segment created after an earlier failure", "segment", segName(q.end.Load()))
+	}
+	// Series the encoder defines in this batch are only defined in the
+	// segment if the write succeeds: on failure it forgets them, so that
+	// the next batch defines them again instead of referring to
+	// definitions that never reached the file.
+	mark := q.enc.mark()
 	q.buf, q.stats = q.enc.encodeBatch(q.buf[:0], b, q.stats[:0])
 	if err := q.write(q.buf); err != nil {
+		q.enc.rollback(mark)
 		return err
 	}
 	active := q.segs[len(q.segs)-1]
@@ -343,19 +388,29 @@ func (q *queue) append(b *sample.Batch) error {
 		}
 	}
 	if int64(active.end-active.start) >= q.opts.segmentBytes {
+		// The batch is written: a failure to rotate is not the batch's.
+		// The segment stays active (or, sealed, the next append
+		// creates its successor) and rotation is tried again.
 		if err := q.rotate(); err != nil {
-			return err
+			q.opts.logger.Warn("rotating the queue segment failed; retrying at the next append", "err", err)
 		}
 	}
 	q.enforceSize()
 	return nil
 }
 
-// write appends p to the active segment, undoing a partial write.
+// write appends p to the active segment, undoing a partial write. When the
+// partial write cannot be undone, the segment is closed at its last good
+// record (reopening the queue cuts the rest) and the next append starts a
+// new one.
 func (q *queue) write(p []byte) error {
 	if _, err := q.f.Write(p); err != nil {
 		active := q.segs[len(q.segs)-1]
 		if terr := q.f.Truncate(int64(active.end - active.start)); terr != nil {
+			q.f.Close()
+			q.f = nil
+			q.dirty = false
+			active.sealed = true
 			return fmt.Errorf("appending to queue: %w (and undoing it: %v)", err, terr)
 		}
 		return fmt.Errorf("appending to queue: %w", err)
@@ -376,8 +431,13 @@ func (q *queue) addBlock(off uint64, st recordStat) {
 	q.blocks = append(q.blocks, block{start: off, end: off + uint64(st.size), minT: st.minT, samples: st.samples})
 }
 
-// rotate seals the active segment, syncs it and starts the next one.
+// rotate seals the active segment, syncs it and starts the next one. If the
+// seal cannot be written the segment stays active; if the next segment
+// cannot be created, q.f is left nil and the next append creates it.
 func (q *queue) rotate() error {
+	if q.f == nil {
+		return nil
+	}
 	active := q.segs[len(q.segs)-1]
 	if active.end == active.start {
 		return nil
@@ -388,15 +448,20 @@ func (q *queue) rotate() error {
 	}
 	active.end += uint64(len(seal))
 	q.end.Store(active.end)
+	var errs []error
 	if err := q.f.Sync(); err != nil {
-		return fmt.Errorf("syncing queue segment: %w", err)
+		errs = append(errs, fmt.Errorf("syncing queue segment: %w", err))
 	}
 	if err := q.f.Close(); err != nil {
-		return fmt.Errorf("closing queue segment: %w", err)
+		errs = append(errs, fmt.Errorf("closing queue segment: %w", err))
 	}
+	q.f = nil
 	q.dirty = false
 	active.sealed = true
-	return q.startSegment(active.end)
+	if err := q.startSegment(active.end); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // enforceSize drops the oldest sealed segments while the queue is larger
@@ -430,7 +495,7 @@ func (q *queue) dropOldest(reason string) {
 				lost += float64(seg.info.samples) * left / size / float64(len(c.pos))
 			}
 			if n := int64(math.Round(lost)); n > 0 {
-				q.opts.onDrop(name, n)
+				q.opts.onDrop(name, reason, n)
 			}
 		}
 	}
@@ -451,7 +516,7 @@ func (q *queue) sync(now time.Time) error {
 		return nil
 	}
 	var errs []error
-	if q.dirty {
+	if q.dirty && q.f != nil {
 		if err := q.f.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("syncing queue segment: %w", err))
 		} else {
@@ -657,7 +722,7 @@ func (q *queue) close() error {
 	var errs []error
 	// Seal a non-empty active segment, so that the next open reads its
 	// summary instead of scanning it.
-	if active := q.segs[len(q.segs)-1]; active.end > active.start {
+	if active := q.segs[len(q.segs)-1]; q.f != nil && active.end > active.start {
 		seal := appendSeal(nil, active.info)
 		if err := q.write(seal); err != nil {
 			errs = append(errs, err)
@@ -667,16 +732,20 @@ func (q *queue) close() error {
 			q.end.Store(active.end)
 		}
 	}
-	if err := q.f.Sync(); err != nil {
-		errs = append(errs, fmt.Errorf("syncing queue segment: %w", err))
+	if q.f != nil {
+		if err := q.f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("syncing queue segment: %w", err))
+		}
 	}
 	for _, c := range q.consumers {
 		if err := c.persist(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := q.f.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("closing queue segment: %w", err))
+	if q.f != nil {
+		if err := q.f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing queue segment: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -688,7 +757,9 @@ func (q *queue) abort() {
 	defer q.mu.Unlock()
 	if !q.closed {
 		q.closed = true
-		q.f.Close()
+		if q.f != nil {
+			q.f.Close()
+		}
 	}
 }
 

@@ -11,13 +11,35 @@ import (
 // appended is never seen half-written.
 type segReader struct {
 	q          *queue
-	f          *os.File
+	f          queueFile
 	start, end uint64 // the open segment; end is final once sealed
 	sealed     bool
 	pos        uint64 // offset of the next record
 	buf        []byte // log bytes from bufOff
 	bufOff     uint64
 	newSeg     bool // a segment was opened since the last record returned
+	// onDamage is told of every damaged stretch skipped ("record") and
+	// every failed read ("read").
+	onDamage  func(kind string)
+	readFails int // consecutive failed reads at pos
+}
+
+// maxReadFails is how many times in a row a read at one offset may fail
+// before the reader gives up on the data there and skips it.
+const maxReadFails = 5
+
+// resyncWindow bounds how far past a damaged record the reader looks for
+// the next valid one; past it, it skips the window and looks again.
+const resyncWindow = 4 << 20
+
+// errRead is a failed read of the log: the caller waits and calls next
+// again, which retries the read (or, after maxReadFails, skips the data).
+var errRead = errors.New("reading the queue failed")
+
+func (r *segReader) damaged(kind string) {
+	if r.onDamage != nil {
+		r.onDamage(kind)
+	}
 }
 
 // record is one frame read from the log; payload is valid until the next
@@ -56,7 +78,7 @@ func (r *segReader) close() {
 func (r *segReader) open() error {
 	for tries := 0; ; tries++ {
 		start, end, sealed, pos := r.q.locate(r.pos)
-		f, err := os.Open(r.q.segPath(start))
+		f, err := r.q.opts.open(r.q.segPath(start), os.O_RDONLY, 0)
 		if err != nil {
 			// The segment was dropped between locate and open.
 			if errors.Is(err, os.ErrNotExist) && tries < 3 {
@@ -81,7 +103,18 @@ func (r *segReader) next() (record, error) {
 	for {
 		if r.f == nil {
 			if err := r.open(); err != nil {
-				return record{}, err
+				r.damaged("read")
+				r.readFails++
+				if r.readFails >= maxReadFails {
+					// The segment cannot be opened: skip what it holds.
+					r.readFails = 0
+					if _, end, _, pos := r.q.locate(r.pos); end > pos {
+						r.q.opts.logger.Error("skipping a queue segment that cannot be opened", "offset", pos, "skipped_bytes", end-pos, "err", err)
+						r.pos = end
+						continue
+					}
+				}
+				return record{}, fmt.Errorf("%w: %v", errRead, err)
 			}
 		}
 		if r.pos < r.q.first.Load() {
@@ -110,15 +143,32 @@ func (r *segReader) next() (record, error) {
 			return record{}, errNoData
 		}
 		payload, n, err := r.frame(limit)
+		if err != nil && !errors.Is(err, errCorrupt) {
+			// The read itself failed: retry a few times (the caller
+			// waits between), then give up on the data there.
+			r.readFails++
+			r.damaged("read")
+			if r.readFails < maxReadFails {
+				r.close()
+				return record{}, fmt.Errorf("%w: %v", errRead, err)
+			}
+			skipTo := limit
+			r.q.opts.logger.Error("skipping unreadable queue data", "segment", segName(r.start), "offset", r.pos, "skipped_bytes", skipTo-r.pos, "err", err)
+			r.readFails = 0
+			r.pos = skipTo
+			r.buf = r.buf[:0]
+			continue
+		}
+		r.readFails = 0
 		if err != nil {
 			// Replay validated every segment, so this is damage done
-			// since: give up on the rest of the segment.
-			r.q.opts.logger.Error("skipping damaged queue segment", "segment", segName(r.start), "offset", r.pos, "err", err)
-			if !r.sealed {
-				return record{}, err
-			}
-			r.pos = r.end
-			r.close()
+			// since (or a torn write that was not undone): skip to the
+			// next valid record and go on.
+			r.damaged("record")
+			next := r.resync(limit)
+			r.q.opts.logger.Error("skipping damaged queue data", "segment", segName(r.start), "offset", r.pos, "skipped_bytes", next-r.pos, "err", err)
+			r.pos = next
+			r.buf = r.buf[:0]
 			continue
 		}
 		rec := record{payload: payload, off: r.pos, end: r.pos + uint64(n), segStart: r.start, newSegment: r.newSeg}
@@ -126,6 +176,31 @@ func (r *segReader) next() (record, error) {
 		r.pos = rec.end
 		return rec, nil
 	}
+}
+
+// resync returns the offset of the first valid record after the damaged one
+// at r.pos, looking at most resyncWindow bytes ahead, or the end of what
+// it looked at. A record counts as valid when its checksum matches and it
+// decodes; a false match in damaged bytes has odds of 2^-32 per offset.
+func (r *segReader) resync(limit uint64) uint64 {
+	from := r.pos + 1
+	to := min(limit, from+resyncWindow)
+	if to <= from {
+		return limit
+	}
+	buf := make([]byte, to-from)
+	n, _ := r.f.ReadAt(buf, int64(from-r.start))
+	buf = buf[:n]
+	for i := 0; i+frameHeader <= len(buf); i++ {
+		l := int(uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24)
+		if l == 0 || l > len(buf)-i-frameHeader {
+			continue
+		}
+		if p, _, err := parseFrame(buf[i:]); err == nil && walkRecord(p, nil) == nil {
+			return from + uint64(i)
+		}
+	}
+	return from + uint64(len(buf))
 }
 
 // frame parses the frame at r.pos, reading more of the file as needed.

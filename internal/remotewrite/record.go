@@ -170,6 +170,30 @@ func (e *recordEncoder) reset() {
 	e.series = e.series[:0]
 }
 
+// mark returns the encoder's state for rollback: the number of series it
+// has defined.
+func (e *recordEncoder) mark() int { return len(e.series) }
+
+// rollback forgets the series defined since mark, because the records that
+// defined them were not written.
+func (e *recordEncoder) rollback(mark int) {
+	if mark >= len(e.series) {
+		return
+	}
+	for _, s := range e.series[mark:] {
+		if r, ok := e.refs[s.hash]; ok && int(r) >= mark {
+			delete(e.refs, s.hash)
+		}
+	}
+	clear(e.series[mark:])
+	e.series = e.series[:mark]
+	for i := range e.series {
+		if int(e.series[i].next) > mark {
+			e.series[i].next = 0
+		}
+	}
+}
+
 // recordStat describes one encoded record.
 type recordStat struct {
 	size int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -90,7 +91,7 @@ type shard struct {
 func newShard(e *endpoint, idx, n int, start Position) *shard {
 	s := &shard{
 		e: e, idx: idx, n: n, skip: start,
-		rd:     segReader{q: e.q},
+		rd:     segReader{q: e.q, onDamage: func(kind string) { e.m.damaged.WithLabelValues(kind).Inc() }},
 		lb:     labels.NewBuilder(labels.EmptyLabels()),
 		stopAt: math.MaxUint64,
 		wake:   make(chan struct{}, 1),
@@ -121,6 +122,7 @@ func (s *shard) run(ctx context.Context) error {
 	defer s.e.q.cancelNotify(s.wake)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	readBackoff := time.Duration(0)
 	for {
 		sig := s.e.signal()
 		s.stopAt = s.e.stopAt.Load()
@@ -134,8 +136,33 @@ func (s *shard) run(ctx context.Context) error {
 			s.paused = false
 		}
 		if err := s.read(); err != nil {
-			return err
+			// The log could not be read: send what was read, wait and
+			// read again (the reader skips data that stays unreadable).
+			// The shard stays alive so that pauses, drains and
+			// shutdown find it.
+			readBackoff = min(max(2*readBackoff, 10*time.Millisecond), time.Second)
+			s.e.logger.Warn("reading the queue failed; retrying", "shard", s.idx, "err", err, "backoff", readBackoff)
+			if len(s.items) > 0 {
+				if err := s.sendPrefix(ctx); err != nil {
+					return err
+				}
+			}
+			timer.Reset(readBackoff)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-sig:
+			case <-timer.C:
+			}
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+			continue
 		}
+		readBackoff = 0
 		full := len(s.items) >= s.e.cfg.Queue.MaxSamplesPerSend
 		flushTo := s.e.flushTo.Load()
 		flush := flushTo > s.flushed && s.readOff() >= flushTo
@@ -255,6 +282,7 @@ func (s *shard) consume(rec record) {
 		}
 		ent, err := parseEntry(body)
 		if err != nil {
+			s.e.m.damaged.WithLabelValues("record").Inc()
 			s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 			break
 		}
@@ -273,6 +301,7 @@ func (s *shard) consume(rec record) {
 				err = fmt.Errorf("%w: ref %d beyond its segment", errCorrupt, ent.ref)
 			}
 			if err != nil {
+				s.e.m.damaged.WithLabelValues("record").Inc()
 				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 				break
 			}
@@ -313,10 +342,12 @@ func (s *shard) consume(rec record) {
 			s.items = append(s.items, x)
 		}
 		if ir.err != nil {
+			s.e.m.damaged.WithLabelValues("record").Inc()
 			s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", ir.err)
 		}
 	}
 	if er.err != nil {
+		s.e.m.damaged.WithLabelValues("record").Inc()
 		s.e.logger.Error("skipping damaged queue record", "offset", rec.off, "err", er.err)
 	}
 	if !defsOnly {
@@ -400,7 +431,7 @@ func (a *seriesAlloc) info() *seriesInfo {
 // acknowledges them.
 func (s *shard) sendPrefix(ctx context.Context) error {
 	n := min(len(s.items), s.e.cfg.Queue.MaxSamplesPerSend)
-	if err := s.send(ctx, s.items[:n], 0); err != nil {
+	if err := s.send(ctx, s.items[:n]); err != nil {
 		return err
 	}
 	rest := copy(s.items, s.items[n:])
@@ -432,12 +463,94 @@ func (s *shard) sendPrefix(ctx context.Context) error {
 	return nil
 }
 
-// send delivers items, retrying what can succeed later and bisecting a
-// request the receiver rejects, so that every sample it accepts arrives.
-// It returns only ctx's error.
-func (s *shard) send(ctx context.Context, items []item, depth int) error {
-	if len(items) == 0 {
+// send delivers items, retrying what can succeed later. A request the
+// receiver rejects with 400 (or 413) is not sent again (remote write 1.0:
+// a 4xx other than 429 is not retried): its samples are dropped and
+// counted by the reason in the receiver's message. With
+// retry_on_http_400_by_bisection, it is split instead, so that every
+// sample a receiver that rejects requests whole would accept arrives, at
+// a bounded cost in requests (see bisect). It returns only ctx's error.
+func (s *shard) send(ctx context.Context, items []item) error {
+	res, kept, reason, err := s.deliver(ctx, items)
+	if res != sendBisect {
+		return err
+	}
+	if !s.e.cfg.BisectOn400 {
+		s.dropRejected(kept, reason, err, true)
 		return nil
+	}
+	level := slog.LevelDebug
+	now := time.Now().UnixNano()
+	if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
+		level = slog.LevelWarn
+	}
+	s.e.logger.Log(ctx, level, "receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(kept))
+	b := &bisection{budget: bisectBudget(len(kept)), refund: 2 * bits.Len(uint(len(kept)))}
+	return s.bisect(ctx, kept, reason, err, b)
+}
+
+// bisectBudget is how many requests the bisection of a rejected batch of
+// n items may spend on splitting: enough to find about four rejected
+// samples exactly (each costs about 2·log2(n)).
+func bisectBudget(n int) int {
+	return 8 * bits.Len(uint(n))
+}
+
+// bisection is the request budget of one rejected batch. Each scrape found
+// rejected whole (a duplicate tick, or too old) gives back refund, the cost
+// of finding it: during a partition half the scrapes of a batch are
+// copies the receiver holds already, and each must be found exactly
+// without running the budget dry for the good ones. A batch thus costs at
+// most 1 + bisectBudget(n) + log2(n) + 2·log2(n) per scrape rejected whole.
+type bisection struct {
+	budget, refund int
+}
+
+// bisect splits items, which the receiver rejected for reason, and sends
+// each half in order, splitting a rejected half again. A single item is
+// dropped, and so is a single scrape (one target, one timestamp) rejected
+// as a duplicate (another writer holds the tick, whole) or as too old (all
+// its samples share the timestamp). Once the budget is spent, a rejected
+// half is dropped without splitting it further: a batch costs at most
+// 1 + budget + log2(n) requests whatever the receiver says, where
+// splitting to single samples would cost about 2 per rejected sample.
+func (s *shard) bisect(ctx context.Context, items []item, reason string, rerr error, b *bisection) error {
+	cut := tickCut(items)
+	if len(items) > 1 && cut == 0 && (reason == "duplicate" || reason == "too_old") {
+		s.dropRejected(items, reason, rerr, false)
+		b.budget += b.refund
+		return nil
+	}
+	if len(items) == 1 || b.budget <= 0 {
+		s.dropRejected(items, reason, rerr, false)
+		return nil
+	}
+	if cut == 0 {
+		cut = len(items) / 2
+	}
+	for _, half := range [2][]item{items[:cut], items[cut:]} {
+		b.budget--
+		res, kept, r, err := s.deliver(ctx, half)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if res == sendBisect {
+			if err := s.bisect(ctx, kept, r, err, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deliver sends items until the receiver answers for good: sendOK
+// (counted), sendBisect (a rejection: the caller decides; reason and the
+// receiver's error are returned with the items sent, which exclude what
+// aged past sample_age_limit while retrying) or sendDrop (counted). Its
+// error is ctx's, except for sendBisect.
+func (s *shard) deliver(ctx context.Context, items []item) (sendResult, []item, string, error) {
+	if len(items) == 0 {
+		return sendOK, items, "", nil
 	}
 	body := s.encode(items)
 	backoff := s.e.cfg.Queue.MinBackoff
@@ -448,10 +561,10 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 		switch res {
 		case sendOK:
 			s.count(items)
-			return nil
+			return sendOK, items, "", nil
 		case sendRetry:
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return sendRetry, items, "", ctx.Err()
 			}
 			s.e.m.retried.Add(float64(len(items)))
 			wait := backoff
@@ -465,54 +578,61 @@ func (s *shard) send(ctx context.Context, items []item, depth int) error {
 			case <-ctx.Done():
 				t.Stop()
 				s.e.retrying.Add(-1)
-				return ctx.Err()
+				return sendRetry, items, "", ctx.Err()
 			case <-t.C:
 			}
 			s.e.retrying.Add(-1)
 			backoff = min(backoff*2, s.e.cfg.Queue.MaxBackoff)
-		case sendBisect:
-			reason := rejectReason(err.Error())
-			cut := tickCut(items)
-			// A single sample is given up. So is one scrape's samples
-			// rejected as duplicates: the receiver holds this tick from
-			// another writer (a partition, or a replay), whose copy is
-			// whole; dropping the group at once instead of sample by
-			// sample keeps delivery from falling behind the other
-			// writer (and its next tick) while every batch of a
-			// partition is rejected in part.
-			if len(items) == 1 || cut == 0 && reason == "duplicate" {
-				s.dropRejected(items, reason, err)
-				return nil
-			}
-			if depth == 0 {
-				level := slog.LevelDebug
-				now := time.Now().UnixNano()
-				if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
-					level = slog.LevelWarn
+			// sample_age_limit holds for a retry too: what aged past
+			// it while the receiver failed is dropped as too_old.
+			if kept := s.dropAged(items); len(kept) != len(items) {
+				if len(kept) == 0 {
+					return sendOK, kept, "", nil
 				}
-				s.e.logger.Log(ctx, level, "receiver rejected a request; bisecting it to deliver the rest", "err", err, "samples", len(items))
+				items = kept
+				body = s.encode(items)
 			}
-			if cut == 0 {
-				cut = len(items) / 2
-			}
-			if err := s.send(ctx, items[:cut], depth+1); err != nil {
-				return err
-			}
-			if err := s.send(ctx, items[cut:], depth+1); err != nil {
-				return err
-			}
-			return nil
+		case sendBisect:
+			return sendBisect, items, rejectReason(err.Error()), err
 		default:
 			s.e.m.failed.Add(float64(len(items)))
 			s.e.logger.Error("remote write failed; dropping the request", "err", err, "samples", len(items))
-			return nil
+			return sendDrop, items, "", nil
 		}
 	}
 }
 
-// bisectWarnEvery bounds the warnings about bisected requests to one a
-// minute per endpoint; shoal_remote_write_rejected_samples_total counts
-// every rejected sample.
+// dropAged returns items without the samples older than sample_age_limit
+// (a copy when any is dropped), counting them as dropped for too_old.
+// Exemplars go with their age unknown and are kept.
+func (s *shard) dropAged(items []item) []item {
+	limit := s.e.cfg.Queue.SampleAgeLimit
+	if limit <= 0 {
+		return items
+	}
+	cut := time.Now().Add(-limit).UnixMilli()
+	old := 0
+	for _, it := range items {
+		if it.kind != kindExemplar && it.t < cut {
+			old++
+		}
+	}
+	if old == 0 {
+		return items
+	}
+	kept := make([]item, 0, len(items)-old)
+	for _, it := range items {
+		if it.kind == kindExemplar || it.t >= cut {
+			kept = append(kept, it)
+		}
+	}
+	s.e.m.dropped.WithLabelValues("too_old").Add(float64(old))
+	return kept
+}
+
+// bisectWarnEvery bounds the warnings about rejected (dropped or bisected)
+// requests to one a minute per endpoint;
+// shoal_remote_write_rejected_samples_total counts every rejected sample.
 const bisectWarnEvery = time.Minute
 
 // tickCut returns the boundary between tick groups (runs of items of one
@@ -545,24 +665,35 @@ func abs(x int) int {
 	return x
 }
 
-// dropRejected gives up on items the receiver rejected for reason: a
-// single item, or one scrape's samples. They count as rejected and failed
-// (a scrape's exemplars do not; a single item always does), and a
-// rejected duplicate of the scrape's `up` sample as a doubled tick:
-// another node (or an earlier life of this one) wrote the tick already.
-func (s *shard) dropRejected(items []item, reason string, err error) {
-	n := 0
-	up := false
+// dropRejected gives up on items the receiver rejected for reason: a whole
+// request (whole), or what bisection isolated: a single item or one
+// scrape's samples. They count as rejected and failed (exemplars do not,
+// except a single one isolated by bisection), and each rejected duplicate
+// of a scrape's `up` sample as a doubled tick: another node (or an earlier
+// life of this one) wrote the tick already.
+func (s *shard) dropRejected(items []item, reason string, err error, whole bool) {
+	n, ups := 0, 0
 	for _, it := range items {
 		if it.kind != kindExemplar || len(items) == 1 {
 			n++
 		}
-		up = up || it.s.up
+		if it.s.up && it.kind != kindExemplar {
+			ups++
+		}
 	}
 	s.e.m.rejected.WithLabelValues(reason).Add(float64(n))
 	s.e.m.failed.Add(float64(n))
-	if reason == "duplicate" && up {
-		s.e.m.ticksDoubled.Inc()
+	if reason == "duplicate" {
+		s.e.m.ticksDoubled.Add(float64(ups))
+	}
+	if whole {
+		level := slog.LevelDebug
+		now := time.Now().UnixNano()
+		if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
+			level = slog.LevelWarn
+		}
+		s.e.logger.Log(context.Background(), level, "receiver rejected a request; dropping it (remote write does not retry a 4xx)", "reason", reason, "samples", n, "err", err)
+		return
 	}
 	s.e.logger.Debug("receiver rejected samples", "reason", reason, "samples", n, "err", err)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +23,7 @@ const (
 	DefaultMaxAge          = 2 * time.Hour
 	DefaultFlushOnShutdown = 10 * time.Second
 	DefaultReshardInterval = 10 * time.Second
+	DefaultMaxHeldSamples  = 500000
 	maxSegmentBytes        = 64 << 20
 )
 
@@ -48,6 +51,13 @@ type Options struct {
 	// count (default 10s).
 	ReshardInterval time.Duration
 	UserAgent       string
+	// MaxHeldSamples bounds the samples and exemplars kept in memory
+	// while the queue cannot be written (a full disk, no inode or file
+	// descriptor left, an I/O error); default 500000. See Receive.
+	MaxHeldSamples int
+
+	// openFile replaces os.OpenFile for the queue's files, for tests.
+	openFile func(name string, flag int, perm os.FileMode) (queueFile, error)
 }
 
 // Config is what Update may change while the Writer runs.
@@ -68,6 +78,18 @@ type Writer struct {
 	// epIndex is a map[string]*endpoint copy of eps for the queue's drop
 	// callback, which runs under the queue lock and so cannot take mu.
 	epIndex atomic.Value
+
+	// held are the batches Receive kept in memory because the queue could
+	// not be written; they are appended, in order, before any later
+	// batch. heldN is their total length, read without heldMu on the
+	// fast path.
+	heldMu    sync.Mutex
+	held      []*sample.Batch
+	heldN     atomic.Int64
+	heldMinT  atomic.Int64 // the oldest held sample's timestamp; MaxInt64 when none
+	appendErr error        // the last append failure while batches are held
+	failSince time.Time    // when appends started failing
+	lastWarn  time.Time
 
 	mu      sync.Mutex
 	cfg     Config
@@ -107,8 +129,13 @@ func Open(opts Options, cfg Config) (*Writer, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "shoal"
 	}
+	if opts.MaxHeldSamples <= 0 {
+		opts.MaxHeldSamples = DefaultMaxHeldSamples
+	}
 	w := &Writer{opts: opts, logger: opts.Logger, m: newMetrics(opts.Registerer), eps: make(map[string]*endpoint)}
+	w.heldMinT.Store(math.MaxInt64)
 	q, err := openQueue(queueOptions{
+		open:         opts.openFile,
 		dir:          opts.Dir,
 		segmentBytes: opts.SegmentBytes,
 		maxBytes:     opts.MaxBytes,
@@ -128,11 +155,11 @@ func Open(opts Options, cfg Config) (*Writer, error) {
 }
 
 // onDrop is called with q.mu held.
-func (w *Writer) onDrop(consumer string, n int64) {
+func (w *Writer) onDrop(consumer, reason string, n int64) {
 	// The endpoint map is guarded by w.mu, which may be held while the
 	// queue lock is taken; count through the metric vector directly.
 	for _, e := range w.endpointsSnapshot(consumer) {
-		e.m.dropped.WithLabelValues("queue_full").Add(float64(n))
+		e.m.dropped.WithLabelValues(reason).Add(float64(n))
 	}
 }
 
@@ -149,9 +176,137 @@ func (w *Writer) endpointsSnapshot(name string) []*endpoint {
 
 // Receive appends b to the disk queue. When it returns nil the batch
 // survives kill -9 of the process (it is in the kernel's page cache; it
-// is fsynced within a second).
+// is fsynced within a second), unless the queue cannot be written: then
+// the batch is kept in memory, up to Options.MaxHeldSamples, and appended
+// (before any later batch) as soon as an append succeeds again, which is
+// tried at every Receive and every second. While batches are held,
+// AppendFailure reports it, the gauge shoal_remote_write_held_samples
+// counts them and an error is logged once a minute. A batch that does not
+// fit under the bound is dropped, counted in
+// prometheus_remote_storage_samples_dropped_total{reason="queue_unwritable"},
+// and Receive returns the error.
 func (w *Writer) Receive(_ context.Context, b *sample.Batch) error {
-	return w.q.append(b)
+	if b.Len() == 0 {
+		return nil
+	}
+	if w.heldN.Load() == 0 {
+		err := w.q.append(b)
+		if err == nil || errors.Is(err, errClosed) {
+			return err
+		}
+		w.heldMu.Lock()
+		defer w.heldMu.Unlock()
+		return w.holdLocked(b, err)
+	}
+	w.heldMu.Lock()
+	defer w.heldMu.Unlock()
+	if err := w.drainHeldLocked(); err != nil {
+		return w.holdLocked(b, err)
+	}
+	err := w.q.append(b)
+	if err == nil || errors.Is(err, errClosed) {
+		return err
+	}
+	return w.holdLocked(b, err)
+}
+
+// holdLocked keeps a copy of b in memory after the queue refused it with
+// err, or drops it when the bound is reached.
+func (w *Writer) holdLocked(b *sample.Batch, err error) error {
+	now := time.Now()
+	if len(w.held) == 0 {
+		w.failSince = now
+	}
+	w.appendErr = err
+	w.m.appendFailures.Inc()
+	if int(w.heldN.Load())+b.Len() > w.opts.MaxHeldSamples {
+		n := float64(len(b.Samples))
+		for _, e := range w.endpointsAll() {
+			e.m.dropped.WithLabelValues("queue_unwritable").Add(n)
+		}
+		w.warnLocked(now, "remote-write queue cannot be written and the memory hold is full; dropping a batch", "samples", b.Len())
+		return fmt.Errorf("remote-write queue cannot be written (%w) and %d samples are already held in memory: batch dropped", err, w.heldN.Load())
+	}
+	// The caller may reuse the batch's slices after Receive returns;
+	// labels are immutable and shared.
+	c := &sample.Batch{
+		Samples:   append([]sample.Sample(nil), b.Samples...),
+		Exemplars: append([]sample.Exemplar(nil), b.Exemplars...),
+	}
+	for i := range c.Samples {
+		if h := c.Samples[i].H; h != nil {
+			c.Samples[i].H = h.Copy()
+		}
+		if fh := c.Samples[i].FH; fh != nil {
+			c.Samples[i].FH = fh.Copy()
+		}
+	}
+	minT := w.heldMinT.Load()
+	for _, smp := range b.Samples {
+		minT = min(minT, smp.T)
+	}
+	w.heldMinT.Store(minT)
+	w.held = append(w.held, c)
+	w.heldN.Add(int64(b.Len()))
+	w.m.held.Set(float64(w.heldN.Load()))
+	w.warnLocked(now, "remote-write queue cannot be written; holding scraped samples in memory", "held_samples", w.heldN.Load(), "max_held_samples", w.opts.MaxHeldSamples)
+	return nil
+}
+
+func (w *Writer) warnLocked(now time.Time, msg string, args ...any) {
+	if now.Sub(w.lastWarn) < time.Minute {
+		return
+	}
+	w.lastWarn = now
+	w.logger.Error(msg, append(args, "err", w.appendErr, "failing_since", w.failSince)...)
+}
+
+// drainHeldLocked appends the held batches in order, stopping at the first
+// failure.
+func (w *Writer) drainHeldLocked() error {
+	n := len(w.held)
+	if n == 0 {
+		return nil
+	}
+	for len(w.held) > 0 {
+		b := w.held[0]
+		if err := w.q.append(b); err != nil {
+			w.appendErr = err
+			return err
+		}
+		w.held[0] = nil
+		w.held = w.held[1:]
+		w.heldN.Add(-int64(b.Len()))
+	}
+	w.held = nil
+	w.heldMinT.Store(math.MaxInt64)
+	w.m.held.Set(0)
+	w.logger.Info("remote-write queue writable again; appended the samples held in memory", "batches", n, "failed_for", time.Since(w.failSince).Round(time.Millisecond))
+	w.appendErr = nil
+	w.lastWarn = time.Time{}
+	return nil
+}
+
+// AppendFailure reports whether appends to the queue are failing: the
+// last error, when failures started and how many samples are held in
+// memory. It returns a nil error when the queue is writable.
+func (w *Writer) AppendFailure() (err error, since time.Time, held int) {
+	w.heldMu.Lock()
+	defer w.heldMu.Unlock()
+	if len(w.held) == 0 {
+		return nil, time.Time{}, 0
+	}
+	return w.appendErr, w.failSince, int(w.heldN.Load())
+}
+
+// endpointsAll returns the endpoints without taking w.mu.
+func (w *Writer) endpointsAll() []*endpoint {
+	m, _ := w.epIndex.Load().(map[string]*endpoint)
+	out := make([]*endpoint, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	return out
 }
 
 // Watermark returns a Unix-ms time W such that every sample (float or
@@ -164,8 +319,15 @@ func (w *Writer) Receive(_ context.Context, b *sample.Batch) error {
 // Pending samples are tracked in 64 KiB blocks of the queue, and a block
 // counts as pending until every shard of every endpoint is past it, so W
 // may lag the exact value by the samples of one block.
+//
+// Samples held in memory because the queue could not be written count as
+// pending too.
 func (w *Writer) Watermark() int64 {
-	return w.q.watermark(time.Now(), w.opts.WatermarkLag)
+	wm := w.q.watermark(time.Now(), w.opts.WatermarkLag)
+	if t := w.heldMinT.Load(); t != math.MaxInt64 {
+		wm = min(wm, t-1)
+	}
+	return wm
 }
 
 // Flush makes every shard send what it holds and what was appended before
@@ -231,7 +393,7 @@ func (w *Writer) Update(cfg Config) error {
 			continue
 		}
 		w.stopEndpoint(old)
-		w.m.deleteEndpoint(old.name, old.cfg.URL)
+		w.m.deleteEndpoint(old.name, RedactURL(old.cfg.URL))
 		if err := w.q.removeConsumer(name); err != nil {
 			errs = append(errs, err)
 		}
@@ -332,6 +494,11 @@ func (w *Writer) Run(ctx context.Context) error {
 
 // tick syncs the queue and refreshes the gauges, once a second.
 func (w *Writer) tick(now time.Time) {
+	if w.heldN.Load() > 0 {
+		w.heldMu.Lock()
+		_ = w.drainHeldLocked()
+		w.heldMu.Unlock()
+	}
 	if err := w.q.sync(now); err != nil {
 		w.logger.Error("syncing the queue", "err", err)
 	}

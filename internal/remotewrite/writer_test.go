@@ -159,6 +159,7 @@ func TestBadRequestIsBisectedSoOnlyThePoisonedSampleIsLost(t *testing.T) {
 	})
 	ep := endpointFor(rcv)
 	ep.Queue.MaxSamplesPerSend = 500
+	ep.BisectOn400 = true
 	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
 	r.receive(t, makeBatches(10, 50, 1_000_000))
 	r.w.Flush()
@@ -200,6 +201,7 @@ func TestDuplicateTicksAreDroppedWholeAndTheRestDelivered(t *testing.T) {
 	ep := endpointFor(rcv)
 	ep.Queue.MaxSamplesPerSend = 2000
 	ep.Queue.BatchSendDeadline = time.Second
+	ep.BisectOn400 = true
 	r := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
 	// Ten scrapes of one target: 50 series and `up` each.
 	bs := makeBatches(10, 50, 1_000_000)

@@ -1,6 +1,7 @@
 package remotewrite
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -25,11 +26,15 @@ type Arguments struct {
 // EndpointOptions is one `endpoint` block.
 type EndpointOptions struct {
 	Name                 string                  `alloy:"name,attr,optional"`
-	URL                  string                  `alloy:"url,attr"`
+	URL                  EndpointURL             `alloy:"url,attr"`
 	RemoteTimeout        time.Duration           `alloy:"remote_timeout,attr,optional"`
 	Headers              map[string]types.Secret `alloy:"headers,attr,optional"`
 	SendExemplars        bool                    `alloy:"send_exemplars,attr,optional"`
 	SendNativeHistograms bool                    `alloy:"send_native_histograms,attr,optional"`
+	// RetryOnHTTP400ByBisection splits a request the receiver rejects
+	// with 400 (or 413) and sends the halves again, instead of dropping
+	// it (shoal's own; default false). See docs/reference.md.
+	RetryOnHTTP400ByBisection bool `alloy:"retry_on_http_400_by_bisection,attr,optional"`
 	// HTTPClientConfig holds basic_auth, authorization, oauth2,
 	// bearer_token(_file), tls_config, the proxy settings,
 	// follow_redirects and enable_http2.
@@ -38,6 +43,23 @@ type EndpointOptions struct {
 	MetadataOptions     MetadataOptions            `alloy:"metadata_config,block,optional"`
 	WriteRelabelConfigs []relabel.Config           `alloy:"write_relabel_config,block,optional"`
 }
+
+// EndpointURL is an endpoint's url. It decodes from a string as given, and
+// shows (in the UI, the API and messages) with any password redacted, as
+// net/url's Redacted does.
+type EndpointURL string
+
+// UnmarshalText keeps the URL as written.
+func (u *EndpointURL) UnmarshalText(b []byte) error {
+	*u = EndpointURL(b)
+	return nil
+}
+
+// MarshalText is the URL with its password redacted.
+func (u EndpointURL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// String is the URL with its password redacted.
+func (u EndpointURL) String() string { return engine.RedactURL(string(u)) }
 
 // QueueOptions is the `queue_config` block.
 type QueueOptions struct {
@@ -170,7 +192,7 @@ func (a *Arguments) config() (engine.Config, error) {
 		}
 		id := ec.Name
 		if id == "" {
-			id = ec.URL
+			id = engine.RedactURL(ec.URL)
 		}
 		if j, dup := seen[id]; dup {
 			return cfg, fmt.Errorf("endpoints %d and %d are both named %q; give them distinct names", j+1, i+1, id)
@@ -185,8 +207,13 @@ func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
 	// Like Alloy, accept any URL that parses: documentation examples use
 	// placeholders such as "<PROMETHEUS_REMOTE_WRITE_URL>", and a URL that
 	// cannot be sent to fails at send time, visibly in health and metrics.
-	if _, err := url.Parse(e.URL); err != nil {
-		return engine.EndpointConfig{}, fmt.Errorf("url %q is not a valid URL: %w", e.URL, err)
+	if _, err := url.Parse(string(e.URL)); err != nil {
+		// url.Error quotes the URL: show it redacted instead.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return engine.EndpointConfig{}, fmt.Errorf("url %q is not a valid URL: %w", e.URL.String(), err)
 	}
 	if err := e.QueueOptions.Validate(); err != nil {
 		return engine.EndpointConfig{}, fmt.Errorf("queue_config: %w", err)
@@ -212,7 +239,8 @@ func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
 	q := e.QueueOptions
 	return engine.EndpointConfig{
 		Name:                 e.Name,
-		URL:                  e.URL,
+		URL:                  string(e.URL),
+		BisectOn400:          e.RetryOnHTTP400ByBisection,
 		RemoteTimeout:        e.RemoteTimeout,
 		Headers:              headers,
 		SendExemplars:        e.SendExemplars,

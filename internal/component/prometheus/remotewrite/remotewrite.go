@@ -16,6 +16,7 @@ package remotewrite
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -51,7 +52,25 @@ type Component struct {
 	args Arguments
 }
 
-var _ component.Component = (*Component)(nil)
+var (
+	_ component.Component       = (*Component)(nil)
+	_ component.HealthComponent = (*Component)(nil)
+)
+
+// CurrentHealth is unhealthy while the disk queue cannot be written: the
+// samples received meanwhile are held in memory (up to a bound) and
+// appended once it can.
+func (c *Component) CurrentHealth() component.Health {
+	err, since, held := c.w.AppendFailure()
+	if err == nil {
+		return component.Health{State: component.HealthHealthy, Message: "healthy"}
+	}
+	return component.Health{
+		State:   component.HealthUnhealthy,
+		Message: fmt.Sprintf("the disk queue cannot be written (%v); %d samples held in memory until it can", err, held),
+		Updated: since,
+	}
+}
 
 // New opens the queue in opts.DataPath (replaying what a previous run left)
 // and exports the receiver.

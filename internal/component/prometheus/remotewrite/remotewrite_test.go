@@ -65,7 +65,7 @@ func TestAlloyDocExamplesDecode(t *testing.T) {
 		if err := a.Validate(); err != nil {
 			t.Errorf("%s: validate: %v", path, err)
 		}
-		if len(a.Endpoints) != 1 || !strings.HasPrefix(a.Endpoints[0].URL, "http") {
+		if len(a.Endpoints) != 1 || !strings.HasPrefix(string(a.Endpoints[0].URL), "http") {
 			t.Errorf("%s: endpoints %+v", path, a.Endpoints)
 		}
 	}
