@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log.Info("serving HTTP", "addr", addr.String())
 
 	ccfg := cfg.Cluster
-	cnode, err := cluster.New(ccfg, cluster.Options{ListenAddr: addr.String(), Logger: log, Registerer: reg})
+	cnode, err := cluster.New(ccfg, cluster.Options{ListenAddr: addr.String(), Logger: log, Registerer: reg, DataDir: cfg.StoragePath})
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}

@@ -165,6 +165,7 @@ func (n *Node) onGone(node *memberlist.Node) {
 		p.revived = false
 		p.refused = false
 		p.leftAt = n.now()
+		p.left = node.State == memberlist.StateLeft
 		n.releaseHoldsLocked(p.name, 0, true)
 		n.updateDriftGaugesLocked()
 	}

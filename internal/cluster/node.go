@@ -38,6 +38,9 @@ type Options struct {
 	Resolver Resolver
 	// Now is the wall clock; nil is time.Now. Tests skew it.
 	Now func() time.Time
+	// DataDir is --storage.path: the node remembers the peers it has seen
+	// in DataDir/cluster/peers.json (see memory.go). Empty keeps nothing.
+	DataDir string
 }
 
 // Node is this process's membership in the fleet: it gossips its record,
@@ -53,6 +56,7 @@ type Node struct {
 	res       Resolver
 	advertise netip.AddrPort
 	metrics   *metrics
+	memory    *peerMemory
 	transport *transport
 	handler   http.Handler
 
@@ -87,6 +91,8 @@ type Node struct {
 	// to every peer directly, not only gossiped.
 	announcePending bool
 	crashed         bool
+	// memoryErrLogged: a failure to save the peer memory was logged.
+	memoryErrLogged bool
 
 	recompute   chan struct{}
 	metaPush    chan struct{}
@@ -141,6 +147,7 @@ func New(cfg Config, opts Options) (*Node, error) {
 		done:        make(chan struct{}),
 	}
 	n.local = record{State: Viewer, Since: n.nowMs()}
+	n.memory = newPeerMemory(opts.DataDir, cfg.Name, cfg.NodeName)
 	empty := map[string]*Ownership{}
 	n.tables.Store(&empty)
 	if !n.enabled {
@@ -159,6 +166,9 @@ func New(cfg Config, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.advertise = adv
+	if err := n.memory.load(); err != nil {
+		n.log.Warn("cannot read the remembered peers; starting without them", "err", err)
+	}
 	var clientTLS *tls.Config
 	if cfg.EnableTLS {
 		if clientTLS, err = ClientTLS(cfg); err != nil {
@@ -265,7 +275,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop} {
+	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.memoryLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -283,6 +293,8 @@ func (n *Node) Run(ctx context.Context) error {
 	crashed := n.crashed
 	n.mu.Unlock()
 	if !crashed {
+		// The peers alive now are the ones to look for at the next start.
+		n.rememberPeers(true)
 		if err := ml.Leave(2 * time.Second); err != nil {
 			n.log.Debug("leave broadcast not confirmed", "err", err)
 		}

@@ -13,8 +13,10 @@ type peer struct {
 	addr  string
 	rec   record
 	alive bool
-	// leftAt is when it was declared dead or left.
+	// leftAt is when it was declared dead or left; left is true when it
+	// left gracefully rather than died.
 	leftAt time.Time
+	left   bool
 	// refused: its address refused a connection while gossip still had
 	// it alive, in the life that published refusedSince (see peerRefused).
 	refused      bool
