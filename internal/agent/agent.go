@@ -285,6 +285,9 @@ func (n *node) ready() (bool, string) {
 		return false, "the config is not loaded yet"
 	}
 	if n.cluster.Enabled() && !n.cluster.Ready() {
+		if note := n.cluster.Self().Note; note != "" {
+			return false, "the node is not a participant of the cluster: " + note
+		}
 		return false, "the node is not a participant of the cluster yet"
 	}
 	return true, ""

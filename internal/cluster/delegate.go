@@ -34,8 +34,12 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-// NotifyMsg receives direct messages; the only one is deathNotice.
+// NotifyMsg receives direct messages: announcements, death notices and
+// clock probes (clock.go).
 func (d *delegate) NotifyMsg(b []byte) {
+	if d.n.handleClockMessage(b) {
+		return
+	}
 	if name, rec, ok := parseAnnouncement(b); ok {
 		d.n.applyAnnouncement(name, rec)
 		return
@@ -114,7 +118,7 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	p := n.peers[node.Name]
 	fresh := p == nil || !p.alive
 	if p == nil {
-		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true}
+		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true, deltaMatch: true}
 		n.peers[node.Name] = p
 	} else if !p.alive {
 		// Back from dead or left: until it publishes a new since, or 2Δ

@@ -21,6 +21,7 @@ func FuzzNodeMeta(f *testing.F) {
 		// The direct messages that carry records must not panic either.
 		_, _, _ = parseAnnouncement(b)
 		_, _ = parseDeathNotice(b)
+		_, _, _, _ = parseClockMessage(b)
 		r, err := decodeRecord(b)
 		if err != nil {
 			return
@@ -66,6 +67,28 @@ func FuzzJoinAddress(f *testing.F) {
 		}
 		if a.ip.IsValid() && a.kind != joinHost {
 			t.Fatalf("accepted a DNS lookup of the IP %q", s)
+		}
+	})
+}
+
+// FuzzPeerMemory feeds arbitrary files to the peer-memory decoder: it
+// must never panic, and every peer it accepts must be usable: named, not
+// this node, listed once, at a host:port address. Seeds are in
+// testdata/fuzz/FuzzPeerMemory.
+func FuzzPeerMemory(f *testing.F) {
+	f.Add([]byte(`{"version":1,"cluster":"c","node":"self","peers":[{"name":"a","addr":"10.0.0.1:12345","lastSeen":1}]}`))
+	f.Add([]byte(`{"version":1,"cluster":"c","peers":[{"name":"self","addr":"h:1"},{"name":"b","addr":"peer.svc:80","left":true},{"name":"b","addr":"x:2"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		peers, err := decodeMemory(b, "c", "self")
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, p := range peers {
+			if p.Name == "" || p.Name == "self" || seen[p.Name] || !validPeerAddr(p.Addr) {
+				t.Fatalf("accepted an unusable peer %+v", p)
+			}
+			seen[p.Name] = true
 		}
 	})
 }

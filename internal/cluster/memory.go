@@ -210,6 +210,9 @@ func (m *peerMemory) sortedLocked() []rememberedPeer {
 
 // list returns the remembered peers, the most recently seen first.
 func (m *peerMemory) list() []rememberedPeer {
+	if m == nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.sortedLocked()
@@ -218,6 +221,9 @@ func (m *peerMemory) list() []rememberedPeer {
 // fleetSize is the size of the remembered fleet, this node included: the
 // peers seen alive within minorityHorizon that did not leave gracefully.
 func (m *peerMemory) fleetSize(now time.Time) int {
+	if m == nil {
+		return 1
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 1

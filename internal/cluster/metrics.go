@@ -31,6 +31,8 @@ type metrics struct {
 	refused        prometheus.Counter
 	holds          *prometheus.CounterVec
 	metaTruncated  prometheus.Counter
+	skewExcluded   prometheus.Gauge
+	skewStepBacks  prometheus.Counter
 	collectorFuncs []prometheus.Collector
 }
 
@@ -103,6 +105,12 @@ func newMetrics(clusterName string) *metrics {
 		metaTruncated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shoal_cluster_meta_truncated_total", Help: "Node records that had to drop target digests to fit 512 bytes.",
 		}),
+		skewExcluded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shoal_cluster_clock_skew_excluded", Help: "1 while this node stays a viewer because its clock disagrees with the fleet's by more than a quarter of the handoff delay.",
+		}),
+		skewStepBacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_cluster_clock_skew_step_backs_total", Help: "Times this node stepped back from participant to viewer because its clock drifted from the fleet's.",
+		}),
 	}
 	for _, s := range stateNames {
 		m.nodeInfo.WithLabelValues(s)
@@ -136,6 +144,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.txPackets, m.txBytes, m.txFailed, m.txDropped, m.txQueue, m.streams,
 		m.ready, m.minimumSize, m.targetsOwned, m.configDrift, m.targetDrift,
 		m.clockOffset, m.refutations, m.refused, m.holds, m.metaTruncated,
+		m.skewExcluded, m.skewStepBacks,
 	}
 	cs = append(cs, m.collectorFuncs...)
 	for _, c := range cs {
