@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -275,24 +276,18 @@ func (n *Node) handleClockMessage(b []byte) bool {
 	return true
 }
 
-// sendClockProbes sends the pending replies, and clock requests to the
-// peers that need a measurement: those not measured yet while this node
-// is a viewer, and all of the reference while it is out for skew.
-func (n *Node) sendClockProbes() {
-	ml := n.memberlistNow()
-	if ml == nil {
-		return
-	}
+// clockReplyLoop answers peers' clock probes as soon as they arrive: a
+// reply that waited would add its wait to the peer's round trip, and half
+// of it to the offset measured.
+func (n *Node) clockReplyLoop(ctx context.Context) {
 	for {
 		var r clockReply
 		select {
+		case <-ctx.Done():
+			return
 		case r = <-n.clockReplies:
-		default:
-			r.to = ""
 		}
-		if r.to == "" {
-			break
-		}
+		ml := n.memberlistNow()
 		n.mu.Lock()
 		p := n.peers[r.to]
 		var to memberlist.Node
@@ -300,11 +295,25 @@ func (n *Node) sendClockProbes() {
 			to = p.node
 		}
 		n.mu.Unlock()
-		if to.Name != "" {
-			_ = ml.SendBestEffort(&to, r.msg)
+		if ml != nil && to.Name != "" {
+			if err := ml.SendBestEffort(&to, r.msg); err != nil {
+				n.log.Debug("clock probe reply not sent", "peer", to.Name, "err", err)
+			}
 		}
 	}
-	now := n.now()
+}
+
+// sendClockProbes sends clock requests to the peers that need a
+// measurement: those not measured yet while this node
+// is a viewer, and all of the reference while it is out for skew.
+func (n *Node) sendClockProbes() {
+	ml := n.memberlistNow()
+	if ml == nil {
+		return
+	}
+	// Probes are paced by the monotonic clock: the wall clock under test
+	// may be the one that jumps.
+	now, wall := time.Now(), n.now()
 	var out []memberlist.Node
 	var stamps []int64
 	n.mu.Lock()
@@ -315,7 +324,7 @@ func (n *Node) sendClockProbes() {
 				continue
 			}
 			p.clockAskedAt = now
-			p.clockAsked = now.UnixNano()
+			p.clockAsked = wall.UnixNano()
 			out = append(out, p.node)
 			stamps = append(stamps, p.clockAsked)
 		}

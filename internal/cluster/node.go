@@ -287,7 +287,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.memoryLoop} {
+	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.memoryLoop, n.clockReplyLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
