@@ -16,13 +16,23 @@ import (
 // instead of forming a cluster of one that scrapes everything until the
 // next rejoin (60s): no tick is missed, doubled or out of order.
 func TestRollingRestartOfAChainJoinedFleet(t *testing.T) {
+	rollingRestart(t, lab.JoinChain)
+}
+
+// TestRollingRestartOfASeedJoinedFleet is the same with every node joining
+// node 0.
+func TestRollingRestartOfASeedJoinedFleet(t *testing.T) {
+	rollingRestart(t, lab.JoinSeed)
+}
+
+func rollingRestart(t *testing.T, topology lab.JoinTopology) {
 	long(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rig, err := lab.NewRig(ctx, lab.ScenarioOptions{
 		Progress: testWriter{t},
 		Fleet: func(c *lab.FleetConfig) {
-			c.Join = lab.JoinChain
+			c.Join = topology
 			c.RejoinInterval = cluster.DefaultRejoinInterval
 		},
 	}, 3)

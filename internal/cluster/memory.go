@@ -68,7 +68,7 @@ type peerMemory struct {
 
 	mu      sync.Mutex
 	peers   map[string]rememberedPeer
-	written string // the content last written, to skip equal rewrites
+	written string // memoryKey of what was last read or written, to skip equal rewrites
 }
 
 // decodeMemory parses a peer-memory file. Entries that cannot be used (no
@@ -138,7 +138,7 @@ func (m *peerMemory) load() error {
 	for _, p := range peers {
 		m.peers[p.Name] = p
 	}
-	m.written = string(b)
+	m.written = memoryKey(peers)
 	return nil
 }
 
@@ -247,7 +247,7 @@ func (m *peerMemory) save(force bool) error {
 	m.mu.Lock()
 	f := memoryFile{Version: memoryVersion, Cluster: m.cluster, Node: m.self, Peers: m.sortedLocked()}
 	key := memoryKey(f.Peers)
-	if !force && key == memoryKey(m.lastWrittenLocked()) {
+	if !force && key == m.written {
 		m.mu.Unlock()
 		return nil
 	}
@@ -260,21 +260,9 @@ func (m *peerMemory) save(force bool) error {
 		return fmt.Errorf("peer memory: %w", err)
 	}
 	m.mu.Lock()
-	m.written = string(b) + "\n"
+	m.written = key
 	m.mu.Unlock()
 	return nil
-}
-
-// lastWrittenLocked decodes what was last written (nil if nothing).
-func (m *peerMemory) lastWrittenLocked() []rememberedPeer {
-	if m.written == "" {
-		return nil
-	}
-	var f memoryFile
-	if json.Unmarshal([]byte(m.written), &f) != nil {
-		return nil
-	}
-	return f.Peers
 }
 
 // memoryKey is what a rewrite depends on: names, addresses and whether
