@@ -16,16 +16,16 @@ import (
 // instead of forming a cluster of one that scrapes everything until the
 // next rejoin (60s): no tick is missed, doubled or out of order.
 func TestRollingRestartOfAChainJoinedFleet(t *testing.T) {
-	rollingRestart(t, lab.JoinChain)
+	rollingRestart(t, "rolling-chain", lab.JoinChain)
 }
 
 // TestRollingRestartOfASeedJoinedFleet is the same with every node joining
 // node 0.
 func TestRollingRestartOfASeedJoinedFleet(t *testing.T) {
-	rollingRestart(t, lab.JoinSeed)
+	rollingRestart(t, "rolling-seed", lab.JoinSeed)
 }
 
-func rollingRestart(t *testing.T, topology lab.JoinTopology) {
+func rollingRestart(t *testing.T, name string, topology lab.JoinTopology) {
 	long(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -79,7 +79,7 @@ func rollingRestart(t *testing.T, topology lab.JoinTopology) {
 	time.Sleep(rig.Opts.Observe / 2) // the fleet runs on after the last restart
 	to := time.Now()
 	rig.WaitDelivered(ctx, to)
-	rep := rig.Report(ctx, "rolling-chain", from, to)
+	rep := rig.Report(ctx, name, from, to)
 	t.Logf("figures:\n%s", rep)
 	expectZero(t, rep, "missed", "doubled", "out-of-order", "duplicates")
 	if rep.Expected == 0 {
