@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log.Info("serving HTTP", "addr", addr.String())
 
 	ccfg := cfg.Cluster
-	cnode, err := cluster.New(ccfg, cluster.Options{ListenAddr: addr.String(), Logger: log, Registerer: reg})
+	cnode, err := cluster.New(ccfg, cluster.Options{ListenAddr: addr.String(), Logger: log, Registerer: reg, DataDir: cfg.StoragePath})
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -300,6 +300,9 @@ func (n *node) ready() (bool, string) {
 		return false, "the config is not loaded yet"
 	}
 	if n.cluster.Enabled() && !n.cluster.Ready() {
+		if note := n.cluster.Self().Note; note != "" {
+			return false, "the node is not a participant of the cluster: " + note
+		}
 		return false, "the node is not a participant of the cluster yet"
 	}
 	return true, ""

@@ -30,8 +30,10 @@ func (n *node) peers() []web.Peer {
 	for _, p := range ps {
 		out = append(out, web.Peer{
 			Name: p.Name, Addr: p.Addr, State: p.State.String(), Self: p.Self, Alive: p.Alive,
-			Since: p.Since, ConfigFingerprint: p.ConfigFingerprint, FingerprintMatch: p.FingerprintMatches,
-			TargetsOwned: p.TargetsOwned, ClockOffset: p.ClockOffset,
+			// A different handoff delay is config drift too (the UI lists
+			// the peer as drifted; Note says what differs).
+			Since: p.Since, ConfigFingerprint: p.ConfigFingerprint, FingerprintMatch: p.FingerprintMatches && p.HandoffDelayMatches,
+			TargetsOwned: p.TargetsOwned, ClockOffset: p.ClockOffset, Note: p.Note,
 		})
 	}
 	return out
@@ -68,6 +70,9 @@ func (n *node) clusterStatus() web.ClusterStatus {
 	if !st.Ready {
 		self := n.cluster.Self()
 		st.Message = "This node is " + self.State.String() + " and does not own targets yet."
+		if self.Note != "" {
+			st.Message = "This node is " + self.State.String() + " and does not own targets: " + self.Note + "."
+		}
 		if self.State == cluster.Participant {
 			st.Message = "The cluster is below --cluster.wait-for-size; waiting for more participants."
 		}

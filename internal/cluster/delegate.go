@@ -56,8 +56,12 @@ func (d *delegate) NotifyAlive(node *memberlist.Node) error {
 	return errRecordRefused(reason)
 }
 
-// NotifyMsg receives direct messages: announcements and death notices.
+// NotifyMsg receives direct messages: announcements, death notices and
+// clock probes (clock.go).
 func (d *delegate) NotifyMsg(b []byte) {
+	if d.n.handleClockMessage(b) {
+		return
+	}
 	if name, raw, ok := parseAnnouncement(b); ok {
 		n := d.n
 		n.mu.Lock()
@@ -148,7 +152,7 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	p := n.peers[node.Name]
 	fresh := p == nil || !p.alive
 	if p == nil {
-		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true}
+		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true, deltaMatch: true}
 		n.peers[node.Name] = p
 	} else if !p.alive {
 		// Back from dead or left: until it publishes a new since, or 2Δ
@@ -199,6 +203,7 @@ func (n *Node) onGone(node *memberlist.Node) {
 		p.revived = false
 		p.refused = false
 		p.leftAt = n.now()
+		p.left = node.State == memberlist.StateLeft
 		n.releaseHoldsLocked(p.name, 0, true)
 		n.updateDriftGaugesLocked()
 	}

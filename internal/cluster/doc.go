@@ -4,13 +4,16 @@
 // node's own HTTP port (transport.go, stream.go); each node's record in
 // the gossip metadata (meta.go) and its lifecycle, viewer → participant →
 // terminating (state.go, node.go); bootstrap, join-address resolution and
-// periodic rejoin (join.go); the eligibility epochs and rendezvous hashing
-// that decide which node owns a target at a tick (ownership.go); the
-// handoff holds and delivery watermarks that keep samples in order across
-// a move (handoff.go); peers' clock offsets (clock.go); configuration and
-// target-set drift (drift.go); signing this node's record and vetting its
-// peers' before memberlist adopts them, and the gossip key (identity.go,
-// vet.go); and its self-metrics (metrics.go).
+// periodic rejoin (join.go); the peers remembered under --storage.path,
+// which a restarted node rejoins before it participates (memory.go); the
+// eligibility epochs and rendezvous hashing that decide which node owns a
+// target at a tick (ownership.go); the handoff holds and delivery
+// watermarks that keep samples in order across a move (handoff.go);
+// peers' clock offsets and the skew rule that keeps a node with a wrong
+// clock out (clock.go); configuration and target-set drift (drift.go);
+// signing this node's record and vetting its peers' before memberlist
+// adopts them, and the gossip key (identity.go, vet.go); and its
+// self-metrics (metrics.go).
 //
 // It does not own: the HTTP server (internal/web mounts Handler and builds
 // the server's TLS with ServerTLS), scheduling scrapes (internal/scrape

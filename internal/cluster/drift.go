@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"slices"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -9,14 +10,19 @@ import (
 // Drift: the handoff guarantees hold only among nodes that load the same
 // configuration and see the same targets. Each node gossips a fingerprint
 // of its config, a digest per clustered component of its target set, and
-// a hash of its external labels; a peer whose values differ from ours is
-// counted in a gauge and logged once per change.
+// a hash of its external labels, and its handoff delay Δ; a peer whose
+// values differ from ours is counted in a gauge and logged once per
+// change. A different Δ counts as config drift: it is configuration, and
+// like a different config it breaks the exactness of handoffs.
 
 // evaluateDriftLocked compares a peer's record with ours and logs what
 // changed. The caller holds n.mu.
 func (n *Node) evaluateDriftLocked(p *peer) {
 	fp := n.local.Fingerprint == "" || p.rec.Fingerprint == "" || n.local.Fingerprint == p.rec.Fingerprint
 	ext := n.local.ExternalLabels == 0 || p.rec.ExternalLabels == 0 || n.local.ExternalLabels == p.rec.ExternalLabels
+	// Δ decides when ownership moves: two nodes with different ones hand
+	// targets over at different ticks. 0 is a node that does not say.
+	delta := n.local.HandoffDelay == 0 || p.rec.HandoffDelay == 0 || n.local.HandoffDelay == p.rec.HandoffDelay
 	targets := true
 	for _, mine := range n.local.Targets {
 		i, ok := slices.BinarySearchFunc(p.rec.Targets, mine.ID, func(t targetDigest, id uint32) int {
@@ -48,10 +54,19 @@ func (n *Node) evaluateDriftLocked(p *peer) {
 			n.log.Warn("peer sees different targets for a clustered component; some targets may be scraped twice or not at all", "peer", p.name)
 		}
 	}
+	if delta != p.deltaMatch {
+		if delta {
+			n.log.Info("peer's --cluster.handoff-delay now matches this node's", "peer", p.name)
+		} else {
+			n.log.Warn("peer runs a different --cluster.handoff-delay; handoffs between nodes with different delays leave gaps or scrape twice",
+				"peer", p.name, "peer_handoff_delay", time.Duration(p.rec.HandoffDelay)*time.Millisecond,
+				"handoff_delay", time.Duration(n.local.HandoffDelay)*time.Millisecond)
+		}
+	}
 	if ext != p.extMatch && !ext {
 		n.log.Warn("peer has different external_labels; series from different nodes will not line up", "peer", p.name)
 	}
-	p.fpMatch, p.targetsMatch, p.extMatch = fp, targets, ext
+	p.fpMatch, p.targetsMatch, p.extMatch, p.deltaMatch = fp, targets, ext, delta
 	n.updateDriftGaugesLocked()
 }
 
@@ -70,7 +85,7 @@ func (n *Node) updateDriftGaugesLocked() {
 		if !p.alive {
 			continue
 		}
-		if !p.fpMatch {
+		if !p.fpMatch || !p.deltaMatch {
 			cfg++
 		}
 		if !p.targetsMatch {

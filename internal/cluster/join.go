@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -332,47 +333,89 @@ func interfaceAddress(names []string) (netip.Addr, bool) {
 
 // Join timing: while no join address answers, a node retries every
 // bootstrapRetry; after bootstrap it contacts them again every
-// RejoinInterval, which merges the two sides of a healed partition.
-const bootstrapRetry = 2 * time.Second
+// RejoinInterval, which merges the two sides of a healed partition. A node
+// alone or in a minority of its remembered fleet retries sooner: every
+// bootstrapRetry at first, doubling up to minorityMaxWait.
+const (
+	bootstrapRetry  = 2 * time.Second
+	minorityMaxWait = DefaultRejoinInterval
+	joinCheck       = time.Second // how often the loop looks at the fleet's size
+)
 
-// joinLoop joins the fleet and keeps rejoining. Until a join succeeds it
-// retries every bootstrapRetry; the node may become a participant only
-// once a join succeeded or BootstrapTimeout passed without any answer, so
-// that nodes started together do not each form a cluster of one and
-// scrape everything. Afterwards it rejoins every RejoinInterval (healing
-// a split brain), and sooner while a stale incarnation of this node
-// blocks its name.
+// joinLoop joins the fleet and keeps rejoining.
+//
+// Bootstrap: a node with neither join addresses nor remembered peers
+// starts the cluster at once. Otherwise it contacts them (every
+// bootstrapRetry) and may become a participant only once a join succeeded
+// or BootstrapTimeout passed without any answer, so that nodes started
+// together, or a restarted seed whose fleet is alive, do not form a
+// cluster of one and scrape everything.
+//
+// Afterwards it rejoins every RejoinInterval (healing a split brain),
+// sooner while a stale incarnation of this node blocks its name, and
+// sooner while it is alone or in a minority of the fleet it remembers.
 func (n *Node) joinLoop(ctx context.Context) {
 	start := time.Now()
-	if len(n.cfg.JoinAddresses) == 0 {
-		n.setBootstrapped("no join addresses: this node starts the cluster")
-		return
+	remembered := n.memory.list()
+	switch {
+	case len(n.cfg.JoinAddresses) == 0 && len(remembered) == 0:
+		n.setBootstrapped("no join addresses and no remembered peers: this node starts the cluster")
+	case len(remembered) > 0:
+		n.log.Info("looking for the fleet before participating", "join_addresses", strings.Join(n.cfg.JoinAddresses, ","),
+			"remembered_peers", len(remembered), "bootstrap_timeout", n.cfg.BootstrapTimeout)
 	}
-	joined := false
+	var (
+		lastRejoin   = time.Now()
+		minorityWait = bootstrapRetry
+		nextMinority time.Time
+		wasMinority  bool
+		first        = true
+	)
 	for {
-		ok := n.joinOnce(ctx, !joined)
-		if ok && !joined {
-			joined = true
-			n.setBootstrapped("joined")
-		}
-		if !joined && time.Since(start) >= n.cfg.BootstrapTimeout && !n.isBootstrapped() {
-			n.log.Warn("no join address answered within the bootstrap timeout; forming a cluster alone and retrying every rejoin interval",
-				"join_addresses", strings.Join(n.cfg.JoinAddresses, ","), "bootstrap_timeout", n.cfg.BootstrapTimeout)
-			n.setBootstrapped("bootstrap timeout")
-		}
-		wait := n.cfg.RejoinInterval
+		wait := joinCheck
 		if !n.isBootstrapped() {
-			wait = bootstrapRetry
-		}
-		n.mu.Lock()
-		if time.Since(n.selfConflictAt) < 10*time.Second {
-			wait = bootstrapRetry
-		}
-		n.mu.Unlock()
-		if wait <= 0 {
-			// Rejoining is disabled; still honour quick retries after a
-			// name conflict.
-			wait = time.Hour
+			if n.joinOnce(ctx, first) {
+				n.setBootstrapped("joined")
+				lastRejoin = time.Now()
+			} else if time.Since(start) >= n.cfg.BootstrapTimeout {
+				n.log.Warn("neither a join address nor a remembered peer answered within the bootstrap timeout; forming a cluster alone and retrying",
+					"join_addresses", strings.Join(n.cfg.JoinAddresses, ","), "remembered_peers", len(remembered), "bootstrap_timeout", n.cfg.BootstrapTimeout)
+				n.setBootstrapped("bootstrap timeout")
+				lastRejoin = time.Now()
+			} else {
+				wait = bootstrapRetry
+			}
+			first = false
+		} else {
+			now := time.Now()
+			alive, fleet := n.fleetCounts()
+			minority := fleet > 1 && 2*alive <= fleet
+			n.mu.Lock()
+			conflict := time.Since(n.selfConflictAt) < 10*time.Second
+			n.mu.Unlock()
+			switch {
+			case minority && !now.Before(nextMinority):
+				if !wasMinority {
+					n.log.Warn("this node sees only part of the fleet it remembers; rejoining its remembered peers and join addresses",
+						"alive", alive, "remembered_fleet", fleet)
+				}
+				if n.joinOnce(ctx, false) {
+					lastRejoin = now
+				}
+				nextMinority = now.Add(minorityWait)
+				minorityWait = min(2*minorityWait, minorityMaxWait)
+			case conflict && now.Sub(lastRejoin) >= bootstrapRetry,
+				n.cfg.RejoinInterval > 0 && now.Sub(lastRejoin) >= n.cfg.RejoinInterval:
+				n.joinOnce(ctx, false)
+				lastRejoin = now
+			}
+			if !minority {
+				if wasMinority {
+					n.log.Info("this node sees a majority of its remembered fleet again", "alive", alive, "remembered_fleet", fleet)
+				}
+				minorityWait, nextMinority = bootstrapRetry, time.Time{}
+			}
+			wasMinority = minority
 		}
 		select {
 		case <-ctx.Done():
@@ -382,12 +425,55 @@ func (n *Node) joinLoop(ctx context.Context) {
 	}
 }
 
-// joinOnce resolves the join addresses and contacts them; it reports
-// whether any answered.
+// fleetCounts returns the live nodes (this one included, peers whose
+// address refused us excluded) and the size of the remembered fleet.
+func (n *Node) fleetCounts() (alive, fleet int) {
+	alive = 1
+	n.mu.Lock()
+	for _, p := range n.peers {
+		if p.alive && !p.refused {
+			alive++
+		}
+	}
+	n.mu.Unlock()
+	return alive, max(n.memory.fleetSize(n.now()), 1)
+}
+
+// rememberedTargets lists the remembered peers' addresses that are worth
+// contacting: not this node, not a peer alive now. More than
+// MaxJoinPeers (when set) are cut at random.
+func (n *Node) rememberedTargets() []string {
+	n.mu.Lock()
+	alive := map[string]bool{}
+	for _, p := range n.peers {
+		if p.alive && !p.refused {
+			alive[p.name] = true
+		}
+	}
+	n.mu.Unlock()
+	var out []string
+	for _, p := range n.memory.list() {
+		if !alive[p.Name] && p.Addr != n.advertise.String() {
+			out = append(out, p.Addr)
+		}
+	}
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if k := n.cfg.MaxJoinPeers; k > 0 && len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+// joinOnce resolves the join addresses and contacts them, together with
+// the remembered peers not alive now; it reports whether any answered.
 func (n *Node) joinOnce(ctx context.Context, first bool) bool {
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	addrs, err := resolveJoin(rctx, n.res, n.cfg.JoinAddresses, n.advertise, n.cfg.MaxJoinPeers)
-	cancel()
+	var addrs []string
+	var err error
+	if len(n.cfg.JoinAddresses) > 0 {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		addrs, err = resolveJoin(rctx, n.res, n.cfg.JoinAddresses, n.advertise, n.cfg.MaxJoinPeers)
+		cancel()
+	}
 	switch {
 	case err != nil && err.Error() != n.lastResolveErr:
 		// A name that does not resolve is a config or DNS problem the
@@ -398,6 +484,11 @@ func (n *Node) joinOnce(ctx context.Context, first bool) bool {
 		n.log.Debug("cannot resolve some join addresses", "err", err)
 	default:
 		n.lastResolveErr = ""
+	}
+	for _, a := range n.rememberedTargets() {
+		if !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
 	}
 	if len(addrs) == 0 {
 		return false
@@ -412,7 +503,7 @@ func (n *Node) joinOnce(ctx context.Context, first bool) bool {
 		if first {
 			level = slog.LevelInfo
 		}
-		n.log.Log(ctx, level, "no join address answered", "addresses", strings.Join(addrs, ","), "err", err)
+		n.log.Log(ctx, level, "no join address or remembered peer answered", "addresses", strings.Join(addrs, ","), "err", err)
 		return false
 	}
 	n.log.Debug("joined", "contacted", count, "addresses", strings.Join(addrs, ","))

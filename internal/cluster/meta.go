@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/cespare/xxhash/v2"
@@ -37,6 +38,9 @@ type record struct {
 	ExternalLabels uint64
 	// Targets has one digest per clustered component, sorted by ID hash.
 	Targets []targetDigest
+	// HandoffDelay is the node's Δ in ms (0 when unknown: a node of an
+	// older version), compared like the fingerprint (drift.go).
+	HandoffDelay int64
 }
 
 // targetDigest summarises one component's target set.
@@ -60,6 +64,7 @@ type targetDigest struct {
 //	8 bytes  external-labels hash, little endian
 //	uvarint  number of target digests, then for each:
 //	         4 bytes ID, 8 bytes digest (little endian), uvarint count
+//	uvarint  handoff delay in ms (added later; absent = unknown)
 //
 // A decoder accepts a newer version and ignores bytes it does not know,
 // so a field may be appended without breaking older nodes. The high bit
@@ -88,7 +93,9 @@ func (r *record) encode(b []byte, limit int) (out []byte, dropped int) {
 	b = append(b, fp...)
 	b = binary.LittleEndian.AppendUint64(b, r.ExternalLabels)
 	// Each digest costs at most 4+8+10 bytes, the count at most 10.
-	room := (limit - len(b) - binary.MaxVarintLen64) / (12 + binary.MaxVarintLen64)
+	// The count and the handoff delay after the digests cost at most
+	// 10 bytes each.
+	room := (limit - len(b) - 2*binary.MaxVarintLen64) / (12 + binary.MaxVarintLen64)
 	n := min(len(r.Targets), max(room, 0))
 	b = binary.AppendUvarint(b, uint64(n))
 	for _, t := range r.Targets[:n] {
@@ -96,6 +103,7 @@ func (r *record) encode(b []byte, limit int) (out []byte, dropped int) {
 		b = binary.LittleEndian.AppendUint64(b, t.Digest)
 		b = binary.AppendUvarint(b, t.Count)
 	}
+	b = binary.AppendUvarint(b, uint64(max(r.HandoffDelay, 0)))
 	return b, len(r.Targets) - n
 }
 
@@ -169,6 +177,10 @@ func decodeRecord(b []byte) (record, error) {
 			return r, err
 		}
 		r.Targets = append(r.Targets, t)
+	}
+	// Fields added later: absent in older records.
+	if d, k := binary.Uvarint(b); k > 0 && d <= math.MaxInt64 {
+		r.HandoffDelay = int64(d)
 	}
 	return r, nil
 }

@@ -12,7 +12,8 @@ func TestRecordRoundTrip(t *testing.T) {
 	r := record{
 		State: Terminating, Since: 1_780_000_000_123, Joined: 1_779_999_000_000, Watermark: 1_780_000_000_000,
 		Fingerprint: "sha256:0123456789abcdef", ExternalLabels: 42,
-		Targets: []targetDigest{{ID: 1, Digest: 99, Count: 100_000}, {ID: 7, Digest: 1 << 63, Count: 0}},
+		Targets:      []targetDigest{{ID: 1, Digest: 99, Count: 100_000}, {ID: 7, Digest: 1 << 63, Count: 0}},
+		HandoffDelay: 3000,
 	}
 	b, dropped := r.encode(nil, maxMetaSize)
 	if dropped != 0 {
@@ -56,6 +57,16 @@ func TestRecordDecoderIgnoresFieldsAddedLater(t *testing.T) {
 	got, err := decodeRecord(b)
 	if err != nil || got.State != Participant || got.Since != 5 {
 		t.Errorf("a version 2 record with trailing fields decoded as %+v, %v", got, err)
+	}
+}
+
+func TestRecordOfAnOlderVersionHasNoHandoffDelay(t *testing.T) {
+	r := record{State: Participant, Since: 5, Targets: []targetDigest{{ID: 1, Digest: 2, Count: 3}}, HandoffDelay: 2000}
+	b, _ := r.encode(nil, maxMetaSize)
+	older := b[:len(b)-2] // 2000 takes two bytes as a uvarint
+	got, err := decodeRecord(older)
+	if err != nil || got.HandoffDelay != 0 || len(got.Targets) != 1 {
+		t.Errorf("a record without the handoff delay decoded as %+v, %v; want an unknown (0) delay", got, err)
 	}
 }
 

@@ -33,6 +33,8 @@ type metrics struct {
 	metaTruncated  prometheus.Counter
 	recordsRefused *prometheus.CounterVec
 	refuted        *prometheus.CounterVec
+	skewExcluded   prometheus.Gauge
+	skewStepBacks  prometheus.Counter
 	collectorFuncs []prometheus.Collector
 }
 
@@ -111,6 +113,12 @@ func newMetrics(clusterName string) *metrics {
 		refuted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shoal_cluster_refutations_total", Help: "News about this node that it refuted, by kind: suspect, dead (relayed by peers, unsigned) or alive (a record of its name that is not its own).",
 		}, []string{"kind"}),
+		skewExcluded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shoal_cluster_clock_skew_excluded", Help: "1 while this node stays a viewer because its clock disagrees with the fleet's by more than a quarter of the handoff delay.",
+		}),
+		skewStepBacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_cluster_clock_skew_step_backs_total", Help: "Times this node stepped back from participant to viewer because its clock drifted from the fleet's.",
+		}),
 	}
 	for _, r := range refuseReasons {
 		m.recordsRefused.WithLabelValues(r)
@@ -151,6 +159,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.ready, m.minimumSize, m.targetsOwned, m.configDrift, m.targetDrift,
 		m.clockOffset, m.refutations, m.refused, m.holds, m.metaTruncated,
 		m.recordsRefused, m.refuted,
+		m.skewExcluded, m.skewStepBacks,
 	}
 	cs = append(cs, m.collectorFuncs...)
 	for _, c := range cs {

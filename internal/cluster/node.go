@@ -38,6 +38,9 @@ type Options struct {
 	Resolver Resolver
 	// Now is the wall clock; nil is time.Now. Tests skew it.
 	Now func() time.Time
+	// DataDir is --storage.path: the node remembers the peers it has seen
+	// in DataDir/cluster/peers.json (see memory.go). Empty keeps nothing.
+	DataDir string
 }
 
 // Node is this process's membership in the fleet: it gossips its record,
@@ -53,6 +56,7 @@ type Node struct {
 	res       Resolver
 	advertise netip.AddrPort
 	metrics   *metrics
+	memory    *peerMemory
 	transport *transport
 	handler   http.Handler
 	// ident signs this node's record and verifies its peers' (nil: no
@@ -77,7 +81,15 @@ type Node struct {
 	local          record
 	readyRequested bool
 	bootstrapped   bool
-	skewReason     string
+	// viewerReason says why a node asked to participate is still a
+	// viewer (or stepped back); skewOut is true while it is out because
+	// its clock disagrees with the fleet's; clockWaitFrom is when it
+	// started waiting for its peers' clocks to be measured.
+	viewerReason  string
+	skewOut       bool
+	clockWaitFrom time.Time
+	// leaving: Leave was called; the node never participates again.
+	leaving        bool
 	peers          map[string]*peer
 	targets        map[string][]uint64
 	trackers       map[string]component.Delivery
@@ -96,6 +108,8 @@ type Node struct {
 	// to every peer directly, not only gossiped.
 	announcePending bool
 	crashed         bool
+	// memoryErrLogged: a failure to save the peer memory was logged.
+	memoryErrLogged bool
 
 	recompute   chan struct{}
 	metaPush    chan struct{}
@@ -103,6 +117,9 @@ type Node struct {
 	wake        chan struct{}
 	tablesDirty chan struct{}
 	changes     chan struct{}
+	// clockReplies are answers to peers' clock probes, sent by the main
+	// loop.
+	clockReplies chan clockReply
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -128,28 +145,30 @@ func New(cfg Config, opts Options) (*Node, error) {
 		opts.Resolver = net.DefaultResolver
 	}
 	n := &Node{
-		cfg:         cfg,
-		enabled:     cfg.Enabled,
-		name:        cfg.NodeName,
-		log:         opts.Logger.With("component", "cluster"),
-		now:         opts.Now,
-		delta:       cfg.HandoffDelay.Milliseconds(),
-		res:         opts.Resolver,
-		metrics:     newMetrics(cfg.Name),
-		peers:       make(map[string]*peer),
-		targets:     make(map[string][]uint64),
-		trackers:    make(map[string]component.Delivery),
-		holds:       make(map[holdKey]*hold),
-		recompute:   make(chan struct{}, 1),
-		metaPush:    make(chan struct{}, 1),
-		refuted:     make(chan struct{}, 1),
-		wake:        make(chan struct{}, 1),
-		tablesDirty: make(chan struct{}, 1),
-		changes:     make(chan struct{}, 1),
-		stop:        make(chan struct{}),
-		done:        make(chan struct{}),
+		cfg:          cfg,
+		enabled:      cfg.Enabled,
+		name:         cfg.NodeName,
+		log:          opts.Logger.With("component", "cluster"),
+		now:          opts.Now,
+		delta:        cfg.HandoffDelay.Milliseconds(),
+		res:          opts.Resolver,
+		metrics:      newMetrics(cfg.Name),
+		peers:        make(map[string]*peer),
+		targets:      make(map[string][]uint64),
+		trackers:     make(map[string]component.Delivery),
+		holds:        make(map[holdKey]*hold),
+		recompute:    make(chan struct{}, 1),
+		metaPush:     make(chan struct{}, 1),
+		refuted:      make(chan struct{}, 1),
+		wake:         make(chan struct{}, 1),
+		tablesDirty:  make(chan struct{}, 1),
+		changes:      make(chan struct{}, 1),
+		clockReplies: make(chan clockReply, 64),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
 	}
-	n.local = record{State: Viewer, Since: n.nowMs()}
+	n.local = record{State: Viewer, Since: n.nowMs(), HandoffDelay: n.delta}
+	n.memory = newPeerMemory(opts.DataDir, cfg.Name, cfg.NodeName)
 	empty := map[string]*Ownership{}
 	n.tables.Store(&empty)
 	if !n.enabled {
@@ -168,6 +187,9 @@ func New(cfg Config, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.advertise = adv
+	if err := n.memory.load(); err != nil {
+		n.log.Warn("cannot read the remembered peers; starting without them", "err", err)
+	}
 	var clientTLS *tls.Config
 	if cfg.EnableTLS {
 		if clientTLS, err = ClientTLS(cfg); err != nil {
@@ -299,7 +321,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.credLoop} {
+	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.credLoop, n.memoryLoop, n.clockReplyLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -317,6 +339,8 @@ func (n *Node) Run(ctx context.Context) error {
 	crashed := n.crashed
 	n.mu.Unlock()
 	if !crashed {
+		// The peers alive now are the ones to look for at the next start.
+		n.rememberPeers(true)
 		if err := ml.Leave(2 * time.Second); err != nil {
 			n.log.Debug("leave broadcast not confirmed", "err", err)
 		}
@@ -390,28 +414,50 @@ func (n *Node) SetReady() {
 // tryParticipate moves a viewer that was asked to participate into
 // participant once it may.
 func (n *Node) tryParticipate() {
+	now := n.now()
 	n.mu.Lock()
-	if !n.readyRequested || n.local.State != Viewer || !n.bootstrapped {
+	if !n.readyRequested || n.local.State != Viewer || !n.bootstrapped || n.leaving {
 		n.mu.Unlock()
 		return
 	}
-	if reason := n.skewProblemLocked(); reason != "" {
-		if reason != n.skewReason {
-			n.log.Warn("staying a viewer: a peer's clock is too far off", "reason", reason)
-			n.skewReason = reason
+	ok, reason, measuring := n.clockVerdictLocked(now, false)
+	if !ok {
+		if reason != n.viewerReason {
+			if measuring {
+				n.log.Debug("staying a viewer until the peers' clocks are measured", "reason", reason)
+			} else {
+				n.log.Warn("staying a viewer: this node's clock is too far off the fleet's", "reason", reason)
+			}
+			n.viewerReason = reason
+		}
+		if !measuring {
+			n.skewOut = true
+			n.metrics.skewExcluded.Set(1)
 		}
 		n.mu.Unlock()
 		return
 	}
-	n.skewReason = ""
+	if n.skewOut {
+		n.log.Info("this node's clock agrees with the fleet's again; participating")
+	}
+	n.viewerReason, n.skewOut, n.clockWaitFrom = "", false, time.Time{}
+	n.metrics.skewExcluded.Set(0)
 	n.local.State = Participant
-	n.local.Since = n.nowMs()
+	n.local.Since = n.nextSinceLocked(n.nowMs())
 	n.local.Joined = 0
 	n.local.Prev = 0
 	since := n.local.Since
 	n.mu.Unlock()
 	n.log.Info("participating", "since", time.UnixMilli(since).UTC(), "owns_from", time.UnixMilli(since+n.delta).UTC())
 	n.stateChanged()
+}
+
+// nextSinceLocked is the since of a new state entered at now: now, or
+// just after the current since if the clock went back (a clock that had
+// run ahead and was stepped back). Peers keep the record with the later
+// since, so a since must never go backwards.
+func (n *Node) nextSinceLocked(now int64) int64 {
+	return max(now, n.local.Since+1)
 }
 
 // stateChanged publishes a change of this node's own record.
@@ -445,6 +491,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return nil
 	}
 	n.mu.Lock()
+	n.leaving = true
 	if n.local.State != Terminating {
 		joined := int64(0)
 		if n.local.State == Participant {
@@ -454,7 +501,7 @@ func (n *Node) Leave(ctx context.Context) error {
 			}
 		}
 		n.local.Prev = 0
-		n.local.State, n.local.Since, n.local.Joined = Terminating, n.nowMs(), joined
+		n.local.State, n.local.Since, n.local.Joined = Terminating, n.nextSinceLocked(n.nowMs()), joined
 		since := n.local.Since
 		n.mu.Unlock()
 		n.log.Info("terminating", "owns_until", time.UnixMilli(since+n.delta).UTC())
@@ -494,7 +541,7 @@ func (n *Node) onRefuted() {
 	if n.local.Prev == 0 || now >= n.local.Since+n.delta {
 		n.local.Prev = n.local.Since
 	}
-	n.local.Since = now
+	n.local.Since = n.nextSinceLocked(now)
 	since := n.local.Since
 	// Its targets go now, not on an agreed tick: gossip its watermark at
 	// full rate for a while, as after a loss, for the next owners' holds.
@@ -553,6 +600,7 @@ func (n *Node) mainLoop(ctx context.Context) {
 			n.onBoundary()
 		}
 		n.tryParticipate()
+		n.sendClockProbes()
 		n.sendDeathNotices()
 		n.sendChanges(false)
 		now := n.nowMs()
@@ -671,6 +719,7 @@ func sameView(a, b *view) bool {
 // periodic is the main loop's timed work.
 func (n *Node) periodic() {
 	now := n.now()
+	n.checkClock()
 	n.refreshWatermark(now)
 	n.expireHolds(now)
 	n.mu.Lock()

@@ -88,7 +88,7 @@ func TestSkewedPeerClockKeepsANodeAViewer(t *testing.T) {
 	eventually(t, 5*time.Second, "a to report why it stays a viewer", func() bool {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		return a.skewReason != ""
+		return a.viewerReason != "" && a.skewOut
 	})
 	if st := a.Self().State; st != Viewer {
 		t.Errorf("a is %s with a peer 10s off and Δ=1s, want viewer", st)

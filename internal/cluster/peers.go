@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -13,8 +14,10 @@ type peer struct {
 	addr  string
 	rec   record
 	alive bool
-	// leftAt is when it was declared dead or left.
+	// leftAt is when it was declared dead or left; left is true when it
+	// left gracefully rather than died.
 	leftAt time.Time
+	left   bool
 	// refused: its address refused a connection while gossip still had
 	// it alive, in the life that published refusedSince (see peerRefused).
 	refused      bool
@@ -28,6 +31,10 @@ type peer struct {
 	revivedAt    time.Time
 
 	clock clockEstimate
+	// clockAsked is the time (Unix ns, our clock) carried by the clock
+	// probe awaiting its reply, 0 if none; clockAskedAt when it was sent.
+	clockAsked   int64
+	clockAskedAt time.Time
 
 	// node is memberlist's address of the peer, for direct messages.
 	node memberlist.Node
@@ -35,8 +42,8 @@ type peer struct {
 	// back, so it re-enters participant (see deathNotice).
 	noticePending bool
 
-	fpMatch, targetsMatch, extMatch bool
-	metaErr                         string
+	fpMatch, targetsMatch, extMatch, deltaMatch bool
+	metaErr                                     string
 }
 
 func (p *peer) suppressed(now time.Time, deltaMs int64) bool {
@@ -60,7 +67,12 @@ type Peer struct {
 	Eligible           bool   `json:"eligible"`
 	ConfigFingerprint  string `json:"configFingerprint"`
 	FingerprintMatches bool   `json:"fingerprintMatches"`
-	TargetSetsMatch    bool   `json:"targetSetsMatch"`
+	// HandoffDelay is the node's --cluster.handoff-delay (0 when it does
+	// not gossip it); HandoffDelayMatches is false when it differs from
+	// this node's, which counts as config drift.
+	HandoffDelay        time.Duration `json:"handoffDelay"`
+	HandoffDelayMatches bool          `json:"handoffDelayMatches"`
+	TargetSetsMatch     bool          `json:"targetSetsMatch"`
 	// TargetsOwned is how many targets of each clustered component the
 	// node owns now, as this node computes it.
 	TargetsOwned map[string]int `json:"targetsOwned"`
@@ -71,18 +83,29 @@ type Peer struct {
 	// Watermark is the time up to which the node's samples are all
 	// acknowledged, as last gossiped.
 	Watermark time.Time `json:"watermark"`
+	// Note says, for this node, why it is a viewer although it was asked
+	// to participate (its peers' clocks are being measured, or its clock
+	// is too far off the fleet's); for a peer, what drifts from this
+	// node's settings besides the fingerprint (see drift.go).
+	Note string `json:"note,omitempty"`
 }
 
 // Self returns this node as a Peer.
 func (n *Node) Self() Peer {
 	n.mu.Lock()
 	r := n.local
+	note := ""
+	if r.State == Viewer || n.skewOut {
+		note = n.viewerReason
+	}
 	n.mu.Unlock()
 	now := n.nowMs()
 	p := Peer{
+		Note: note,
 		Name: n.name, Addr: n.AdvertiseAddr(), State: r.State, Since: time.UnixMilli(r.Since),
 		Self: true, Alive: true, ConfigFingerprint: r.Fingerprint,
 		FingerprintMatches: true, TargetSetsMatch: true, ClockOffsetKnown: true,
+		HandoffDelay: time.Duration(r.HandoffDelay) * time.Millisecond, HandoffDelayMatches: true,
 		Watermark: time.UnixMilli(r.Watermark), TargetsOwned: n.ownedBy(n.name),
 	}
 	if n.enabled {
@@ -103,7 +126,13 @@ func (n *Node) Peers() []Peer {
 	n.mu.Lock()
 	for _, p := range n.peers {
 		off, known := p.clock.estimate()
+		note := ""
+		if !p.deltaMatch {
+			note = fmt.Sprintf("--cluster.handoff-delay is %s, this node's is %s",
+				time.Duration(p.rec.HandoffDelay)*time.Millisecond, time.Duration(n.delta)*time.Millisecond)
+		}
 		out = append(out, Peer{
+			HandoffDelay: time.Duration(p.rec.HandoffDelay) * time.Millisecond, HandoffDelayMatches: p.deltaMatch, Note: note,
 			Name: p.name, Addr: p.addr, State: p.rec.State, Since: time.UnixMilli(p.rec.Since),
 			Alive: p.alive, Eligible: p.alive && e.has(p.name),
 			ConfigFingerprint: p.rec.Fingerprint, FingerprintMatches: p.fpMatch, TargetSetsMatch: p.targetsMatch,

@@ -56,6 +56,9 @@ type FleetConfig struct {
 	// NamePrefix names the nodes PREFIX-0, PREFIX-1, ...; "node" by
 	// default. Two fleets on one machine need different prefixes.
 	NamePrefix string
+	// Join is the topology of --cluster.join-addresses; JoinAll by
+	// default.
+	Join JoinTopology
 	// BasicAuth, when set, is sent with every request the lab makes to
 	// the nodes, for configs with `http { auth { basic { ... } } }`.
 	BasicAuth *BasicAuth
@@ -81,6 +84,20 @@ func (t basicAuthTransport) CloseIdleConnections() {
 		c.CloseIdleConnections()
 	}
 }
+
+// JoinTopology says which peers each node's --cluster.join-addresses name.
+type JoinTopology int
+
+const (
+	// JoinAll: every node joins every other node.
+	JoinAll JoinTopology = iota
+	// JoinChain: node 0 has no join address and node i joins node i-1,
+	// as in many docker-compose files and VM fleets.
+	JoinChain
+	// JoinSeed: node 0 has no join address and every other node joins
+	// node 0.
+	JoinSeed
+)
 
 // Fleet is a set of `shoal run` processes on loopback (or in namespaces of
 // a Network). Node names are node-0, node-1, ... in the order of Add (see
@@ -323,10 +340,25 @@ func (f *Fleet) Identify(remote, local string) string {
 	return ""
 }
 
-// joinAddrs lists the addresses of every node but n.
+// joinAddrs lists the addresses n joins: by default every node but n;
+// see JoinTopology for the others.
 func (f *Fleet) joinAddrs(n *Node) []string {
+	nodes := f.Nodes()
 	var out []string
-	for _, o := range f.Nodes() {
+	for i, o := range nodes {
+		if o != n {
+			continue
+		}
+		switch {
+		case i == 0 && f.cfg.Join != JoinAll:
+			return nil
+		case f.cfg.Join == JoinChain:
+			return []string{nodes[i-1].Addr}
+		case f.cfg.Join == JoinSeed:
+			return []string{nodes[0].Addr}
+		}
+	}
+	for _, o := range nodes {
 		if o != n {
 			out = append(out, o.Addr)
 		}

@@ -44,6 +44,7 @@ type peerJSON struct {
 	FingerprintMatch  bool           `json:"configMatches"`
 	TargetsOwned      map[string]int `json:"targetsOwned"`
 	ClockOffsetMs     float64        `json:"clockOffsetMs"`
+	Note              string         `json:"note,omitempty"`
 }
 
 type targetJSON struct {
@@ -176,6 +177,7 @@ func (s *Server) apiPeers(w http.ResponseWriter, r *http.Request) {
 			Name: p.Name, Addr: p.Addr, IsSelf: p.Self, State: p.State, Alive: p.Alive,
 			Since: p.Since, ConfigFingerprint: p.ConfigFingerprint, FingerprintMatch: p.FingerprintMatch,
 			TargetsOwned: owned, ClockOffsetMs: float64(p.ClockOffset) / float64(time.Millisecond),
+			Note: p.Note,
 		})
 	}
 	writeJSON(w, out)

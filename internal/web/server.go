@@ -48,6 +48,9 @@ type Peer struct {
 	FingerprintMatch  bool
 	TargetsOwned      map[string]int // per clustered component ID
 	ClockOffset       time.Duration
+	// Note says why this node stays a viewer, or what else drifts on a
+	// peer (a different handoff delay); empty when there is nothing to say.
+	Note string
 }
 
 // TargetOwner is one target of a clustered scrape component with its owner.
