@@ -16,12 +16,23 @@
 // whitespace survives. The result passes through text/tabwriter, which
 // aligns the cells, and a final pass that drops trailing blanks.
 //
-// It departs from Alloy only where Alloy's output would not parse or would
-// change what the file means: a // comment always ends its line, an empty
-// call spread over lines gets no trailing comma, a // comment inside a
-// block's dotted name is printed before the block, string literals holding
-// tabs or trailing blanks reach the output untouched, and a tree built in
-// code gets the parentheses its operator precedence needs.
+// It departs from Alloy only where Alloy's output would not parse, would
+// mean something else, or would change again when formatted (the cases are
+// in testdata/deviations, with Alloy's output beside shoal's): a comment
+// waits for a token that may start a line rather than break the line
+// before one that may not; a comment is placed only before a token whose
+// position the tree gives; a // comment always ends its line; an empty
+// call spread over lines gets no comma; quoted object keys are quoted from
+// their value; string literals holding tabs or blanks that end a line
+// reach the output untouched; and a tree built in code gets the
+// parentheses its operator precedence needs.
+//
+// Like Alloy's, the layout is not a fixed point in two cases, and shoal
+// prints what Alloy prints: a statement or object field value that spans
+// several source lines but prints on one ends the `=` alignment run (Helm
+// output has `headers = {` and `}` on the next line), which the next pass,
+// seeing one line, does not; and a comment on the line of a `)` that
+// follows a line break moves on the next pass.
 //
 // It owns layout only. Format parses, so syntax errors come back as the
 // parser's diag.Diagnostics; the printer never changes what a file means.
@@ -125,9 +136,6 @@ const (
 	spIn      space = '>'  // one level deeper from the next line on
 	spOut     space = '<'  // one level back
 )
-
-// isBreak reports whether s starts a new line.
-func (s space) isBreak() bool { return s == spLine || s == spBreak }
 
 // maxBreaks is the most line breaks kept in a row: one blank line.
 const maxBreaks = 2
@@ -276,7 +284,7 @@ func needsShield(s string) bool {
 		case '\t', '\v', '\f':
 			return true
 		case '\n':
-			if i > 0 && (s[i-1] == ' ' || s[i-1] == '\r') {
+			if i > 0 && s[i-1] == ' ' {
 				return true
 			}
 		}
