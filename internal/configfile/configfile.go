@@ -1,5 +1,5 @@
 // Package configfile implements the file-level commands on a configuration:
-// `shoal fmt` (canonical layout) and `shoal validate` (every check short of
+// `shoal fmt` (`alloy fmt`'s layout) and `shoal validate` (every check short of
 // running), printing diagnostics the way Alloy does. The language itself is
 // internal/syntax's and the component checks internal/runtime's; this
 // package only reads files, calls them and reports.
@@ -18,7 +18,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/syntax/printer"
 )
 
-// Fmt prints the canonical layout of the file, or rewrites it in place when
+// Fmt prints the file as `alloy fmt` lays it out, or rewrites it in place when
 // write is set. It returns the process exit code: 1 on a syntax error.
 func Fmt(filename string, write bool, stdout, stderr io.Writer) int {
 	src, err := os.ReadFile(filename)

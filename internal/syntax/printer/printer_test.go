@@ -10,36 +10,45 @@ import (
 	"github.com/shoal-dev/shoal/internal/syntax/token"
 )
 
-// TestFormatRules pins the layout rules one by one. Each output must also
-// be a fixed point and keep the tree.
+// TestFormatRules pins the layout rules one by one. Each expectation is
+// what Alloy's printer prints, except the cases marked "not as Alloy",
+// where Alloy's output changes on every pass, changes a string or does not
+// parse (see testdata/deviations). Each output must also settle and keep
+// the tree.
 func TestFormatRules(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
 		{"spaces around operators", "a=1+2*-3", "a = 1 + 2 * -3\n"},
 		{"aligned run", "a = 1\nbbb = 2\n\ncc = 3", "a   = 1\nbbb = 2\n\ncc = 3\n"},
-		{"a block breaks the run", "a = 1\nb {}\nccc = 2", "a = 1\nb { }\nccc = 2\n"},
+		{"a block gets a blank line before it", "a = 1\nb {}\nccc = 2", "a = 1\n\nb { }\nccc = 2\n"},
 		{"a comment line breaks the run", "a = 1\n// x\nccc = 2", "a = 1\n// x\nccc = 2\n"},
 		{"many blank lines become one", "a = 1\n\n\n\nb = 2\n\n\n", "a = 1\n\nb = 2\n"},
 		{"no blank line at body edges", "b {\n\n a = 1\n\n}", "b {\n\ta = 1\n}\n"},
-		{"inline object", "a = {x=1,y=\"z\"}", "a = { x = 1, y = \"z\" }\n"},
-		{"quoted keys kept", `a = {"x-y" = 1}`, "a = { \"x-y\" = 1 }\n"},
-		{"empty things", "a = []\nb = {}\nc = f()\nd {\n}", "a = []\nb = {}\nc = f()\nd { }\n"},
+		{"one-line object has no inner spaces", "a = { x=1,y=\"z\" }", "a = {x = 1, y = \"z\"}\n"},
+		{"quoted keys kept", `a = { "x-y" = 1 }`, "a = {\"x-y\" = 1}\n"},
+		{"one-line objects align across lines", "a = {x = 1}\nbb = {yyy = 2}", "a  = {x   = 1}\nbb = {yyy = 2}\n"},
+		{"empty things", "a = []\nb = {}\nc = f()\nd {\n}", "a = []\nb = {}\nc = f()\n\nd { }\n"},
+		{"comment in an empty block", "b { /* use defaults */ }", "b { /* use defaults */ }\n"},
+		{"own-line comment in an empty block", "b {\n// none\n}", "b {\n\t// none\n}\n"},
 		{"multi-line list", "a = [1,\n2,\n]\nb = f(\n1)", "a = [1,\n\t2,\n]\nb = f(\n\t1)\n"},
 		{"trailing comma dropped on one line", "a = [1, 2,]", "a = [1, 2]\n"},
 		{"object fields aligned", "a = {\nx = 1,\nlong = 2,\n}", "a = {\n\tx    = 1,\n\tlong = 2,\n}\n"},
 		{"trailing comments aligned", "a = 1 // x\nbbb = 22 // y", "a   = 1  // x\nbbb = 22 // y\n"},
-		{"comment after equals", "a = // why\n  1", "a = // why\n\t1\n"},
+		{"comment after equals", "a = // why\n  1", "a = // why\n1\n"},
 		{"comment between operands", "a = 1 /* one */ + 2", "a = 1 /* one */ + 2\n"},
-		{"comment in empty call", "a = f(/* none */)", "a = f(/* none */)\n"},
+		{"comment glued inside an empty call moves out (not as Alloy)", "a = f(/* none */)", "a = f() /* none */\n"},
 		{"own-line block comment before statement", "/* c */ a = 1", "/* c */ a = 1\n"},
 		{"block comment keeps inner text", "b {\n    /* x\n  y */\n}", "b {\n\t/* x\n  y */\n}\n"},
 		{"raw string kept verbatim", "a = `x\n  y`\nbb = 1", "a = `x\n  y`\nbb = 1\n"},
-		{"binary continuation", "a = 1 +\n2 +\n3", "a = 1 +\n\t2 +\n\t3\n"},
-		{"double negation keeps a space", "a = - -1", "a = - -1\n"},
+		{"raw string with a tab kept verbatim (not as Alloy)", "a = `x\ty`\nbb = 1", "a  = `x\ty`\nbb = 1\n"},
+		{"binary expression joined", "a = 1 +\n2 +\n3", "a = 1 + 2 + 3\n"},
+		{"double negation", "a = - -1", "a = --1\n"},
+		{"number then dot keeps a space", "a = 1 .x", "a = 1 .x\n"},
 		{"label and nested blocks", "x.y \"l\" {\ninner {\nz = 1\n}\n}", "x.y \"l\" {\n\tinner {\n\t\tz = 1\n\t}\n}\n"},
 		{"value on the next line joins", "a =\n  1", "a = 1\n"},
 		{"statement on the closing line", "b { a = 1 }", "b {\n\ta = 1\n}\n"},
+		{"empty call over lines gets no comma (not as Alloy)", "a = f(\n)", "a = f(\n)\n"},
 		{"CRLF input", "a = 1\r\nbb = 2\r\n", "a  = 1\nbb = 2\n"},
-		{"empty file", "", ""},
+		{"empty file", "", "\n"},
 		{"only comments", "\n\n// a\n\n\n// b\n\n", "// a\n\n// b\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,10 +59,7 @@ func TestFormatRules(t *testing.T) {
 			if string(got) != c.want {
 				t.Errorf("got:\n%s\nwant:\n%s\n%s", got, c.want, lineDiff(string(got), c.want))
 			}
-			again, err := printer.Format("t.alloy", got)
-			if err != nil || !bytes.Equal(again, got) {
-				t.Errorf("not a fixed point (%v):\n%s", err, again)
-			}
+			checkSettles(t, "t.alloy", []byte(c.in), got)
 			checkRoundTrip(t, "t.alloy", []byte(c.in))
 		})
 	}
@@ -86,7 +92,7 @@ func TestFprintBuiltTree(t *testing.T) {
 	want := `prometheus.scrape "x" {
 	targets      = discovery.file.targets
 	sample_limit = (1 + 2) * 3
-	params       = { module = ["a"], "x y" = null }
+	params       = {module = ["a"], "x y" = null}
 	neg          = -(1 + 2)
 	pow          = (2 ^ 3) ^ 2
 	call         = (1 + 2).f(true)
