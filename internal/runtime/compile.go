@@ -13,21 +13,33 @@ import (
 	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
-// plan is a validated config, ready to be applied.
+// plan is one validated body, ready to be applied: the root file, or the
+// body of a declare block.
 type plan struct {
 	byID        map[string]*planBlock
 	graph       *graph
 	order       []string // topological
 	globals     config.Globals
 	fingerprint string
+	// declares are the declare blocks of this body, by label.
+	declares map[string]*declTemplate
+	// arguments are the argument blocks of a declare body, by label.
+	arguments map[string]*planBlock
 }
 
-// planBlock is one component block of a plan.
+// planBlock is one block of a plan that becomes a node of the graph: a
+// component, a custom component instance, or an argument, export or import
+// block.
 type planBlock struct {
 	id, name, label string
+	kind            nodeKind
 	block           *ast.BlockStmt
 	reg             component.Registration
 	pos             token.Position
+	// namespace and declName name the template of a custom component
+	// instance: "" and "name" for a declare in scope, "ns" and "name" for
+	// one imported as ns.
+	namespace, declName string
 }
 
 // The top-level blocks that configure shoal itself rather than declare a
@@ -45,32 +57,95 @@ func (r *Runtime) compile(filename string, src []byte) (*plan, diag.Diagnostics)
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	var all diag.Diagnostics
+	p := r.compileBody(file.Body, bodyRoot, nil, &all)
+	checkDeclareCycles(p, &all)
+	all.Sort()
+	if all.HasErrors() {
+		return nil, all
+	}
+	p.fingerprint = fingerprint(file, src)
+	return p, all
+}
+
+// bodyKind is what a body being compiled is.
+type bodyKind int
+
+const (
+	bodyRoot    bodyKind = iota // the config file
+	bodyDeclare                 // the body of a declare block
+	bodyModule                  // the content of an imported module
+)
+
+// compileBody checks one body and, recursively, the declare blocks in it.
+// parent is the scope of the enclosing bodies (nil at the top of a file or
+// module).
+func (r *Runtime) compileBody(body ast.Body, kind bodyKind, parent *staticScope, diags *diag.Diagnostics) *plan {
 	c := &compiler{
+		r:        r,
 		reg:      r.opts.Registry,
-		p:        &plan{byID: make(map[string]*planBlock), graph: newGraph(), globals: config.DefaultGlobals()},
+		kind:     kind,
+		p:        &plan{byID: make(map[string]*planBlock), graph: newGraph(), globals: config.DefaultGlobals(), declares: make(map[string]*declTemplate), arguments: make(map[string]*planBlock)},
 		declared: make(map[string]token.Position),
 		roots:    make(map[string]bool),
+		others:   make(map[string]token.Position),
+
+		pendingImports: make(map[string]bool),
 	}
 	for _, name := range c.reg.Names() {
 		c.roots[strings.SplitN(name, ".", 2)[0]] = true
 	}
-	c.collect(file.Body)
+	c.scope = &staticScope{parent: parent, declares: c.p.declares, imports: make(map[string]bool)}
+	c.pendingDeclares = make(map[string]bool)
+	for _, stmt := range body {
+		if b, ok := stmt.(*ast.BlockStmt); ok && b.Label != "" {
+			switch name := b.GetBlockName(); {
+			case name == blockDeclare:
+				c.pendingDeclares[b.Label] = true
+			case isImportBlock(name):
+				c.pendingImports[b.Label] = true
+			}
+		}
+	}
+	c.collect(body)
+	for s := c.scope; s != nil; s = s.parent {
+		for name := range s.declares {
+			c.roots[name] = true
+		}
+		for ns := range s.imports {
+			c.roots[ns] = true
+		}
+	}
+	if kind == bodyDeclare {
+		c.roots[blockArgument] = true
+	}
+	for _, name := range sortedTemplateNames(c.p.declares) {
+		t := c.p.declares[name]
+		t.plan = r.compileBody(t.block.Body, bodyDeclare, c.scope, diags)
+		t.scope = c.scope
+	}
 	c.link()
 	c.checkCycles()
 	c.trialEvaluate(r)
-	c.diags.Sort()
-	if c.diags.HasErrors() {
-		return nil, c.diags
-	}
+	*diags = append(*diags, c.diags...)
 	c.p.order = c.p.graph.topoOrder()
-	c.p.fingerprint = fingerprint(file, src)
-	return c.p, c.diags
+	return c.p
 }
 
 type compiler struct {
+	r     *Runtime
 	reg   *component.Registry
+	kind  bodyKind
 	p     *plan
 	diags diag.Diagnostics
+	scope *staticScope
+	// others holds the IDs of argument, export, import and declare blocks,
+	// for duplicate checks.
+	others map[string]token.Position
+	// pendingDeclares and pendingImports are the labels of this body's
+	// declare and import blocks, known before the body is collected so that
+	// an instance may come before its definition.
+	pendingDeclares, pendingImports map[string]bool
 
 	blocks   []*planBlock              // component blocks in source order
 	declared map[string]token.Position // every labelled block ID, known or not
@@ -121,6 +196,13 @@ func (c *compiler) collect(body ast.Body) {
 func (c *compiler) collectBlock(b *ast.BlockStmt) {
 	name := b.GetBlockName()
 	nameEnd := b.NamePos.Add(len(name) - 1)
+	if c.collectModuleBlock(b) {
+		return
+	}
+	if c.kind != bodyRoot && (name == blockLogging || name == blockHTTP) {
+		c.errorf(b.NamePos, nameEnd, "%s block not allowed inside a module", name)
+		return
+	}
 	if name == blockLogging || name == blockHTTP {
 		if b.Label != "" {
 			c.errorf(b.LabelPos, b.LabelPos.Add(len(b.Label)+1), "block %q does not take a label", name)
@@ -133,6 +215,10 @@ func (c *compiler) collectBlock(b *ast.BlockStmt) {
 		return
 	}
 
+	if c.isCustom(b) {
+		c.collectInstance(b)
+		return
+	}
 	reg, known := c.reg.Get(name)
 	if !known {
 		msg := fmt.Sprintf("unknown component %q", name)
@@ -160,7 +246,7 @@ func (c *compiler) collectBlock(b *ast.BlockStmt) {
 	if !known {
 		return
 	}
-	pb := &planBlock{id: id, name: name, label: b.Label, block: b, reg: reg, pos: b.NamePos.Position()}
+	pb := &planBlock{id: id, name: name, label: b.Label, kind: kindBuiltin, block: b, reg: reg, pos: b.NamePos.Position()}
 	c.blocks = append(c.blocks, pb)
 	c.p.byID[id] = pb
 	c.p.graph.add(id)
@@ -177,6 +263,9 @@ func (c *compiler) link() {
 			target, ok := c.resolve(t.parts)
 			if ok {
 				if _, valid := c.p.byID[target]; valid {
+					if target == pb.id && pb.kind == kindArgument {
+						continue
+					}
 					c.p.graph.addEdge(pb.id, target)
 				} else {
 					// An unknown or duplicate block: already reported.
@@ -191,6 +280,7 @@ func (c *compiler) link() {
 			c.badRefs[pb.id] = append(c.badRefs[pb.id], span{t.start.Offset(), t.end.Offset()})
 		}
 	}
+	c.linkImports()
 }
 
 // resolve returns the longest prefix of parts that is a declared block ID.
@@ -223,15 +313,31 @@ func (c *compiler) checkCycles() {
 
 // trialEvaluate decodes every block with the exports of the components it
 // references set to their zero values, so that argument names, types and
-// values are checked without running anything.
+// values are checked without running anything. Argument values and the
+// exports of custom components are unknown here: errors in the expressions
+// that use them are left to the real evaluation.
 func (c *compiler) trialEvaluate(r *Runtime) {
-	vars := make(map[string]any)
+	vars := map[string]any{modulePathVar: ""}
 	for _, pb := range c.blocks {
-		setVar(vars, pb.id, trialExports(pb.reg.Exports))
+		setVar(vars, pb.id, c.trialValue(pb))
 	}
 	scope := r.scope(vars)
 	for _, pb := range c.blocks {
-		_, diags := evalComponent(pb.block, pb.reg, scope)
+		var diags diag.Diagnostics
+		switch pb.kind {
+		case kindBuiltin:
+			_, diags = evalComponent(pb.block, pb.reg, scope)
+		case kindCustom:
+			diags = c.trialInstance(pb, scope)
+		case kindArgument:
+			var a argumentBlock
+			diags = evalInto(pb.block, scope, &a)
+		case kindExport:
+			var e exportBlock
+			diags = evalInto(pb.block, scope, &e)
+		case kindImport:
+			diags = evalInto(pb.block, scope, importArgsFor(pb.name))
+		}
 		if len(diags) == 0 {
 			continue
 		}
@@ -293,6 +399,23 @@ func (c *compiler) valueDependent(body ast.Body) []span {
 			if _, ok := c.resolve(tr.Names()); ok {
 				out = append(out, span{ast.StartPos(n).Offset(), ast.EndPos(n).Offset()})
 				return false
+			}
+		}
+		return true
+	})
+	// Attributes whose value uses an argument or a custom component's
+	// exports: their type is only known at run time.
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AttributeStmt)
+		if !ok {
+			return true
+		}
+		for _, tr := range vm.Traversals(a.Value) {
+			if id, ok := c.resolve(tr.Names()); ok {
+				if pb := c.p.byID[id]; pb != nil && (pb.kind == kindArgument || pb.kind == kindCustom) {
+					out = append(out, span{ast.StartPos(a.Value).Offset(), ast.EndPos(a.Value).Offset()})
+					return false
+				}
 			}
 		}
 		return true
