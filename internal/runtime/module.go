@@ -543,4 +543,3 @@ func importHealth(n *node) []component.Health {
 	}
 	return hs
 }
-

@@ -195,7 +195,8 @@ func (c *compiler) collectModuleBlock(b *ast.BlockStmt) bool {
 // source order: a declare further down the body counts too.
 func (c *compiler) isCustom(b *ast.BlockStmt) bool {
 	first := b.Name[0]
-	return c.scope.knows(first) || c.pendingDeclares[first] || c.pendingImports[first]
+	// A one-word name can only be a declare: built-in names have a dot.
+	return len(b.Name) == 1 || c.scope.knows(first) || c.pendingDeclares[first] || c.pendingImports[first]
 }
 
 // collectInstance records an instance of a custom component.
@@ -465,4 +466,3 @@ func (r *Runtime) compileModule(files map[string][]byte) (*plan, diag.Diagnostic
 	}
 	return p, all
 }
-

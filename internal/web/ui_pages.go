@@ -26,6 +26,10 @@ type stateCount struct {
 
 type componentRow struct {
 	ID, URL, State, Message string
+	// Depth is how many custom component instances the component is
+	// nested in; Local is its ID there, shown indented under them.
+	Depth int
+	Local string
 	timeText
 }
 
@@ -57,8 +61,13 @@ func (s *Server) pageComponents(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cs {
 		st := healthState(c.Health)
 		counts[st]++
+		local := c.LocalID
+		if local == "" {
+			local = c.ID
+		}
 		p.Rows = append(p.Rows, componentRow{
 			ID: c.ID, URL: componentURL(c.ID), State: st, Message: c.Health.Message,
+			Depth: strings.Count(c.ID, "/"), Local: local,
 			timeText: newTimeText(now, c.Health.Updated),
 		})
 	}
