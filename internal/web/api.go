@@ -123,9 +123,9 @@ func encodeComponent(c Component, detail bool) (componentJSON, error) {
 		ModuleID:         c.ModuleID,
 		CreatedModuleIDs: c.ModuleIDs,
 		Label:            c.Label,
-		ReferencesTo:    nonNil(c.ReferencesTo),
-		ReferencedBy:    nonNil(c.ReferencedBy),
-		DataFlowEdgesTo: nonNil(c.ReferencedBy),
+		ReferencesTo:     nonNil(c.ReferencesTo),
+		ReferencedBy:     nonNil(c.ReferencedBy),
+		DataFlowEdgesTo:  nonNil(c.ReferencedBy),
 		Health: healthJSON{
 			State:       string(c.Health.State),
 			Message:     c.Health.Message,
