@@ -342,10 +342,17 @@ func (c *compiler) trialEvaluate(r *Runtime) {
 			continue
 		}
 		soft := c.valueDependent(pb.block.Body)
+		softBlocks := blocksHolding(pb.block, soft)
 		for _, d := range diags {
-			if !covered(c.badRefs[pb.id], d.StartPos.Offset) && !covered(soft, d.StartPos.Offset) {
-				c.diags.Add(d)
+			if covered(c.badRefs[pb.id], d.StartPos.Offset) || covered(soft, d.StartPos.Offset) {
+				continue
 			}
+			// A block's own check (Validate) of values that are only
+			// known at run time.
+			if softBlocks[d.StartPos.Offset] && !strings.HasPrefix(d.Message, "missing required") {
+				continue
+			}
+			c.diags.Add(d)
 		}
 	}
 	names := make([]string, 0, len(c.globals))
@@ -365,6 +372,30 @@ func (c *compiler) trialEvaluate(r *Runtime) {
 		}
 		c.diags = append(c.diags, diags...)
 	}
+}
+
+// blocksHolding returns the name offsets of b and of the blocks nested in
+// it that contain one of the spans.
+func blocksHolding(b *ast.BlockStmt, spans []span) map[int]bool {
+	out := make(map[int]bool)
+	if len(spans) == 0 {
+		return out
+	}
+	ast.Inspect(b, func(n ast.Node) bool {
+		blk, ok := n.(*ast.BlockStmt)
+		if !ok {
+			return true
+		}
+		start, end := ast.StartPos(blk).Offset(), ast.EndPos(blk).Offset()
+		for _, s := range spans {
+			if start <= s.start && s.end <= end {
+				out[blk.NamePos.Offset()] = true
+				break
+			}
+		}
+		return true
+	})
+	return out
 }
 
 func covered(spans []span, off int) bool {

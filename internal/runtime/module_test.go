@@ -461,3 +461,35 @@ lib.d "o" { }
 		t.Fatalf("Load = %v", err)
 	}
 }
+
+// A block whose check depends on argument values is checked when the
+// values are known, not at validation, where they are not.
+func TestArgumentDependentValidationWaitsForValues(t *testing.T) {
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	load(t, rt, `
+declare "d" {
+	argument "size" { }
+	test.req "r" {
+		needed = "x"
+		inner {
+			size = argument.size.value
+		}
+	}
+}
+d "x" { size = 3 }
+`)
+	if err := rt.Load("cfg.alloy", []byte(`
+declare "d" {
+	argument "size" { }
+	test.req "r" {
+		inner {
+			size = argument.size.value
+		}
+	}
+}
+d "x" { size = 3 }
+`)); err == nil || !strings.Contains(err.Error(), `cfg.alloy:4:2: missing required attribute "needed"`) {
+		t.Fatalf("Load = %v, want the missing attribute reported all the same", err)
+	}
+}
