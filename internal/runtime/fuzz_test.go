@@ -43,7 +43,7 @@ func FuzzModule(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte(`declare "d" { argument "a" { } export "e" { value = argument.a.value } }`))
+	f.Add([]byte("declare \"d\" {\n\targument \"a\" { }\n\texport \"e\" { value = argument.a.value }\n}\n"))
 	reg := newFakes().registry()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		rt := New(Options{Registry: reg})

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -491,5 +492,66 @@ declare "d" {
 d "x" { size = 3 }
 `)); err == nil || !strings.Contains(err.Error(), `cfg.alloy:4:2: missing required attribute "needed"`) {
 		t.Fatalf("Load = %v, want the missing attribute reported all the same", err)
+	}
+}
+
+// An import of the file is in scope inside its declares; new content
+// reaches the instances nested in them.
+func TestImportUsedInsideADeclare(t *testing.T) {
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	cfg := func(factor int) string {
+		return fmt.Sprintf(`
+import.string "lib" {
+	content = "declare \"mul\" {\n argument \"x\" { }\n export \"y\" { value = argument.x.value * %d }\n}"
+}
+declare "wrap" {
+	argument "x" { }
+	lib.mul "m" {
+		x = argument.x.value
+	}
+	test.node "keep" {
+		input = 1
+	}
+	export "y" { value = lib.mul.m.y }
+}
+wrap "w" {
+	x = 4
+}
+test.node "dst" {
+	input = wrap.w.y
+}
+`, factor)
+	}
+	load(t, rt, cfg(2))
+	if got := output(t, rt, "test.node.dst"); got != 8 {
+		t.Fatalf("dst = %d, want 8", got)
+	}
+	info, _ := rt.Component("wrap.w")
+	if len(info.ReferencesTo) != 1 || info.ReferencesTo[0] != "import.string.lib" {
+		t.Errorf("the instance references %v, want the import it uses inside", info.ReferencesTo)
+	}
+	load(t, rt, cfg(3))
+	if got := output(t, rt, "test.node.dst"); got != 12 {
+		t.Fatalf("dst = %d after the module changed, want 12", got)
+	}
+	if f.builds("wrap.w/test.node.keep") != 1 {
+		t.Error("an unchanged component of the instance was rebuilt")
+	}
+	if _, ok := rt.Component("wrap.w/lib.mul.m"); !ok {
+		t.Error("the nested instance of the imported declare is not listed")
+	}
+}
+
+func TestModulesSeedLoads(t *testing.T) {
+	src, err := os.ReadFile("testdata/validate/modules.alloy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	load(t, rt, string(src))
+	if got := output(t, rt, "test.node.dst"); got != 6 {
+		t.Fatalf("dst = %d, want 6", got)
 	}
 }

@@ -356,6 +356,12 @@ func (r *Runtime) propagate() {
 	slices.SortFunc(nodes, func(a, b *node) int { return strings.Compare(a.globalID, b.globalID) })
 	for _, n := range nodes {
 		if n.kind == kindImport {
+			n.mu.Lock()
+			stopped := n.imp == nil || n.imp.stopped
+			n.mu.Unlock()
+			if stopped {
+				continue // removed by a reload or a new module since
+			}
 			if r.takePending(n) {
 				r.importChanged(n)
 			}
