@@ -95,6 +95,19 @@ func treeLess(a, b string) bool {
 	return len(as) < len(bs)
 }
 
+// globalIDs turns IDs local to a module into global ones: the API shows
+// references as Alloy does, within the module; the UI links them.
+func globalIDs(moduleID string, ids []string) []string {
+	if moduleID == "" {
+		return ids
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = moduleID + "/" + id
+	}
+	return out
+}
+
 // moduleComponents lists the components of one module ("" for the file).
 func (s *Server) moduleComponents(moduleID string) []Component {
 	var out []Component

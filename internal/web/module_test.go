@@ -15,7 +15,8 @@ func moduleServer() *Server {
 	healthy := component.Health{State: component.HealthHealthy}
 	return New(Options{Components: func() []Component {
 		return []Component{
-			{ID: "scrapes.a/prometheus.scrape.x", ModuleID: "scrapes.a", LocalID: "prometheus.scrape.x", Name: "prometheus.scrape", Label: "x", Health: healthy},
+			{ID: "scrapes.a/prometheus.scrape.x", ModuleID: "scrapes.a", LocalID: "prometheus.scrape.x", Name: "prometheus.scrape", Label: "x", Health: healthy,
+				ReferencesTo: []string{"inner.b"}},
 			{ID: "prometheus.remote_write.rx", Name: "prometheus.remote_write", Label: "rx", Health: healthy},
 			{ID: "scrapes.a", LocalID: "scrapes.a", Name: "scrapes", Label: "a", ModuleIDs: []string{"scrapes.a"}, Health: healthy},
 			{ID: "scrapes.a/inner.b", ModuleID: "scrapes.a", LocalID: "inner.b", Name: "inner", Label: "b", ModuleIDs: []string{"scrapes.a/inner.b"}, Health: healthy},
@@ -85,5 +86,18 @@ func TestUIListsModuleComponentsUnderTheirInstance(t *testing.T) {
 	}
 	if code, page := get(t, h, "/component/scrapes.a%2Finner.b%2Fdiscovery.file.f"); code != http.StatusOK || !strings.Contains(page, "scrapes.a/inner.b/discovery.file.f") {
 		t.Errorf("the nested component's page answers %d", code)
+	}
+	// References are local in the API, as in Alloy, and linked by their
+	// global ID in the UI.
+	if _, page := get(t, h, "/component/scrapes.a%2Fprometheus.scrape.x"); !strings.Contains(page, `href="/component/scrapes.a%2Finner.b"`) {
+		t.Error("the component page does not link the module-local reference by its global ID")
+	}
+	if _, body := get(t, h, "/api/v0/web/components/scrapes.a/prometheus.scrape.x"); !strings.Contains(body, `"referencesTo": [
+    "inner.b"
+  ]`) {
+		t.Errorf("the API's references are not module-local: %s", body)
+	}
+	if _, page := get(t, h, "/graph"); !strings.Contains(page, "scrapes.a/prometheus.scrape.x") {
+		t.Error("the graph lacks the module's components")
 	}
 }

@@ -155,8 +155,8 @@ func (s *Server) pageComponent(w http.ResponseWriter, r *http.Request) {
 	p := componentPage{
 		ID: c.ID, Name: c.Name, State: healthState(c.Health), Message: c.Health.Message,
 		timeText:   newTimeText(now, c.Health.Updated),
-		RefsTo:     links(c.ReferencesTo),
-		RefsBy:     links(c.ReferencedBy),
+		RefsTo:     links(globalIDs(c.ModuleID, c.ReferencesTo)),
+		RefsBy:     links(globalIDs(c.ModuleID, c.ReferencedBy)),
 		DebugIntro: debugIntro(c.Name),
 	}
 	node := s.clusterStatus().Self
