@@ -220,8 +220,8 @@ func (c *controller) settle(seeds []string) {
 	}
 }
 
-// exportsChanged takes new exports of n (already in n.scopeExports is the
-// old value) and, if they differ, publishes them to its graph and settles
+// publish compares n's current exports with those its graph last saw
+// (n.scopeExports) and, if they differ, gives them to the graph and settles
 // it, then does the same for the instance that graph is the body of, up to
 // the file. The caller holds r.mu.
 func (c *controller) publish(n *node) {

@@ -555,3 +555,37 @@ func TestModulesSeedLoads(t *testing.T) {
 		t.Fatalf("dst = %d, want 6", got)
 	}
 }
+
+// An import inside a declare body takes its content from an argument, and
+// a module may import modules of its own.
+func TestImportsInsideDeclaresAndModules(t *testing.T) {
+	f := newFakes()
+	rt := New(Options{Registry: f.registry()})
+	inner := "declare \"five\" {\n\texport \"out\" { value = 5 }\n}\n"
+	outer := fmt.Sprintf("import.string \"in\" {\n\tcontent = %q\n}\ndeclare \"d\" {\n\tin.five \"f\" { }\n\texport \"out\" { value = in.five.f.out + 1 }\n}\n", inner)
+	load(t, rt, fmt.Sprintf(`
+declare "wrap" {
+	argument "src" { }
+	import.string "m" {
+		content = argument.src.value
+	}
+	m.d "x" { }
+	export "y" { value = m.d.x.out }
+}
+wrap "w" {
+	src = %q
+}
+test.node "dst" {
+	input = wrap.w.y
+}
+`, outer))
+	if got := output(t, rt, "test.node.dst"); got != 6 {
+		t.Fatalf("dst = %d, want 6", got)
+	}
+	if _, ok := rt.Component("wrap.w/m.d.x/in.five.f"); !ok {
+		t.Error("the instance of the nested module's declare is not listed")
+	}
+	if _, ok := rt.Component("wrap.w/import.string.m"); !ok {
+		t.Error("the import inside the declare is not listed")
+	}
+}
