@@ -18,9 +18,15 @@ import (
 )
 
 // newImportSource builds the source of an import.file, import.http or
-// import.git block. It is importsource.New once that package provides it;
-// while it is nil those blocks report that they are unavailable.
-// import.string needs no source: its content is its argument.
+// import.git block from its decoded arguments (the value importArguments
+// gave, not a pointer). Plugging in the import sources package is
+//
+//	newImportSource = importsource.New
+//
+// While it is nil those blocks report that they are unavailable.
+// import.string needs no source: its content is its argument. A source
+// that has a `ModulePath() string` method gives module_path to the
+// module's declares; otherwise they inherit the importer's.
 var newImportSource func(kind string, args any, opts importsource.Options) (importsource.Source, error)
 
 // firstContentTimeout bounds how long evaluating a new import block waits

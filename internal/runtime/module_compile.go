@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -50,10 +51,19 @@ type stringImportArgs struct {
 	Content types.OptionalSecret `alloy:"content,attr"`
 }
 
-// importArguments returns a pointer to a new arguments value for an import
-// block kind. The import sources package provides the real ones
-// (importsource.Arguments); until it is plugged in, import.string is known
-// here and the other kinds accept any attributes.
+// importArguments returns a new arguments value (or a pointer to one) for
+// an import block kind. The import sources package provides the real ones:
+// plugging it in is
+//
+//	importArguments = func(kind string) any {
+//		if kind == "import.string" {
+//			return &stringImportArgs{}
+//		}
+//		return importsource.Arguments(kind)
+//	}
+//
+// Until then import.string is known here and the other kinds accept any
+// attributes.
 var importArguments = func(kind string) any {
 	if kind == "import.string" {
 		return &stringImportArgs{}
@@ -61,7 +71,21 @@ var importArguments = func(kind string) any {
 	return &map[string]value.Value{}
 }
 
-func importArgsFor(kind string) any { return importArguments(kind) }
+// importArgsFor returns a pointer to a new arguments value for kind,
+// whether importArguments gives a value or a pointer.
+func importArgsFor(kind string) any {
+	a := importArguments(kind)
+	if a == nil {
+		return &map[string]value.Value{}
+	}
+	rv := reflect.ValueOf(a)
+	if rv.Kind() == reflect.Pointer {
+		return a
+	}
+	p := reflect.New(rv.Type())
+	p.Elem().Set(rv)
+	return p.Interface()
+}
 
 func isImportBlock(name string) bool {
 	for _, k := range importsource.Kinds {
