@@ -110,59 +110,64 @@ func expectZero(t *testing.T, rep lab.Report, figures ...string) {
 }
 
 func TestSteadySplit(t *testing.T) {
-	scenario(t, "split", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
-		expectZero(t, rep, "missed", "doubled", "out-of-order", "duplicates", "stale")
-		if rep.Expected == 0 {
-			t.Fatal("no tick was expected: the window is empty")
+	scenario(t, "split", nil, checkSplit)
+}
+
+// checkSplit is what a steady fleet must show: nothing missed, doubled or
+// out of order, a disjoint and complete split that is balanced, every
+// target on its grid tick, and debug info that matches the scrapes.
+func checkSplit(t *testing.T, r *lab.Rig, rep lab.Report) {
+	expectZero(t, rep, "missed", "doubled", "out-of-order", "duplicates", "stale")
+	if rep.Expected == 0 {
+		t.Fatal("no tick was expected: the window is empty")
+	}
+	if rep.Overlap != 0 || rep.Uncovered != 0 {
+		t.Errorf("debug info: %d targets on two nodes, %d on none; want a disjoint, complete split", rep.Overlap, rep.Uncovered)
+	}
+	if len(rep.Nodes) != 3 || rep.Balance <= 0 {
+		t.Errorf("balance not reported over 3 nodes: %v %.3f", rep.Nodes, rep.Balance)
+	}
+	// Rendezvous hashing of 300 targets over 3 nodes lands within a
+	// few percent of even; 1.25 would mean a broken hash.
+	if rep.Balance > 1.25 {
+		t.Errorf("balance %.3f: the largest node holds far more than its share", rep.Balance)
+	}
+	// Every target is scraped at its place on the grid, key mod
+	// interval, whichever node scrapes it: at most 250ms after its
+	// tick, or up to the wake quantum (50ms, at most a tenth of the
+	// interval) before it.
+	ivl := rep.Interval.Milliseconds()
+	early := min(50, ivl/10)
+	for _, tf := range rep.PerTarget {
+		lbls := labels.FromStrings("__address__", tf.Addr, "lab_kind", "normal", "__meta_filepath", r.Targets.FileSD())
+		want := int64(scrape.Key(lbls, nil) % uint64(ivl))
+		late := (tf.Offset - want + ivl) % ivl
+		if late > ivl/2 {
+			late -= ivl // before the tick
 		}
-		if rep.Overlap != 0 || rep.Uncovered != 0 {
-			t.Errorf("debug info: %d targets on two nodes, %d on none; want a disjoint, complete split", rep.Overlap, rep.Uncovered)
+		if late > 250 || late < -early {
+			t.Errorf("%s is scraped %d ms into each interval, %d ms after its grid tick at %d ms", tf.Addr, tf.Offset, late, want)
 		}
-		if len(rep.Nodes) != 3 || rep.Balance <= 0 {
-			t.Errorf("balance not reported over 3 nodes: %v %.3f", rep.Nodes, rep.Balance)
+	}
+	// Equal configs show no drift (the drift test shows the opposite).
+	for _, n := range r.Fleet.Running() {
+		if v, found, err := n.Metric(context.Background(), "shoal_cluster_config_drift"); err != nil || !found || v != 0 {
+			t.Errorf("%s: shoal_cluster_config_drift = %v (found %v, %v), want 0 in a fleet of equal configs", n.Name, v, found, err)
 		}
-		// Rendezvous hashing of 300 targets over 3 nodes lands within a
-		// few percent of even; 1.25 would mean a broken hash.
-		if rep.Balance > 1.25 {
-			t.Errorf("balance %.3f: the largest node holds far more than its share", rep.Balance)
-		}
-		// Every target is scraped at its place on the grid, key mod
-		// interval, whichever node scrapes it: at most 250ms after its
-		// tick, or up to the wake quantum (50ms, at most a tenth of the
-		// interval) before it.
-		ivl := rep.Interval.Milliseconds()
-		early := min(50, ivl/10)
-		for _, tf := range rep.PerTarget {
-			lbls := labels.FromStrings("__address__", tf.Addr, "lab_kind", "normal", "__meta_filepath", r.Targets.FileSD())
-			want := int64(scrape.Key(lbls, nil) % uint64(ivl))
-			late := (tf.Offset - want + ivl) % ivl
-			if late > ivl/2 {
-				late -= ivl // before the tick
+	}
+	// What the nodes say they scrape is what the targets saw.
+	seen := lab.Assignments(r.Targets.Log(), rep.From, rep.To)
+	owners, err := r.Owners(context.Background())
+	if err != nil {
+		t.Fatalf("the split cannot be compared across nodes, debug info is unreadable: %v", err)
+	}
+	for node, addrs := range owners {
+		for _, a := range addrs {
+			if seen[a] != node {
+				t.Errorf("%s lists %s in its debug info, but %q scraped it", node, a, seen[a])
 			}
-			if late > 250 || late < -early {
-				t.Errorf("%s is scraped %d ms into each interval, %d ms after its grid tick at %d ms", tf.Addr, tf.Offset, late, want)
-			}
 		}
-		// Equal configs show no drift (the drift test shows the opposite).
-		for _, n := range r.Fleet.Running() {
-			if v, found, err := n.Metric(context.Background(), "shoal_cluster_config_drift"); err != nil || !found || v != 0 {
-				t.Errorf("%s: shoal_cluster_config_drift = %v (found %v, %v), want 0 in a fleet of equal configs", n.Name, v, found, err)
-			}
-		}
-		// What the nodes say they scrape is what the targets saw.
-		seen := lab.Assignments(r.Targets.Log(), rep.From, rep.To)
-		owners, err := r.Owners(context.Background())
-		if err != nil {
-			t.Fatalf("the split cannot be compared across nodes, debug info is unreadable: %v", err)
-		}
-		for node, addrs := range owners {
-			for _, a := range addrs {
-				if seen[a] != node {
-					t.Errorf("%s lists %s in its debug info, but %q scraped it", node, a, seen[a])
-				}
-			}
-		}
-	})
+	}
 }
 
 func TestCrash(t *testing.T) {
@@ -182,17 +187,44 @@ func TestRollingRestart(t *testing.T) {
 }
 
 func TestScaleUp(t *testing.T) {
-	scenario(t, "scaleup", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
-		expectZero(t, rep, "missed", "doubled", "out-of-order")
-		checkMoved(t, rep)
-	})
+	scenario(t, "scaleup", nil, checkHandoff)
 }
 
 func TestScaleDown(t *testing.T) {
-	scenario(t, "scaledown", nil, func(t *testing.T, r *lab.Rig, rep lab.Report) {
-		expectZero(t, rep, "missed", "doubled", "out-of-order")
-		checkMoved(t, rep)
-	})
+	scenario(t, "scaledown", nil, checkHandoff)
+}
+
+// checkHandoff is what a join or a leave must show: no tick missed,
+// doubled or out of order, and no more targets moved than had to.
+func checkHandoff(t *testing.T, r *lab.Rig, rep lab.Report) {
+	expectZero(t, rep, "missed", "doubled", "out-of-order")
+	checkMoved(t, rep)
+}
+
+// TestModuleScrape runs the split, a join and a leave with the clustered
+// prometheus.scrape defined inside a declare block and instantiated once,
+// as the k8s-monitoring Helm chart writes it: the figures must be those of
+// the flat config, since the component's ID (the module's, then its own)
+// comes from the config and is the same on every node.
+func TestModuleScrape(t *testing.T) {
+	module := func(o *lab.ScenarioOptions) { o.Module = true }
+	for _, tc := range []struct {
+		scenario string
+		check    func(*testing.T, *lab.Rig, lab.Report)
+	}{
+		{"split", checkSplit},
+		{"scaleup", checkHandoff},
+		{"scaledown", checkHandoff},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			scenario(t, tc.scenario, module, func(t *testing.T, r *lab.Rig, rep lab.Report) {
+				if r.ScrapeID() != lab.ModuleScrapeComponent {
+					t.Fatalf("the rig reads %s, not the module's scrape", r.ScrapeID())
+				}
+				tc.check(t, r, rep)
+			})
+		})
+	}
 }
 
 func checkMoved(t *testing.T, rep lab.Report) {

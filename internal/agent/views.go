@@ -16,7 +16,8 @@ func (n *node) components() []web.Component {
 	out := make([]web.Component, 0, len(infos))
 	for _, c := range infos {
 		out = append(out, web.Component{
-			ID: c.ID, Name: c.Name, Label: c.Label, Health: c.Health,
+			ID: c.ID, ModuleID: c.ModuleID, LocalID: c.LocalID, ModuleIDs: c.ModuleIDs,
+			Name: c.Name, Label: c.Label, Health: c.Health,
 			Arguments: c.Arguments, Exports: c.Exports, DebugInfo: c.DebugInfo,
 			ReferencesTo: c.ReferencesTo, ReferencedBy: c.ReferencedBy,
 		})

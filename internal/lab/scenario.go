@@ -15,6 +15,12 @@ import (
 // info tells which targets a node scrapes.
 const ScrapeComponent = "prometheus.scrape.lab"
 
+// ModuleScrapeComponent is the same component when the scrape is defined
+// inside a declared component (ScenarioOptions.Module), as the
+// k8s-monitoring Helm chart defines its scrapes: the module's ID, then the
+// component's.
+const ModuleScrapeComponent = "lab_scrape.default/" + ScrapeComponent
+
 // ScenarioOptions size a scenario. Zero fields take the defaults noted.
 type ScenarioOptions struct {
 	Nodes        int           // 3
@@ -39,6 +45,9 @@ type ScenarioOptions struct {
 	Fleet func(*FleetConfig)
 	// Partitioned runs every node in its own network namespace.
 	Partitioned bool
+	// Module defines the clustered prometheus.scrape inside a declare
+	// block, instantiated once, instead of at the top of the config.
+	Module bool
 }
 
 // The defaults of the scenarios.
@@ -131,12 +140,23 @@ func NewRig(ctx context.Context, o ScenarioOptions, nodes int) (*Rig, error) {
 	return r, nil
 }
 
+// ScrapeID is the ID of the config's clustered scrape component.
+func (r *Rig) ScrapeID() string {
+	if r.Opts.Module {
+		return ModuleScrapeComponent
+	}
+	return ScrapeComponent
+}
+
 // Config is the lab's standard configuration: discovery.file over the
 // targets, a clustered prometheus.scrape, and remote write to the receiver,
 // bisecting rejected requests when the receiver rejects them whole (as
 // docs/operations.md advises for Prometheus) and not when it keeps the
-// good samples.
+// good samples. With Opts.Module the scrape is defined in a declare block.
 func (r *Rig) Config() string {
+	if r.Opts.Module {
+		return r.moduleConfig()
+	}
 	return fmt.Sprintf(`discovery.file "targets" {
   files = [%q]
 }
@@ -159,6 +179,53 @@ prometheus.remote_write "rx" {
   }
 }
 `, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.Receiver.URL(), r.Opts.Mode == AllOrNothing)
+}
+
+// moduleConfig is Config with the scrape inside a custom component, the
+// way Helm charts such as k8s-monitoring write theirs.
+func (r *Rig) moduleConfig() string {
+	return fmt.Sprintf(`discovery.file "targets" {
+  files = [%q]
+}
+
+declare "lab_scrape" {
+  argument "targets" {
+    comment = "What to scrape."
+  }
+
+  argument "forward_to" {
+    comment = "Where to send the samples."
+  }
+
+  argument "scrape_interval" {
+    optional = true
+    default  = "60s"
+  }
+
+  prometheus.scrape "lab" {
+    targets         = argument.targets.value
+    forward_to      = argument.forward_to.value
+    scrape_interval = argument.scrape_interval.value
+    scrape_timeout  = %q
+
+    clustering {
+      enabled = true
+    }
+  }
+}
+
+lab_scrape "default" {
+  targets         = discovery.file.targets.targets
+  forward_to      = [prometheus.remote_write.rx.receiver]
+  scrape_interval = %q
+}
+
+prometheus.remote_write "rx" {
+  endpoint {
+    url = %q
+  }
+}
+`, r.Targets.FileSD(), r.Opts.Timeout.String(), r.Opts.Interval.String(), r.Receiver.URL())
 }
 
 func (r *Rig) progress(format string, args ...any) {
@@ -185,7 +252,7 @@ func (r *Rig) Close() {
 func (r *Rig) Owners(ctx context.Context) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, n := range r.Fleet.Running() {
-		ts, err := n.ScrapedTargets(ctx, ScrapeComponent)
+		ts, err := n.ScrapedTargets(ctx, r.ScrapeID())
 		if err != nil {
 			return nil, err
 		}

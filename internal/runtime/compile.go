@@ -14,21 +14,33 @@ import (
 	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
-// plan is a validated config, ready to be applied.
+// plan is one validated body, ready to be applied: the root file, or the
+// body of a declare block.
 type plan struct {
 	byID        map[string]*planBlock
 	graph       *graph
 	order       []string // topological
 	globals     config.Globals
 	fingerprint string
+	// declares are the declare blocks of this body, by label.
+	declares map[string]*declTemplate
+	// arguments are the argument blocks of a declare body, by label.
+	arguments map[string]*planBlock
 }
 
-// planBlock is one component block of a plan.
+// planBlock is one block of a plan that becomes a node of the graph: a
+// component, a custom component instance, or an argument, export or import
+// block.
 type planBlock struct {
 	id, name, label string
+	kind            nodeKind
 	block           *ast.BlockStmt
 	reg             component.Registration
 	pos             token.Position
+	// namespace and declName name the template of a custom component
+	// instance: "" and "name" for a declare in scope, "ns" and "name" for
+	// one imported as ns.
+	namespace, declName string
 }
 
 // The top-level blocks that configure shoal itself rather than declare a
@@ -47,38 +59,107 @@ func (r *Runtime) compile(filename string, src []byte) (*plan, diag.Diagnostics)
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	var all diag.Diagnostics
+	p := r.compileBody(file.Body, bodyRoot, nil, &all)
+	checkDeclareCycles(p, &all)
+	all.Sort()
+	all = all.Dedup()
+	if all.HasErrors() {
+		return nil, all
+	}
+	p.fingerprint = fingerprint(file, src)
+	return p, all
+}
+
+// bodyKind is what a body being compiled is.
+type bodyKind int
+
+const (
+	bodyRoot    bodyKind = iota // the config file
+	bodyDeclare                 // the body of a declare block
+	bodyModule                  // the content of an imported module
+)
+
+// compileBody checks one body and, recursively, the declare blocks in it.
+// parent is the scope of the enclosing bodies (nil at the top of a file or
+// module).
+func (r *Runtime) compileBody(body ast.Body, kind bodyKind, parent *staticScope, diags *diag.Diagnostics) *plan {
 	c := &compiler{
-		reg:       r.opts.Registry,
-		p:         &plan{byID: make(map[string]*planBlock), graph: newGraph(), globals: config.DefaultGlobals()},
-		declared:  make(map[string]token.Position),
-		roots:     make(map[string]bool),
+		r:        r,
+		reg:      r.opts.Registry,
+		kind:     kind,
+		p:        &plan{byID: make(map[string]*planBlock), graph: newGraph(), globals: config.DefaultGlobals(), declares: make(map[string]*declTemplate), arguments: make(map[string]*planBlock)},
+		declared: make(map[string]token.Position),
+		roots:    make(map[string]bool),
+		others:   make(map[string]token.Position),
+
 		level:     r.opts.StabilityLevel,
 		community: r.opts.CommunityComponents,
+
+		pendingImports: make(map[string]bool),
 	}
 	for _, name := range c.reg.Names() {
 		c.roots[strings.SplitN(name, ".", 2)[0]] = true
 	}
-	c.collect(file.Body)
-	// Functions below --stability.level are refused where they are
-	// written, even in a branch that is never evaluated, as Alloy does.
-	c.diags = append(c.diags, vm.CheckStability(file, &vm.Scope{MinStability: c.level})...)
+	c.scope = &staticScope{parent: parent, declares: c.p.declares, imports: make(map[string]bool)}
+	c.pendingDeclares = make(map[string]bool)
+	for _, stmt := range body {
+		if b, ok := stmt.(*ast.BlockStmt); ok && b.Label != "" {
+			switch name := b.GetBlockName(); {
+			case name == blockDeclare:
+				c.pendingDeclares[b.Label] = true
+			case isImportBlock(name):
+				c.pendingImports[b.Label] = true
+			}
+		}
+	}
+	c.collect(body)
+	if kind != bodyDeclare {
+		// Functions below --stability.level are refused where they are
+		// written, even in a branch that is never evaluated, as Alloy
+		// does (declare bodies are inside their file's or module's).
+		for _, stmt := range body {
+			c.diags = append(c.diags, vm.CheckStability(stmt, &vm.Scope{MinStability: c.level})...)
+		}
+	}
+	for s := c.scope; s != nil; s = s.parent {
+		for name := range s.declares {
+			c.roots[name] = true
+		}
+		for ns := range s.imports {
+			c.roots[ns] = true
+		}
+	}
+	if kind == bodyDeclare {
+		c.roots[blockArgument] = true
+	}
+	for _, name := range sortedTemplateNames(c.p.declares) {
+		t := c.p.declares[name]
+		t.plan = r.compileBody(t.block.Body, bodyDeclare, c.scope, diags)
+		t.scope = c.scope
+	}
 	c.link()
 	c.checkCycles()
 	c.trialEvaluate(r)
-	c.diags.Sort()
-	c.diags = c.diags.Dedup()
-	if c.diags.HasErrors() {
-		return nil, c.diags
-	}
+	*diags = append(*diags, c.diags...)
 	c.p.order = c.p.graph.topoOrder()
-	c.p.fingerprint = fingerprint(file, src)
-	return c.p, c.diags
+	return c.p
 }
 
 type compiler struct {
+	r     *Runtime
 	reg   *component.Registry
+	kind  bodyKind
 	p     *plan
 	diags diag.Diagnostics
+	scope *staticScope
+	// others holds the IDs of argument, export, import and declare blocks,
+	// for duplicate checks.
+	others map[string]token.Position
+	// pendingDeclares and pendingImports are the labels of this body's
+	// declare and import blocks, known before the body is collected so that
+	// an instance may come before its definition.
+	pendingDeclares, pendingImports map[string]bool
 
 	blocks   []*planBlock              // component blocks in source order
 	declared map[string]token.Position // every labelled block ID, known or not
@@ -136,6 +217,13 @@ func (c *compiler) collectBlock(b *ast.BlockStmt) {
 	if c.refuseBlock(b, name, nameEnd) {
 		return
 	}
+	if c.collectModuleBlock(b) {
+		return
+	}
+	if c.kind != bodyRoot && (name == blockLogging || name == blockHTTP || name == blockLiveDebugging) {
+		c.errorf(b.NamePos, nameEnd, "%s block not allowed inside a module", name)
+		return
+	}
 	if name == blockLogging || name == blockHTTP || name == blockLiveDebugging {
 		if b.Label != "" {
 			c.errorf(b.LabelPos, b.LabelPos.Add(len(b.Label)+1), "block %q does not take a label", name)
@@ -148,6 +236,10 @@ func (c *compiler) collectBlock(b *ast.BlockStmt) {
 		return
 	}
 
+	if c.isCustom(b) {
+		c.collectInstance(b)
+		return
+	}
 	reg, known := c.reg.Get(name)
 	if !known {
 		c.errorf(b.NamePos, nameEnd, "%s", c.unknownComponent(name))
@@ -173,7 +265,7 @@ func (c *compiler) collectBlock(b *ast.BlockStmt) {
 	if !known {
 		return
 	}
-	pb := &planBlock{id: id, name: name, label: b.Label, block: b, reg: reg, pos: b.NamePos.Position()}
+	pb := &planBlock{id: id, name: name, label: b.Label, kind: kindBuiltin, block: b, reg: reg, pos: b.NamePos.Position()}
 	c.blocks = append(c.blocks, pb)
 	c.p.byID[id] = pb
 	c.p.graph.add(id)
@@ -190,6 +282,9 @@ func (c *compiler) link() {
 			target, ok := c.resolve(t.parts)
 			if ok {
 				if _, valid := c.p.byID[target]; valid {
+					if target == pb.id && pb.kind == kindArgument {
+						continue
+					}
 					c.p.graph.addEdge(pb.id, target)
 				} else {
 					// An unknown or duplicate block: already reported.
@@ -204,6 +299,7 @@ func (c *compiler) link() {
 			c.badRefs[pb.id] = append(c.badRefs[pb.id], span{t.start.Offset(), t.end.Offset()})
 		}
 	}
+	c.linkImports()
 }
 
 // resolve returns the longest prefix of parts that is a declared block ID.
@@ -236,23 +332,46 @@ func (c *compiler) checkCycles() {
 
 // trialEvaluate decodes every block with the exports of the components it
 // references set to their zero values, so that argument names, types and
-// values are checked without running anything.
+// values are checked without running anything. Argument values and the
+// exports of custom components are unknown here: errors in the expressions
+// that use them are left to the real evaluation.
 func (c *compiler) trialEvaluate(r *Runtime) {
-	vars := make(map[string]any)
+	vars := map[string]any{modulePathVar: ""}
 	for _, pb := range c.blocks {
-		setVar(vars, pb.id, trialExports(pb.reg.Exports))
+		setVar(vars, pb.id, c.trialValue(pb))
 	}
 	scope := r.scope(vars)
 	for _, pb := range c.blocks {
-		_, diags := evalComponent(pb.block, pb.reg, scope)
+		var diags diag.Diagnostics
+		switch pb.kind {
+		case kindBuiltin:
+			_, diags = evalComponent(pb.block, pb.reg, scope)
+		case kindCustom:
+			diags = c.trialInstance(pb, scope)
+		case kindArgument:
+			var a argumentBlock
+			diags = evalInto(pb.block, scope, &a)
+		case kindExport:
+			var e exportBlock
+			diags = evalInto(pb.block, scope, &e)
+		case kindImport:
+			diags = evalInto(pb.block, scope, importArgsFor(pb.name))
+		}
 		if len(diags) == 0 {
 			continue
 		}
 		soft := c.valueDependent(pb.block.Body)
+		softBlocks := blocksHolding(pb.block, soft)
 		for _, d := range diags {
-			if !covered(c.badRefs[pb.id], d.StartPos.Offset) && !covered(soft, d.StartPos.Offset) {
-				c.diags.Add(d)
+			if covered(c.badRefs[pb.id], d.StartPos.Offset) || covered(soft, d.StartPos.Offset) {
+				continue
 			}
+			// A block's own check (Validate) of values that are only
+			// known at run time.
+			if softBlocks[d.StartPos.Offset] && !strings.HasPrefix(d.Message, "missing required") {
+				continue
+			}
+			c.diags.Add(d)
 		}
 	}
 	names := make([]string, 0, len(c.globals))
@@ -274,6 +393,30 @@ func (c *compiler) trialEvaluate(r *Runtime) {
 		}
 		c.diags = append(c.diags, diags...)
 	}
+}
+
+// blocksHolding returns the name offsets of b and of the blocks nested in
+// it that contain one of the spans.
+func blocksHolding(b *ast.BlockStmt, spans []span) map[int]bool {
+	out := make(map[int]bool)
+	if len(spans) == 0 {
+		return out
+	}
+	ast.Inspect(b, func(n ast.Node) bool {
+		blk, ok := n.(*ast.BlockStmt)
+		if !ok {
+			return true
+		}
+		start, end := ast.StartPos(blk).Offset(), ast.EndPos(blk).Offset()
+		for _, s := range spans {
+			if start <= s.start && s.end <= end {
+				out[blk.NamePos.Offset()] = true
+				break
+			}
+		}
+		return true
+	})
+	return out
 }
 
 func covered(spans []span, off int) bool {
@@ -308,6 +451,23 @@ func (c *compiler) valueDependent(body ast.Body) []span {
 			if _, ok := c.resolve(tr.Names()); ok {
 				out = append(out, span{ast.StartPos(n).Offset(), ast.EndPos(n).Offset()})
 				return false
+			}
+		}
+		return true
+	})
+	// Attributes whose value uses an argument or a custom component's
+	// exports: their type is only known at run time.
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AttributeStmt)
+		if !ok {
+			return true
+		}
+		for _, tr := range vm.Traversals(a.Value) {
+			if id, ok := c.resolve(tr.Names()); ok {
+				if pb := c.p.byID[id]; pb != nil && (pb.kind == kindArgument || pb.kind == kindCustom) {
+					out = append(out, span{ast.StartPos(a.Value).Offset(), ast.EndPos(a.Value).Offset()})
+					return false
+				}
 			}
 		}
 		return true

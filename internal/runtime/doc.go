@@ -10,6 +10,13 @@
 // evaluation, and answers the introspection questions of the web UI and the
 // cluster (components, readiness, config fingerprint, global blocks).
 //
+// It also runs Alloy's custom components: declare blocks with their
+// argument and export blocks, and the modules of import blocks. An
+// instance of a declared component is a node of its parent's graph whose
+// body is a graph of its own, run by a nested controller; its components
+// have global IDs such as "name.label/prometheus.scrape.x". Fetching the
+// text of imported modules belongs to internal/importsource.
+//
 // The language itself (scanning, parsing, decoding into Go structs) belongs
 // to internal/syntax; what each component does belongs to its own package
 // under internal/component; serving the answers over HTTP belongs to

@@ -1,6 +1,12 @@
 package runtime
 
-import "reflect"
+import (
+	"reflect"
+
+	"github.com/shoal-dev/shoal/internal/syntax/value"
+)
+
+var typeValue = reflect.TypeFor[value.Value]()
 
 // equal reports whether two argument or export values are the same for the
 // purpose of deciding whether to re-evaluate or Update. It is
@@ -26,6 +32,29 @@ func equalValue(a, b reflect.Value, depth int) bool {
 	}
 	if depth > maxEqualDepth {
 		return false
+	}
+	if a.Type() == typeValue && a.CanInterface() && b.CanInterface() {
+		// A language value: compare what it holds, a capsule (a live
+		// receiver) by identity.
+		va, vb := a.Interface().(value.Value), b.Interface().(value.Value)
+		if va.Type() != vb.Type() {
+			return false
+		}
+		ra, rb := va.Reflect(), vb.Reflect()
+		if va.Type() == value.TypeCapsule && ra.IsValid() && rb.IsValid() && ra.Type() == rb.Type() {
+			switch ra.Kind() {
+			case reflect.Pointer:
+				return ra.UnsafePointer() == rb.UnsafePointer()
+			case reflect.Interface:
+				if ra.IsNil() || rb.IsNil() {
+					return ra.IsNil() == rb.IsNil()
+				}
+				if ra.Elem().Kind() == reflect.Pointer && ra.Elem().Type() == rb.Elem().Type() {
+					return ra.Elem().UnsafePointer() == rb.Elem().UnsafePointer()
+				}
+			}
+		}
+		return equalValue(ra, rb, depth+1)
 	}
 	switch a.Kind() {
 	case reflect.Interface:

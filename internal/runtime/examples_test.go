@@ -128,3 +128,49 @@ func BenchmarkReload5000LinesUnchanged(b *testing.B) {
 		}
 	}
 }
+
+// TestValidateRealModules checks modules written for Alloy: a module of
+// grafana/alloy-modules, and a clustered scrape whose interval is an
+// argument (its check waits for the value).
+func TestValidateRealModules(t *testing.T) {
+	rt := runtime.New(runtime.Options{Registry: all.Registry()})
+	p := "testdata/modules/annotations-metrics.alloy"
+	src, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diags := rt.Validate(p, src); len(diags) > 0 {
+		t.Fatalf("shoal rejects a module Alloy accepts: %v", diags)
+	}
+	cfg := `
+declare "scrapes" {
+  argument "targets" { }
+  argument "interval" {
+    optional = true
+    default  = "60s"
+  }
+  prometheus.scrape "x" {
+    targets         = argument.targets.value
+    forward_to      = []
+    scrape_interval = argument.interval.value
+    clustering {
+      enabled = true
+    }
+  }
+}
+scrapes "a" {
+  targets  = [{"__address__" = "127.0.0.1:1"}]
+  interval = "5s"
+}
+`
+	if diags := rt.Validate("cfg.alloy", []byte(cfg)); len(diags) > 0 {
+		t.Fatalf("a scrape configured by arguments is refused: %v", diags)
+	}
+	if err := rt.Load("cfg.alloy", []byte(cfg)); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	info, ok := rt.Component("scrapes.a/prometheus.scrape.x")
+	if !ok || info.Health.State != "healthy" {
+		t.Fatalf("the module's scrape = %+v, %v", info.Health, ok)
+	}
+}

@@ -10,18 +10,37 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/token"
+	"github.com/shoal-dev/shoal/internal/syntax/value"
 )
 
-// node is one component of the loaded graph. A node outlives reloads for as
-// long as its ID stays in the config, so that an unchanged component keeps
-// its instance.
+// nodeKind is what a node of a graph runs.
+type nodeKind int
+
+const (
+	kindBuiltin  nodeKind = iota // a component of the registry
+	kindCustom                   // an instance of a declare: a nested graph
+	kindArgument                 // an argument block of a declare body
+	kindExport                   // an export block of a declare body
+	kindImport                   // an import.* block
+)
+
+// node is one block of a loaded graph. A node outlives reloads for as long
+// as its ID stays in the config, so that an unchanged component keeps its
+// instance.
 type node struct {
-	id    string
+	id    string // local to its graph: "prometheus.scrape.default"
 	name  string
 	label string
+	kind  nodeKind
 	reg   component.Registration
+	ctl   *controller // the graph the node belongs to; nil for a nested import
 
 	// Guarded by Runtime.mu.
+	globalID     string // "custom.label/prometheus.scrape.default"
+	custom       *customState
+	imp          *importState
+	plan         *planBlock
+	value        value.Value // of an argument or export block
 	block        *ast.BlockStmt
 	pos          token.Position
 	refsTo       []string

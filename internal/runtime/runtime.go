@@ -19,6 +19,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/stability"
 	"github.com/shoal-dev/shoal/internal/syntax/diag"
 	"github.com/shoal-dev/shoal/internal/syntax/token"
+	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 // Options configure a Runtime.
@@ -58,16 +59,17 @@ type Runtime struct {
 	loadMu sync.Mutex
 	// mu serialises applying and evaluating and guards the graph.
 	mu          sync.Mutex
-	nodes       map[string]*node
-	graph       *graph
-	topoIndex   map[string]int
-	vars        map[string]any // component exports as the vm sees them
+	root        *controller // the file's graph; instances nest theirs in it
 	loaded      bool
 	fingerprint string
 	globals     config.Globals
 	runCtx      context.Context // set by Run
 	stopped     bool            // Run is shutting down: start nothing new
 	wg          sync.WaitGroup  // one per running component
+	// bgCtx runs the import blocks' sources, which fetch modules from the
+	// first load on, before Run; it ends when Run does.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 
 	subsMu  sync.Mutex
 	subs    map[int]func(config.Globals)
@@ -95,18 +97,17 @@ func New(opts Options) *Runtime {
 	if opts.StabilityLevel == stability.Undefined {
 		opts.StabilityLevel = stability.Default
 	}
-	return &Runtime{
-		opts:      opts,
-		log:       opts.Logger,
-		nodes:     make(map[string]*node),
-		graph:     newGraph(),
-		topoIndex: make(map[string]int),
-		vars:      make(map[string]any),
-		globals:   config.DefaultGlobals(),
-		subs:      make(map[int]func(config.Globals)),
-		changed:   make(map[*node]struct{}),
-		wake:      make(chan struct{}, 1),
+	r := &Runtime{
+		opts:    opts,
+		log:     opts.Logger,
+		globals: config.DefaultGlobals(),
+		subs:    make(map[int]func(config.Globals)),
+		changed: make(map[*node]struct{}),
+		wake:    make(chan struct{}, 1),
 	}
+	r.bgCtx, r.bgCancel = context.WithCancel(context.Background())
+	r.root = newController(r, nil, "")
+	return r
 }
 
 // ApplyError reports the components of a valid config that could not be
@@ -148,7 +149,10 @@ func (r *Runtime) Load(filename string, src []byte) error {
 	err := func() error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		err := r.apply(p)
+		if dir, err := filepath.Abs(filepath.Dir(filename)); err == nil {
+			r.root.modulePath = dir
+		}
+		err := r.root.apply(p)
 		changedGlobals = !r.loaded || !reflect.DeepEqual(r.globals, p.globals)
 		r.globals = p.globals
 		globals = p.globals
@@ -162,92 +166,22 @@ func (r *Runtime) Load(filename string, src []byte) error {
 	return err
 }
 
-// apply makes p the graph. The caller holds r.mu.
-func (r *Runtime) apply(p *plan) error {
-	var errs []error
-	next := make(map[string]*node, len(p.order))
-	vars := make(map[string]any)
-	var fresh []*node
-	var counts [failed + 1]int
-	for _, id := range p.order {
-		pb := p.byID[id]
-		n, existed := r.nodes[id]
-		if !existed {
-			n = &node{id: id, name: pb.name, label: pb.label, reg: pb.reg}
-		}
-		n.block = pb.block
-		n.pos = pb.pos
-		next[id] = n
-		out, err := r.evaluate(n, vars)
-		counts[out]++
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if out == built || (n.comp != nil && exited(n)) {
-			fresh = append(fresh, n)
-		}
-		e := n.latestExports()
-		if e == nil {
-			e = n.reg.Exports
-		}
-		n.scopeExports = e
-		setVar(vars, id, e)
-	}
-
-	var removed []*node
-	for id, n := range r.nodes {
-		if _, ok := next[id]; !ok {
-			removed = append(removed, n)
-		}
-	}
-	// Stop users before what they use, as at shutdown.
-	slices.SortFunc(removed, func(a, b *node) int { return r.topoIndex[b.id] - r.topoIndex[a.id] })
-
-	r.nodes = next
-	r.graph = p.graph
-	r.vars = vars
-	r.topoIndex = make(map[string]int, len(p.order))
-	for i, id := range p.order {
-		r.topoIndex[id] = i
-		n := next[id]
-		n.refsTo = p.graph.referencesTo(id)
-		n.refBy = p.graph.referencedBy(id)
-	}
-
-	for _, n := range removed {
-		r.stop(n)
-		r.opts.LiveDebug.Remove(n.id)
-		r.log.Debug("component removed", "component", n.id)
-	}
-	r.log.Info("config applied", "built", counts[built], "updated", counts[updated],
-		"unchanged", counts[unchanged], "failed", counts[failed], "removed", len(removed))
-	if r.runCtx != nil && !r.stopped {
-		for _, n := range fresh {
-			r.start(n)
-		}
-	}
-	if len(errs) > 0 {
-		return &ApplyError{Errs: errs}
-	}
-	return nil
-}
-
 // evaluate decodes n's block against vars and hands the result to the
 // component: Build if it has none yet, Update if the arguments changed. On
 // failure the component keeps its last good arguments and turns unhealthy.
 // The caller holds r.mu.
-func (r *Runtime) evaluate(n *node, vars map[string]any) (outcome, error) {
-	args, diags := evalComponent(n.block, n.reg, r.scope(vars))
+func (r *Runtime) evaluate(n *node, vars map[string]any, scope *vm.Scope) (outcome, error) {
+	args, diags := evalComponent(n.block, n.reg, scope)
 	if diags.HasErrors() {
 		n.evalHealth = unhealthy("evaluating arguments: "+diags.Error(), now())
-		return failed, fmt.Errorf("%s: %w", n.id, diags)
+		return failed, fmt.Errorf("%s: %w", n.globalID, diags)
 	}
 	switch {
 	case n.comp == nil:
 		comp, err := r.build(n, args)
 		if err != nil {
 			n.evalHealth = unhealthy("building: "+err.Error(), now())
-			return failed, fmt.Errorf("%s (%s): building: %w", n.id, n.pos, err)
+			return failed, fmt.Errorf("%s (%s): building: %w", n.globalID, n.pos, err)
 		}
 		n.comp, n.args = comp, args
 		n.evalHealth = healthy("started", now())
@@ -255,7 +189,7 @@ func (r *Runtime) evaluate(n *node, vars map[string]any) (outcome, error) {
 	case !equal(args, n.args):
 		if err := n.comp.Update(args); err != nil {
 			n.evalHealth = unhealthy("updating: "+err.Error(), now())
-			return failed, fmt.Errorf("%s (%s): updating: %w", n.id, n.pos, err)
+			return failed, fmt.Errorf("%s (%s): updating: %w", n.globalID, n.pos, err)
 		}
 		n.args = args
 		n.evalHealth = healthy("updated", now())
@@ -280,33 +214,37 @@ func (r *Runtime) build(n *node, args component.Arguments) (component.Component,
 	if n.metrics != nil {
 		n.metrics.unregisterAll() // left by a failed Build
 	}
-	n.metrics = newTrackingRegisterer(r.opts.Registerer, n.id)
-	dataPath := ""
-	if r.opts.DataPath != "" {
-		dataPath = filepath.Join(r.opts.DataPath, n.id)
+	n.metrics = newTrackingRegisterer(r.opts.Registerer, n.globalID)
+	dataPath := r.dataPathFor(n.globalID)
+	if dataPath != "" {
 		if err := os.MkdirAll(dataPath, 0o755); err != nil {
 			return nil, fmt.Errorf("creating data directory: %w", err)
 		}
 	}
 	opts := component.Options{
-		ID:         n.id,
-		Logger:     r.log.With("component", n.id),
+		ID:         n.globalID,
+		Logger:     r.log.With("component", n.globalID),
 		Registerer: n.metrics,
 		DataPath:   dataPath,
 		Cluster:    r.opts.Cluster,
-		LiveDebug:  r.opts.LiveDebug.Publisher(n.id, n.name),
+		LiveDebug:  r.opts.LiveDebug.Publisher(n.globalID, n.name),
 		OnStateChange: func(e component.Exports) {
 			n.setExports(e)
-			r.changedMu.Lock()
-			r.changed[n] = struct{}{}
-			r.changedMu.Unlock()
-			select {
-			case r.wake <- struct{}{}:
-			default:
-			}
+			r.markChanged(n)
 		},
 	}
 	return n.reg.Build(opts, args)
+}
+
+// markChanged queues n for the next propagation pass.
+func (r *Runtime) markChanged(n *node) {
+	r.changedMu.Lock()
+	r.changed[n] = struct{}{}
+	r.changedMu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }
 
 // start runs n's component in its own goroutine. The caller holds r.mu.
@@ -327,10 +265,10 @@ func (r *Runtime) start(n *node) {
 		switch {
 		case err != nil:
 			n.setRunHealth(component.Health{State: component.HealthExited, Message: "run: " + err.Error(), Updated: now()})
-			r.log.Error("component exited", "component", n.id, "err", err)
+			r.log.Error("component exited", "component", n.globalID, "err", err)
 		case ctx.Err() == nil:
 			n.setRunHealth(component.Health{State: component.HealthExited, Message: "run returned before the component was stopped", Updated: now()})
-			r.log.Warn("component exited early", "component", n.id)
+			r.log.Warn("component exited early", "component", n.globalID)
 		}
 	}()
 }
@@ -372,7 +310,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	}
 	r.runCtx = ctx
 	for _, n := range r.ordered() {
-		if n.comp != nil && n.cancel == nil {
+		if n.kind == kindBuiltin && n.comp != nil && n.cancel == nil {
 			r.start(n)
 		}
 	}
@@ -405,15 +343,14 @@ func (r *Runtime) shutdown() {
 		}
 	}
 	r.wg.Wait()
+	r.bgCancel()
 }
 
-// ordered returns the nodes in topological order. The caller holds r.mu.
+// ordered returns the nodes of every graph in topological order, the body
+// of an instance right after the instance. The caller holds r.mu.
 func (r *Runtime) ordered() []*node {
-	out := make([]*node, 0, len(r.nodes))
-	for _, n := range r.nodes {
-		out = append(out, n)
-	}
-	slices.SortFunc(out, func(a, b *node) int { return r.topoIndex[a.id] - r.topoIndex[b.id] })
+	var out []*node
+	r.root.walk(func(n *node) { out = append(out, n) })
 	return out
 }
 
@@ -429,35 +366,28 @@ func (r *Runtime) propagate() {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	users := make(map[string]struct{})
+	nodes := make([]*node, 0, len(changed))
 	for n := range changed {
-		if r.nodes[n.id] != n {
-			continue // removed by a reload since
-		}
-		e := n.latestExports()
-		if equal(e, n.scopeExports) {
+		nodes = append(nodes, n)
+	}
+	slices.SortFunc(nodes, func(a, b *node) int { return strings.Compare(a.globalID, b.globalID) })
+	for _, n := range nodes {
+		if n.kind == kindImport {
+			n.mu.Lock()
+			stopped := n.imp == nil || n.imp.stopped
+			n.mu.Unlock()
+			if stopped {
+				continue // removed by a reload or a new module since
+			}
+			if r.takePending(n) {
+				r.importChanged(n)
+			}
 			continue
 		}
-		n.scopeExports = e
-		setVar(r.vars, n.id, e)
-		for _, u := range r.graph.referencedBy(n.id) {
-			users[u] = struct{}{}
+		if n.ctl == nil || n.ctl.dead || n.ctl.nodes[n.id] != n {
+			continue // removed by a reload since
 		}
-	}
-	ids := make([]string, 0, len(users))
-	for id := range users {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int { return r.topoIndex[a] - r.topoIndex[b] })
-	for _, id := range ids {
-		n := r.nodes[id]
-		out, err := r.evaluate(n, r.vars)
-		if err != nil {
-			r.log.Warn("re-evaluating component failed; keeping its last good arguments", "component", id, "err", err)
-		}
-		if out == built && !r.stopped {
-			r.start(n)
-		}
+		n.ctl.publish(n)
 	}
 }
 
@@ -478,15 +408,27 @@ func setVar(vars map[string]any, id string, e any) {
 	m[parts[len(parts)-1]] = e
 }
 
-// ComponentInfo describes one component of the loaded graph.
+// ComponentInfo describes one component of the loaded graph: a built-in
+// component, an instance of a custom component, or an import block.
 type ComponentInfo struct {
-	ID           string // "prometheus.scrape.default"
-	Name         string // "prometheus.scrape"
-	Label        string // "default"
-	Health       component.Health
-	Arguments    component.Arguments // the decoded struct in use; nil if never evaluated
-	Exports      component.Exports
-	DebugInfo    any // from component.DebugComponent, or nil
+	// ID is global: "prometheus.scrape.default" at the top of the file,
+	// "name.label/prometheus.scrape.default" inside an instance of a
+	// custom component, as Alloy names them.
+	ID string
+	// ModuleID is the instance the component runs in ("" at the top of the
+	// file) and LocalID its ID there.
+	ModuleID, LocalID string
+	Name              string // "prometheus.scrape"
+	Label             string // "default"
+	// Custom is set for an instance of a custom component, whose body runs
+	// as the module named in ModuleIDs.
+	Custom    bool
+	ModuleIDs []string
+	Health    component.Health
+	Arguments component.Arguments // the decoded struct in use; nil if never evaluated
+	Exports   component.Exports
+	DebugInfo any // from component.DebugComponent, or nil
+	// ReferencesTo and ReferencedBy are local IDs in the same module.
 	ReferencesTo []string
 	ReferencedBy []string
 	Position     token.Position // of the block
@@ -495,13 +437,20 @@ type ComponentInfo struct {
 	Instance component.Component
 }
 
-// Components describes every component, sorted by ID.
+// listed reports whether a node is shown as a component.
+func listed(n *node) bool {
+	return n.kind == kindBuiltin || n.kind == kindCustom || n.kind == kindImport
+}
+
+// Components describes every component of every module, sorted by ID.
 func (r *Runtime) Components() []ComponentInfo {
 	r.mu.Lock()
-	snaps := make([]snapshot, 0, len(r.nodes))
-	for _, n := range r.nodes {
-		snaps = append(snaps, r.snapshot(n))
-	}
+	var snaps []snapshot
+	r.root.walk(func(n *node) {
+		if listed(n) {
+			snaps = append(snaps, r.snapshot(n))
+		}
+	})
 	r.mu.Unlock()
 	out := make([]ComponentInfo, len(snaps))
 	for i, s := range snaps {
@@ -511,11 +460,16 @@ func (r *Runtime) Components() []ComponentInfo {
 	return out
 }
 
-// Component describes the component with the given ID.
+// Component describes the component with the given global ID. The part
+// before the last slash is the module.
 func (r *Runtime) Component(id string) (ComponentInfo, bool) {
+	moduleID, localID := "", id
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		moduleID, localID = id[:i], id[i+1:]
+	}
 	r.mu.Lock()
-	n, ok := r.nodes[id]
-	if !ok {
+	n, ok := r.root.find(moduleID, localID)
+	if !ok || !listed(n) {
 		r.mu.Unlock()
 		return ComponentInfo{}, false
 	}
@@ -531,26 +485,61 @@ type snapshot struct {
 	n          *node
 	comp       component.Component
 	evalHealth component.Health
+	more       []component.Health
 	args       component.Arguments
+	exports    component.Exports
 	refsTo     []string
 	refBy      []string
 	pos        token.Position
+	moduleID   string
+	modules    []string
 }
 
 func (r *Runtime) snapshot(n *node) snapshot {
-	return snapshot{n: n, comp: n.comp, evalHealth: n.evalHealth, args: n.args, refsTo: n.refsTo, refBy: n.refBy, pos: n.pos}
+	s := snapshot{n: n, comp: n.comp, evalHealth: n.evalHealth, args: n.args, pos: n.pos}
+	if n.ctl != nil {
+		s.moduleID = n.ctl.moduleID
+	}
+	for _, id := range n.refsTo {
+		if m := n.ctl.nodes[id]; m != nil && listed(m) {
+			s.refsTo = append(s.refsTo, id)
+		}
+	}
+	for _, id := range n.refBy {
+		if m := n.ctl.nodes[id]; m != nil && listed(m) {
+			s.refBy = append(s.refBy, id)
+		}
+	}
+	switch n.kind {
+	case kindBuiltin:
+		s.exports = n.currentExports()
+	case kindCustom:
+		s.modules = moduleIDs(n)
+		s.exports = n.currentExports()
+		if n.custom != nil {
+			if n.custom.args != nil {
+				s.args = n.custom.args
+			}
+			if via := n.custom.via; via != nil {
+				s.more = append(s.more, via.evalHealth)
+				s.more = append(s.more, importHealth(via)...)
+			}
+		}
+	case kindImport:
+		if n.imp != nil {
+			s.args = n.imp.args
+		}
+		s.more = importHealth(n)
+	}
+	return s
 }
 
 func (s snapshot) info() ComponentInfo {
 	n := s.n
-	e := n.latestExports()
-	if e == nil {
-		e = n.reg.Exports
-	}
 	n.mu.Lock()
 	run := n.runHealth
 	n.mu.Unlock()
-	hs := []component.Health{s.evalHealth, run}
+	hs := append([]component.Health{s.evalHealth, run}, s.more...)
 	if hc, ok := s.comp.(component.HealthComponent); ok {
 		hs = append(hs, hc.CurrentHealth())
 	}
@@ -558,10 +547,18 @@ func (s snapshot) info() ComponentInfo {
 	if dc, ok := s.comp.(component.DebugComponent); ok {
 		debug = dc.DebugInfo()
 	}
+	e := s.exports
+	if n.kind == kindBuiltin {
+		e = n.currentExports() // the freshest, read under n.mu
+	}
 	return ComponentInfo{
-		ID:           n.id,
+		ID:           n.globalID,
+		ModuleID:     s.moduleID,
+		LocalID:      n.id,
 		Name:         n.name,
 		Label:        n.label,
+		Custom:       n.kind == kindCustom,
+		ModuleIDs:    s.modules,
 		Health:       leastHealthy(hs...),
 		Arguments:    s.args,
 		Exports:      e,
@@ -588,12 +585,13 @@ func (r *Runtime) DiscoveryReady() bool {
 	if !r.loaded {
 		return false
 	}
-	for _, n := range r.nodes {
+	ready := true
+	r.root.walk(func(n *node) {
 		if rc, ok := n.comp.(component.ReadyComponent); ok && !rc.Ready() {
-			return false
+			ready = false
 		}
-	}
-	return true
+	})
+	return ready
 }
 
 // Fingerprint identifies the loaded config by its canonical form, so that

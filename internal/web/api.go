@@ -14,6 +14,7 @@ import (
 // componentJSON is Alloy's component info shape (web/api in Alloy).
 type componentJSON struct {
 	Name                 string          `json:"name"`
+	Type                 string          `json:"type,omitempty"`
 	LocalID              string          `json:"localID"`
 	ModuleID             string          `json:"moduleID"`
 	Label                string          `json:"label,omitempty"`
@@ -24,6 +25,7 @@ type componentJSON struct {
 	Arguments            json.RawMessage `json:"arguments,omitempty"`
 	Exports              json.RawMessage `json:"exports,omitempty"`
 	DebugInfo            json.RawMessage `json:"debugInfo,omitempty"`
+	CreatedModuleIDs     []string        `json:"createdModuleIDs,omitempty"`
 	LiveDebuggingEnabled bool            `json:"liveDebuggingEnabled"`
 }
 
@@ -57,19 +59,67 @@ type targetJSON struct {
 
 func (s *Server) apiRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/v0/web/components", s.apiComponents)
-	m.HandleFunc("GET /api/v0/web/components/{id}", s.apiComponent)
+	// IDs of components inside modules hold slashes, as in Alloy.
+	m.HandleFunc("GET /api/v0/web/components/{id...}", s.apiComponent)
+	m.HandleFunc("GET /api/v0/web/modules/{rest...}", s.apiModuleComponents)
 	m.HandleFunc("GET /api/v0/web/peers", s.apiPeers)
 	m.HandleFunc("GET /api/v0/web/targets", s.apiTargets)
 	m.HandleFunc("GET /api/v0/web/debug/{id...}", s.apiLiveDebug)
 }
 
+// components lists every component of every module, each module's
+// components right after the custom component instance that runs it.
 func (s *Server) components() []Component {
 	if s.opts.Components == nil {
 		return nil
 	}
 	cs := s.opts.Components()
-	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	for i := range cs {
+		if cs[i].LocalID == "" {
+			cs[i].LocalID = cs[i].ID
+			if k := strings.LastIndexByte(cs[i].ID, '/'); k >= 0 {
+				cs[i].ModuleID, cs[i].LocalID = cs[i].ID[:k], cs[i].ID[k+1:]
+			}
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool { return treeLess(cs[i].ID, cs[j].ID) })
 	return cs
+}
+
+// treeLess orders global IDs as a tree: by module path segment, so that
+// "a.b" comes right before "a.b/c.d" whatever characters follow.
+func treeLess(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] != bs[i] {
+			return as[i] < bs[i]
+		}
+	}
+	return len(as) < len(bs)
+}
+
+// globalIDs turns IDs local to a module into global ones: the API shows
+// references as Alloy does, within the module; the UI links them.
+func globalIDs(moduleID string, ids []string) []string {
+	if moduleID == "" {
+		return ids
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = moduleID + "/" + id
+	}
+	return out
+}
+
+// moduleComponents lists the components of one module ("" for the file).
+func (s *Server) moduleComponents(moduleID string) []Component {
+	var out []Component
+	for _, c := range s.components() {
+		if c.ModuleID == moduleID {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (s *Server) findComponent(id string) (Component, bool) {
@@ -84,7 +134,10 @@ func (s *Server) findComponent(id string) (Component, bool) {
 func encodeComponent(c Component, detail bool) (componentJSON, error) {
 	out := componentJSON{
 		Name:                 c.Name,
-		LocalID:              c.ID,
+		Type:                 "block",
+		LocalID:              c.LocalID,
+		ModuleID:             c.ModuleID,
+		CreatedModuleIDs:     c.ModuleIDs,
 		Label:                c.Label,
 		LiveDebuggingEnabled: livedebug.Supports(c.Name),
 		ReferencesTo:         nonNil(c.ReferencesTo),
@@ -128,8 +181,29 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// apiComponents lists the components at the top of the file, as Alloy
+// does; those of a module are under /api/v0/web/modules/{id}/components.
 func (s *Server) apiComponents(w http.ResponseWriter, r *http.Request) {
-	cs := s.components()
+	s.writeComponents(w, s.moduleComponents(""))
+}
+
+func (s *Server) apiModuleComponents(w http.ResponseWriter, r *http.Request) {
+	moduleID, ok := strings.CutSuffix(r.PathValue("rest"), "/components")
+	if !ok || moduleID == "" {
+		http.NotFound(w, r)
+		return
+	}
+	cs := s.moduleComponents(moduleID)
+	if len(cs) == 0 {
+		if _, exists := s.findComponent(moduleID); !exists {
+			http.Error(w, "module not found", http.StatusNotFound)
+			return
+		}
+	}
+	s.writeComponents(w, cs)
+}
+
+func (s *Server) writeComponents(w http.ResponseWriter, cs []Component) {
 	out := make([]componentJSON, 0, len(cs))
 	for _, c := range cs {
 		j, err := encodeComponent(c, true)

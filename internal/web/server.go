@@ -25,7 +25,14 @@ import (
 
 // Component is what the API and UI show of one component.
 type Component struct {
-	ID           string
+	// ID is global: "name.label/prometheus.scrape.x" for a component of
+	// the module an instance of a custom component runs. ModuleID is the
+	// part before the last slash ("" at the top of the file) and LocalID
+	// the rest.
+	ID, ModuleID, LocalID string
+	// ModuleIDs lists the modules a custom component instance runs
+	// (Alloy's createdModuleIDs).
+	ModuleIDs    []string
 	Name         string
 	Label        string
 	Health       component.Health

@@ -81,7 +81,7 @@ func flowEdges(cs []Component) []graphEdge {
 	recv := map[string]bool{}
 	var out []graphEdge
 	for _, c := range cs {
-		for _, ref := range c.ReferencesTo {
+		for _, ref := range globalIDs(c.ModuleID, c.ReferencesTo) {
 			r, ok := byID[ref]
 			if !ok {
 				continue

@@ -27,6 +27,10 @@ type stateCount struct {
 
 type componentRow struct {
 	ID, URL, State, Message string
+	// Depth is how many custom component instances the component is
+	// nested in; Local is its ID there, shown indented under them.
+	Depth int
+	Local string
 	timeText
 }
 
@@ -58,8 +62,13 @@ func (s *Server) pageComponents(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cs {
 		st := healthState(c.Health)
 		counts[st]++
+		local := c.LocalID
+		if local == "" {
+			local = c.ID
+		}
 		p.Rows = append(p.Rows, componentRow{
 			ID: c.ID, URL: componentURL(c.ID), State: st, Message: c.Health.Message,
+			Depth: strings.Count(c.ID, "/"), Local: local,
 			timeText: newTimeText(now, c.Health.Updated),
 		})
 	}
@@ -154,8 +163,8 @@ func (s *Server) pageComponent(w http.ResponseWriter, r *http.Request) {
 	p := componentPage{
 		ID: c.ID, Name: c.Name, State: healthState(c.Health), Message: c.Health.Message,
 		timeText:   newTimeText(now, c.Health.Updated),
-		RefsTo:     links(c.ReferencesTo),
-		RefsBy:     links(c.ReferencedBy),
+		RefsTo:     links(globalIDs(c.ModuleID, c.ReferencesTo)),
+		RefsBy:     links(globalIDs(c.ModuleID, c.ReferencedBy)),
 		DebugIntro: debugIntro(c.Name),
 		LiveDebug: liveDebugView{
 			Supported: livedebug.Supports(c.Name),

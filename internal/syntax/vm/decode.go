@@ -203,10 +203,12 @@ func setThroughPointers(target, p reflect.Value) {
 }
 
 // decodeMap decodes a body of attributes into a map with string keys.
+// The label of the top block is the caller's (a component's), as for
+// structs; a nested map block may not have one.
 func (st *state) decodeMap(b block, into reflect.Value) {
 	t := into.Type()
 	m := reflect.MakeMap(t)
-	if b.label != "" {
+	if b.label != "" && !b.top {
 		st.errorAtBlock(b, "block %q requires empty label", b.name)
 	}
 	seen := map[string]bool{}
