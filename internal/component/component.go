@@ -89,6 +89,8 @@ type Options struct {
 	// Cluster is the fleet as this node sees it. It is never nil: when
 	// clustering is disabled it owns every target and holds nothing.
 	Cluster Cluster
+	// Host is the node's HTTP address and own metrics (see Host).
+	Host Host
 }
 
 // Cluster is what a component sees of the fleet. Ownership is a function of

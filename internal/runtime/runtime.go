@@ -33,6 +33,8 @@ type Options struct {
 	DataPath string
 	// Cluster is given to every component; nil means component.Alone.
 	Cluster component.Cluster
+	// Host is given to every component (the node's HTTP address and metrics).
+	Host component.Host
 }
 
 // Runtime holds the graph of the loaded config and runs its components.
@@ -277,6 +279,7 @@ func (r *Runtime) build(n *node, args component.Arguments) (component.Component,
 		Registerer: n.metrics,
 		DataPath:   dataPath,
 		Cluster:    r.opts.Cluster,
+		Host:       r.opts.Host,
 		OnStateChange: func(e component.Exports) {
 			n.setExports(e)
 			r.changedMu.Lock()

@@ -87,6 +87,11 @@ type Options struct {
 	// has a client CA (see Settings).
 	Gossip http.Handler
 
+	// ComponentHandler finds the handler of a component that serves HTTP
+	// (component.HTTPComponent) by ID, for /api/v0/component/<id>/...;
+	// found is false when no such component exists.
+	ComponentHandler func(id string) (h http.Handler, found bool)
+
 	// Extra mounts further routes, such as /debug/pprof.
 	Extra func(m *http.ServeMux)
 }
@@ -135,6 +140,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /-/reload", s.handleReload)
 	s.apiRoutes(m)
 	s.uiRoutes(m)
+	m.Handle(component.HTTPPathPrefix, s.componentHTTP())
 	if s.opts.Extra != nil {
 		s.opts.Extra(m)
 	}
