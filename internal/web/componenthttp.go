@@ -38,19 +38,15 @@ func (s *Server) componentHTTP() http.Handler {
 // into the longest component ID that lookup knows and the remaining path,
 // which always starts with a slash.
 func resolveComponentPath(p string, lookup func(id string) (http.Handler, bool)) (id, rest string, h http.Handler, ok bool) {
-	end := len(p)
-	for end > 0 {
-		id = strings.TrimSuffix(p[:end], "/")
-		if id != "" {
-			if h, ok = lookup(id); ok {
-				rest = p[end:]
-				if !strings.HasPrefix(rest, "/") {
-					rest = "/" + rest
-				}
-				return id, rest, h, true
-			}
+	if p != "" {
+		if h, ok = lookup(p); ok {
+			return p, "/", h, true
 		}
-		end = strings.LastIndexByte(p[:end], '/')
+	}
+	for end := strings.LastIndexByte(p, '/'); end > 0; end = strings.LastIndexByte(p[:end], '/') {
+		if h, ok = lookup(p[:end]); ok {
+			return p[:end], p[end:], h, true
+		}
 	}
 	return "", "", nil, false
 }
