@@ -7,12 +7,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
+	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/parser"
+	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 func TestCollectorSelection(t *testing.T) {
@@ -135,4 +139,50 @@ func TestCollectorBuildErrorFailsTheComponent(t *testing.T) {
 	if _, err := Registration.Build(opts, a); err == nil || !strings.Contains(err.Error(), "protocol version") {
 		t.Fatalf("err = %v, want node_exporter's refusal of NTP protocol version 9", err)
 	}
+}
+
+// FuzzDecodeArguments decodes arbitrary block bodies: whatever decodes and
+// validates must map onto node_exporter's configuration with every pointer
+// set and every regular expression compiling (the collectors would panic
+// otherwise).
+func FuzzDecodeArguments(f *testing.F) {
+	for _, s := range []string{
+		``,
+		`set_collectors = ["textfile"]` + "\n" + `textfile { directory = "/etc/release-info" }`,
+		`disable_collectors = ["ipvs", "btrfs"]` + "\n" + `enable_collectors = ["meminfo"]`,
+		`netdev { device_exclude = "^(veth.*|cali.*|[a-f0-9]{15})$" }`,
+		`filesystem { mount_timeout = "5s" }`,
+		`ntp { protocol_version = 3` + "\n" + `server = "10.0.0.1" }`,
+		`ipvs { backend_labels = ["proto"] }`,
+		`perf { tracepoint = ["a:b"] }`,
+		`disk { device_include = "sd.*" }`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		src := "prometheus.exporter.unix \"f\" {\n" + body + "\n}\n"
+		file, err := parser.ParseFile("fuzz.alloy", []byte(src))
+		if err != nil || len(file.Body) != 1 {
+			return
+		}
+		b, ok := file.Body[0].(*ast.BlockStmt)
+		if !ok {
+			return
+		}
+		var a Arguments
+		if err := vm.New(b).Evaluate(&vm.Scope{}, &a); err != nil {
+			return
+		}
+		cfg, enabled, _ := nodeConfig(&a)
+		for _, e := range enabled {
+			if !cfg.Collectors[e] {
+				t.Fatalf("%s listed enabled but not in the config", e)
+			}
+		}
+		for _, re := range []*string{cfg.NetDev.DeviceExclude, cfg.NetDev.DeviceInclude, cfg.Filesystem.FSTypesExclude, cfg.Filesystem.MountPointsExclude, cfg.Systemd.UnitInclude, cfg.VmStat.Fields} {
+			if _, err := regexp.Compile(*re); err != nil {
+				t.Fatalf("validated arguments hold a bad regular expression %q: %v", *re, err)
+			}
+		}
+	})
 }
