@@ -35,7 +35,7 @@ type Component struct {
 	creator Creator
 
 	mu      sync.Mutex
-	handler http.Handler
+	handler http.Handler // serves /metrics
 }
 
 var _ component.HTTPComponent = (*Component)(nil)
@@ -68,8 +68,10 @@ func (c *Component) Update(args component.Arguments) error {
 	if instance == "" {
 		instance = HostName()
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h)
 	c.mu.Lock()
-	c.handler = h
+	c.handler = mux
 	c.mu.Unlock()
 	c.opts.OnStateChange(Exports{Targets: []discovery.Target{Target(c.opts, c.name, c.job, instance)}})
 	return nil
@@ -79,14 +81,8 @@ func (c *Component) Update(args component.Arguments) error {
 // component's path).
 func (c *Component) Handler() http.Handler {
 	c.mu.Lock()
-	h := c.handler
-	c.mu.Unlock()
-	if h == nil {
-		return nil
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", h)
-	return mux
+	defer c.mu.Unlock()
+	return c.handler
 }
 
 // Target is the one target an exporter exports: the node's own HTTP
