@@ -12,6 +12,8 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
+	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
+	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
@@ -26,6 +28,8 @@ func Registry() *component.Registry {
 		kubernetes.Registration,
 		discoveryrelabel.Registration,
 		localfile.Registration,
+		exporterself.Registration,
+		exporterunix.Registration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,

@@ -13,7 +13,8 @@ import (
 func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
 		"discovery.dns", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
-		"local.file", "prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
+		"local.file", "prometheus.exporter.self", "prometheus.exporter.unix",
+		"prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 	}
 	reg := Registry()
 	if got := reg.Names(); !slices.Equal(got, want) {
