@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 		StabilityLevel:      cfg.StabilityLevel,
 		CommunityComponents: cfg.CommunityComponents,
 		LiveDebug:           n.live,
-		Host:       component.Host{HTTPAddr: selfDialAddr(addr), Gatherer: reg},
+		Host:                component.Host{HTTPAddr: selfDialAddr(addr), Gatherer: reg},
 	})
 	unsub := n.rt.SubscribeGlobals(n.applyGlobals)
 	defer unsub()
