@@ -162,3 +162,34 @@ func TestArgumentsAndDecoding(t *testing.T) {
 		t.Fatalf("a zero sync_period: %v", err)
 	}
 }
+
+// TestRealConfigBlock decodes the local.file_match block of Grafana's
+// alloy-scenarios linux config (testdata/linux-scenario.alloy) and expands
+// its brace pattern in a directory laid out like /var/log.
+func TestRealConfigBlock(t *testing.T) {
+	src, err := os.ReadFile("testdata/linux-scenario.alloy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a Arguments
+	vars := map[string]any{"constants": map[string]any{"hostname": "node-1"}}
+	if err := discoverytest.Decode(t, string(src), "local.file_match", vars, &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.PathTargets) != 1 || a.PathTargets[0]["instance"] != "node-1" || a.PathTargets[0]["__path__"] != "/var/log/{syslog,messages,*.log}" {
+		t.Fatalf("decoded %+v", a)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"syslog", "messages", "dpkg.log", "auth.log.1", "journal/x.log"} {
+		touch(t, filepath.Join(dir, f))
+	}
+	a.PathTargets[0]["__path__"] = strings.Replace(a.PathTargets[0]["__path__"], "/var/log", dir, 1)
+	_, rec := start(t, a)
+	if got := paths(t, rec, dir); !slices.Equal(got, []string{"dpkg.log", "messages", "syslog"}) {
+		t.Fatalf("paths = %v", got)
+	}
+	ts, _ := rec.Targets()
+	if ts[0]["job"] != "integrations/node_exporter" || ts[0]["__address__"] != "localhost" {
+		t.Fatalf("labels lost: %v", ts[0])
+	}
+}
