@@ -3,9 +3,12 @@ package kubernetes
 import (
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -252,5 +255,53 @@ func TestBlockDecodes(t *testing.T) {
   }
 }`, "remote.kubernetes.configmap", nil, &a); err == nil || !strings.Contains(err.Error(), "api_server must be set") {
 		t.Fatalf("HTTP settings without api_server: %v", err)
+	}
+}
+
+// TestKubeconfigFileIsUsed reaches an HTTPS API server through a
+// kubeconfig file: its server, CA and token.
+func TestKubeconfigFileIsUsed(t *testing.T) {
+	s := &apiServer{secrets: map[string]map[string]string{}, configMaps: map[string]map[string]string{}}
+	s.configMaps["team/settings"] = map[string]string{"level": "debug"}
+	ts := httptest.NewTLSServer(s)
+	t.Cleanup(ts.Close)
+	url := ts.URL
+	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}))
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: ` + url + `
+    certificate-authority-data: ` + ca + `
+users:
+- name: me
+  user:
+    token: kubeconfig-token
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: me
+current-context: fake
+`
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := DefaultArguments
+	a.Namespace, a.Name = "team", "settings"
+	a.Client.KubeConfig = kubeconfig
+	opts, rec, _ := discoverytest.Options(t, "remote.kubernetes.configmap.settings")
+	if _, err := New(opts, a, KindConfigMap); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(rec); d["level"] != "debug" {
+		t.Fatalf("data = %v", d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.auth != "Bearer kubeconfig-token" {
+		t.Fatalf("Authorization = %q, want the kubeconfig's token", s.auth)
 	}
 }
