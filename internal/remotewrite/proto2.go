@@ -113,45 +113,44 @@ func (w *RequestWriterV2) labelRefs(ls labels.Labels) []uint32 {
 	return w.refs
 }
 
-// AddSeries appends one TimeSeries: ls, its points (float samples and
-// histogram bodies, each kind in the given order), its exemplars (1.0
-// Exemplar bodies, as AppendExemplar writes them) and its metadata, when
-// md is not nil. An exemplar body that does not decode is left out.
-func (w *RequestWriterV2) AddSeries(ls labels.Labels, points []Point, exemplars [][]byte, md *sample.Metadata) {
-	b := appendPackedRefs(w.ts[:0], 1, w.labelRefs(ls))
-	for _, p := range points {
-		if p.Hist != nil {
-			continue
-		}
-		n := 9
-		if p.T != 0 {
-			n += 1 + sizeVarint(uint64(p.T))
-		}
-		b = append(b, tag(2, wireLen), byte(n)) // n < 0x80
-		b = appendDoubleField(b, 1, p.V)
-		if p.T != 0 {
-			b = appendVarintField(b, 2, uint64(p.T))
-		}
-	}
+// AddSeries appends ls's points (float samples and histogram bodies,
+// each kind in the given order), its exemplars (1.0 Exemplar bodies, as
+// AppendExemplar writes them) and its metadata, when md is not nil. The
+// spec forbids a TimeSeries with both samples and histograms, and one with
+// neither: floats and histograms of one series go in two TimeSeries (the
+// exemplars and metadata with the first), and a series with exemplars
+// alone is left out (it reports false). An exemplar without a timestamp
+// (which the spec requires) takes its series' last one; one whose body
+// does not decode is left out.
+func (w *RequestWriterV2) AddSeries(ls labels.Labels, points []Point, exemplars [][]byte, md *sample.Metadata) bool {
+	floats, hists := false, false
+	var lastT int64
 	for _, p := range points {
 		if p.Hist == nil {
-			continue
+			floats = true
+		} else {
+			hists = true
 		}
-		n := len(p.Hist)
-		if p.T != 0 {
-			n += 1 + sizeVarint(uint64(p.T))
-		}
-		b = append(b, tag(3, wireLen))
-		b = binary.AppendUvarint(b, uint64(n))
-		b = append(b, p.Hist...)
-		if p.T != 0 {
-			b = appendVarintField(b, 15, uint64(p.T))
-		}
+		lastT = p.T
+	}
+	if !floats && !hists {
+		return false
+	}
+	w.labelRefs(ls)
+	labelsField := appendPackedRefs(w.ts[:0], 1, w.refs)
+	b := labelsField
+	if floats {
+		b = appendSamplesV2(b, points)
+	} else {
+		b = appendHistogramsV2(b, points)
 	}
 	for _, e := range exemplars {
 		ex, err := decodeExemplarV1(&w.exLabel, e)
 		if err != nil {
 			continue
+		}
+		if ex.t == 0 {
+			ex.t = lastT
 		}
 		refs := w.labelRefs(ex.ls)
 		var body [32]byte
@@ -162,24 +161,95 @@ func (w *RequestWriterV2) AddSeries(ls labels.Labels, points []Point, exemplars 
 		}
 		b = appendLenField(b, 4, eb)
 	}
-	if md != nil {
-		var body [24]byte
-		mb := body[:0]
-		if t := metricTypeEnum(md.Type); t != 0 {
-			mb = appendVarintField(mb, 1, t)
-		}
-		if md.Help != "" {
-			mb = appendVarintField(mb, 3, uint64(w.ref(md.Help)))
-		}
-		if md.Unit != "" {
-			mb = appendVarintField(mb, 4, uint64(w.ref(md.Unit)))
-		}
-		if len(mb) > 0 {
-			b = appendLenField(b, 5, mb)
-		}
+	b = w.appendMetadata(b, md)
+	w.series = appendLenField(w.series, 5, b)
+	if floats && hists {
+		w.labelRefs(ls)
+		b = appendPackedRefs(b[:0], 1, w.refs)
+		b = appendHistogramsV2(b, points)
+		b = w.appendMetadata(b, md)
+		w.series = appendLenField(w.series, 5, b)
 	}
 	w.ts = b
-	w.series = appendLenField(w.series, 5, b)
+	return true
+}
+
+// appendSamplesV2 appends the float points as Sample messages (value 1,
+// timestamp 2, start_timestamp 3).
+func appendSamplesV2(b []byte, points []Point) []byte {
+	for _, p := range points {
+		if p.Hist != nil {
+			continue
+		}
+		n := 9
+		if p.T != 0 {
+			n += 1 + sizeVarint(uint64(p.T))
+		}
+		if p.ST != 0 {
+			n += 1 + sizeVarint(uint64(p.ST))
+		}
+		b = append(b, tag(2, wireLen), byte(n)) // n < 0x80
+		b = appendDoubleField(b, 1, p.V)
+		if p.T != 0 {
+			b = appendVarintField(b, 2, uint64(p.T))
+		}
+		if p.ST != 0 {
+			b = appendVarintField(b, 3, uint64(p.ST))
+		}
+	}
+	return b
+}
+
+// appendHistogramsV2 appends the histogram points as Histogram messages:
+// the body kept in the queue, timestamp (15) and start_timestamp (17).
+func appendHistogramsV2(b []byte, points []Point) []byte {
+	for _, p := range points {
+		if p.Hist == nil {
+			continue
+		}
+		n := len(p.Hist)
+		if p.T != 0 {
+			n += 1 + sizeVarint(uint64(p.T))
+		}
+		if p.ST != 0 {
+			n += 2 + sizeVarint(uint64(p.ST))
+		}
+		b = append(b, tag(3, wireLen))
+		b = binary.AppendUvarint(b, uint64(n))
+		b = append(b, p.Hist...)
+		if p.T != 0 {
+			b = appendVarintField(b, 15, uint64(p.T))
+		}
+		if p.ST != 0 {
+			// Field 17 takes a two-byte key.
+			b = append(b, byte(17<<3|wireVarint)|0x80, byte((17<<3)>>7))
+			b = binary.AppendUvarint(b, uint64(p.ST))
+		}
+	}
+	return b
+}
+
+// appendMetadata appends md as a TimeSeries' metadata field (type 1,
+// help_ref 3, unit_ref 4), if there is any.
+func (w *RequestWriterV2) appendMetadata(b []byte, md *sample.Metadata) []byte {
+	if md == nil {
+		return b
+	}
+	var body [24]byte
+	mb := body[:0]
+	if t := metricTypeEnum(md.Type); t != 0 {
+		mb = appendVarintField(mb, 1, t)
+	}
+	if md.Help != "" {
+		mb = appendVarintField(mb, 3, uint64(w.ref(md.Help)))
+	}
+	if md.Unit != "" {
+		mb = appendVarintField(mb, 4, uint64(w.ref(md.Unit)))
+	}
+	if len(mb) == 0 {
+		return b
+	}
+	return appendLenField(b, 5, mb)
 }
 
 // exemplarV1 is a decoded 1.0 Exemplar body.
