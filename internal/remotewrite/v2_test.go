@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,7 @@ type v2Receiver struct {
 	v2Reqs     int
 	v1Reqs     int
 	series     map[string][]int64 // written: series → timestamps (floats and histograms)
+	values     map[string][]float64
 	hists      map[string][]*histogram.Histogram
 	fhists     map[string][]*histogram.FloatHistogram
 	exemplars  map[string][]writev2.Exemplar
@@ -55,7 +57,7 @@ type v2Receiver struct {
 
 func newV2Receiver(t *testing.T) *v2Receiver {
 	r := &v2Receiver{
-		t: t, series: map[string][]int64{}, hists: map[string][]*histogram.Histogram{},
+		t: t, series: map[string][]int64{}, values: map[string][]float64{}, hists: map[string][]*histogram.Histogram{},
 		fhists: map[string][]*histogram.FloatHistogram{}, exemplars: map[string][]writev2.Exemplar{},
 		exLabels: map[string][]labels.Labels{}, meta: map[string]writev2.Metadata{}, metaText: map[string][2]string{},
 	}
@@ -86,8 +88,8 @@ func (r *v2Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if req.Header.Get("Content-Encoding") != "snappy" {
 		r.violate("Content-Encoding %q", req.Header.Get("Content-Encoding"))
 	}
-	if req.Header.Get("User-Agent") == "" {
-		r.violate("no User-Agent")
+	if ua := req.Header.Get("User-Agent"); ua == "" || ua == "user-set" {
+		r.violate("User-Agent %q", ua)
 	}
 	ct, ver := req.Header.Get("Content-Type"), req.Header.Get("X-Prometheus-Remote-Write-Version")
 	switch ct {
@@ -159,6 +161,7 @@ func (r *v2Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		k := ls.String()
 		for _, s := range ts.Samples {
 			r.series[k] = append(r.series[k], s.Timestamp)
+			r.values[k] = append(r.values[k], s.Value)
 			ns++
 		}
 		for _, h := range ts.Histograms {
@@ -303,9 +306,16 @@ func v2Endpoint(url string) EndpointConfig {
 // data against what was sent.
 func TestV2SpecMUSTs(t *testing.T) {
 	r := newV2Receiver(t)
+	ep := v2Endpoint(r.srv.URL)
+	// "MUST NOT allow users to configure [custom headers] in such a way
+	// as to send reserved headers."
+	ep.Headers = map[string]string{
+		"Content-Type": "text/plain", "Content-Encoding": "gzip", "User-Agent": "user-set",
+		"X-Prometheus-Remote-Write-Version": "9.9.9", "X-Scope-OrgID": "t1",
+	}
 	w := start(t, t.TempDir(), Options{UserAgent: "shoal-test/1"}, Config{
 		ExternalLabels: labels.FromStrings("cluster", "c1"),
-		Endpoints:      []EndpointConfig{v2Endpoint(r.srv.URL)},
+		Endpoints:      []EndpointConfig{ep},
 	})
 	ctr := labels.FromStrings("__name__", "http_requests_total", "job", "j", "instance", "i:1", "code", "200")
 	gauge := labels.FromStrings("__name__", "temperature_celsius", "job", "j", "instance", "i:1")
@@ -352,6 +362,11 @@ func TestV2SpecMUSTs(t *testing.T) {
 	if got := r.series[withExt(ctr)]; !slices.Equal(got, []int64{1000, 2000, 3000}) {
 		t.Fatalf("counter timestamps %v", got)
 	}
+	// "Stale markers MUST be signalled by the special NaN value
+	// 0x7ff0000000000002."
+	if v := r.values[withExt(ctr)]; len(v) != 3 || math.Float64bits(v[2]) != value.StaleNaN || v[0] != 1 {
+		t.Fatalf("counter values %v: the stale marker is not 0x7ff0000000000002", v)
+	}
 	if got := r.hists[withExt(hist)]; len(got) != 2 || !got[0].Equals(h(1)) || !got[1].Equals(h(2)) {
 		t.Fatalf("integer histograms did not round-trip: %v", got)
 	}
@@ -380,6 +395,23 @@ func TestV2SpecMUSTs(t *testing.T) {
 	if m := r.meta["mixed"]; m.Type != writev2.Metadata_METRIC_TYPE_UNSPECIFIED || m.HelpRef != 0 {
 		t.Fatalf("series without metadata got %+v", m)
 	}
+}
+
+// TestV2ExactlyOnceInOrder: many requests (small batches, several
+// shards); every series' samples arrive once each, in timestamp order.
+func TestV2ExactlyOnceInOrder(t *testing.T) {
+	r := newV2Receiver(t)
+	ep := v2Endpoint(r.srv.URL)
+	ep.Queue.MaxSamplesPerSend = 70
+	ep.Queue.MinShards, ep.Queue.MaxShards = 3, 3
+	w := start(t, t.TempDir(), Options{}, Config{Endpoints: []EndpointConfig{ep}})
+	w.receive(t, makeBatches(8, 50, 1000))
+	eventually(t, 20*time.Second, "all samples", func() bool { return r.written() == 400 })
+	r.noViolations(t)
+	r.mu.Lock()
+	got := maps.Clone(r.series)
+	r.mu.Unlock()
+	checkExactlyOnce(t, got, 50, 8)
 }
 
 // TestV2PartialWriteCountedNotResent: a 2.0 receiver that writes all but
