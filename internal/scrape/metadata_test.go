@@ -77,3 +77,27 @@ func TestMetadataOfAFailedScrapeComesWithTheNext(t *testing.T) {
 		t.Fatalf("metadata %+v, want %+v", b.Metadata, want)
 	}
 }
+
+// TestEngineForwardsMetadata: the engine's scrapes forward a target's
+// metadata to the receiver with the first scrape, and not again while it
+// does not change.
+func TestEngineForwardsMetadata(t *testing.T) {
+	tgt := newTextTarget(t, "# HELP a_total A.\n# TYPE a_total counter\na_total 1\n")
+	l := targetLabels(tgt.addr())
+	h := newHarness(t, nil)
+	cfg := testConfig()
+	if err := h.engine.SetTargets([]labels.Labels{l}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	tk := newTicker(h, l, cfg, 1)
+	tk.tick(t)
+	tk.tick(t)
+	var got []sample.Metadata
+	for _, b := range h.recv.snapshot() {
+		got = append(got, b.Metadata...)
+	}
+	if want := []sample.Metadata{{Family: "a_total", Type: model.MetricTypeCounter, Help: "A."}}; !slices.Equal(got, want) {
+		t.Fatalf("metadata forwarded over two scrapes %+v, want %+v once", got, want)
+	}
+}
