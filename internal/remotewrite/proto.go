@@ -190,8 +190,7 @@ func AppendFloatHistogram(dst []byte, h *histogram.FloatHistogram) []byte {
 // Point is one sample of a series in a request: a float value, or a
 // histogram whose Histogram message body (from AppendHistogram or
 // AppendFloatHistogram) is Hist. ST is its start timestamp, sent by
-// remote write 2.0 when not 0 (the queue does not keep start timestamps
-// yet, so the sender leaves it 0).
+// remote write 2.0 when not 0 (1.0 has no field for it).
 type Point struct {
 	T    int64
 	V    float64

@@ -52,6 +52,7 @@ type item struct {
 	s      *seriesInfo
 	kind   byte
 	t      int64
+	st     int64 // start timestamp, 0 unknown
 	v      float64
 	rawOff int
 	rawLen int
@@ -342,7 +343,7 @@ func (s *shard) consume(rec record) {
 			if len(s.items) == 0 {
 				s.firstAt = now
 			}
-			x := item{s: si, kind: it.kind, t: it.t, v: it.v, pos: Position{Off: rec.off, Idx: idx}}
+			x := item{s: si, kind: it.kind, t: it.t, st: it.st, v: it.v, pos: Position{Off: rec.off, Idx: idx}}
 			if it.raw != nil {
 				x.rawOff, x.rawLen = len(s.arena), len(it.raw)
 				s.arena = append(s.arena, it.raw...)
@@ -817,7 +818,7 @@ func (s *shard) encode(items []item) []byte {
 			fill[2*g+1]++
 			continue
 		}
-		p := Point{T: it.t, V: it.v}
+		p := Point{T: it.t, V: it.v, ST: it.st}
 		if it.kind == kindHist {
 			p.Hist = s.arena[it.rawOff : it.rawOff+it.rawLen]
 		}

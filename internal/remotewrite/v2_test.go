@@ -43,6 +43,7 @@ type v2Receiver struct {
 	v1Reqs     int
 	series     map[string][]int64 // written: series → timestamps (floats and histograms)
 	values     map[string][]float64
+	starts     map[string][]int64 // start_timestamp of each sample and histogram
 	hists      map[string][]*histogram.Histogram
 	fhists     map[string][]*histogram.FloatHistogram
 	exemplars  map[string][]writev2.Exemplar
@@ -57,7 +58,7 @@ type v2Receiver struct {
 
 func newV2Receiver(t *testing.T) *v2Receiver {
 	r := &v2Receiver{
-		t: t, series: map[string][]int64{}, values: map[string][]float64{}, hists: map[string][]*histogram.Histogram{},
+		t: t, series: map[string][]int64{}, values: map[string][]float64{}, starts: map[string][]int64{}, hists: map[string][]*histogram.Histogram{},
 		fhists: map[string][]*histogram.FloatHistogram{}, exemplars: map[string][]writev2.Exemplar{},
 		exLabels: map[string][]labels.Labels{}, meta: map[string]writev2.Metadata{}, metaText: map[string][2]string{},
 	}
@@ -162,10 +163,12 @@ func (r *v2Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		for _, s := range ts.Samples {
 			r.series[k] = append(r.series[k], s.Timestamp)
 			r.values[k] = append(r.values[k], s.Value)
+			r.starts[k] = append(r.starts[k], s.StartTimestamp)
 			ns++
 		}
 		for _, h := range ts.Histograms {
 			r.series[k] = append(r.series[k], h.Timestamp)
+			r.starts[k] = append(r.starts[k], h.StartTimestamp)
 			if h.IsFloatHistogram() {
 				r.fhists[k] = append(r.fhists[k], h.ToFloatHistogram())
 			} else {
@@ -331,9 +334,9 @@ func TestV2SpecMUSTs(t *testing.T) {
 	stale := math.Float64frombits(value.StaleNaN)
 	b := &sample.Batch{
 		Samples: []sample.Sample{
-			{Labels: ctr, T: 1000, V: 1}, {Labels: ctr, T: 2000, V: 2}, {Labels: ctr, T: 3000, V: stale},
+			{Labels: ctr, T: 1000, V: 1, ST: 500}, {Labels: ctr, T: 2000, V: 2, ST: 500}, {Labels: ctr, T: 3000, V: stale},
 			{Labels: gauge, T: 1000, V: 21.5},
-			{Labels: hist, T: 1000, H: h(1)}, {Labels: hist, T: 2000, H: h(2)},
+			{Labels: hist, T: 1000, H: h(1), ST: 1_700_000_000_000}, {Labels: hist, T: 2000, H: h(2)},
 			{Labels: fhist, T: 1000, FH: fh},
 			{Labels: mixed, T: 1000, V: 7}, {Labels: mixed, T: 2000, H: h(3)},
 		},
@@ -366,6 +369,14 @@ func TestV2SpecMUSTs(t *testing.T) {
 	// 0x7ff0000000000002."
 	if v := r.values[withExt(ctr)]; len(v) != 3 || math.Float64bits(v[2]) != value.StaleNaN || v[0] != 1 {
 		t.Fatalf("counter values %v: the stale marker is not 0x7ff0000000000002", v)
+	}
+	// start_timestamp (Sample field 3, Histogram field 17) as scraped; 0
+	// (unset) where unknown.
+	if got := r.starts[withExt(ctr)]; !slices.Equal(got, []int64{500, 500, 0}) {
+		t.Fatalf("counter start timestamps %v", got)
+	}
+	if got := r.starts[withExt(hist)]; !slices.Equal(got, []int64{1_700_000_000_000, 0}) {
+		t.Fatalf("histogram start timestamps %v", got)
 	}
 	if got := r.hists[withExt(hist)]; len(got) != 2 || !got[0].Equals(h(1)) || !got[1].Equals(h(2)) {
 		t.Fatalf("integer histograms did not round-trip: %v", got)
@@ -641,6 +652,75 @@ func FuzzDecodeExemplarV1(f *testing.F) {
 		again, err := decodeExemplarV1(&sb, AppendExemplar(nil, exemplar.Exemplar{Labels: ex.ls, Value: ex.v, Ts: ex.t, HasTs: true}))
 		if err != nil || !labels.Equal(again.ls, ex.ls) || again.t != ex.t || math.Float64bits(again.v) != math.Float64bits(ex.v) {
 			t.Fatalf("round trip: %+v → %+v (%v)", ex, again, err)
+		}
+	})
+}
+
+// FuzzEncodeV2 builds a 2.0 request from fuzz input with the hand-written
+// encoder and decodes it with prompb's writev2 types: labels, values,
+// timestamps, start timestamps, histograms, exemplars and metadata must
+// come back as given.
+func FuzzEncodeV2(f *testing.F) {
+	f.Add("job", "a", int64(1000), int64(500), 1.5, true, "help", "unit")
+	f.Add("", "", int64(0), int64(0), math.NaN(), false, "", "")
+	f.Add("x", "\xff", int64(-5), int64(-1), math.Inf(1), true, "h", "")
+	f.Fuzz(func(t *testing.T, name, val string, ts, st int64, v float64, hist bool, help, unit string) {
+		if name == "" || val == "" || name == labels.MetricName {
+			return
+		}
+		ls := labels.FromStrings(labels.MetricName, "m", name, val)
+		points := []Point{{T: ts, V: v, ST: st}}
+		var h *histogram.Histogram
+		if hist {
+			h = &histogram.Histogram{Count: uint64(ts) & 0xff, Sum: v, Schema: int32(st % 8), PositiveSpans: []histogram.Span{{Offset: int32(ts % 5), Length: 1}}, PositiveBuckets: []int64{ts}}
+			points = append(points, Point{T: ts + 1, Hist: AppendHistogram(nil, h), ST: st})
+		}
+		ex := AppendExemplar(nil, exemplar.Exemplar{Labels: labels.FromStrings("trace_id", val), Value: v, Ts: ts, HasTs: true})
+		md := &sample.Metadata{Family: "m", Type: model.MetricTypeCounter, Help: help, Unit: unit}
+		var w RequestWriterV2
+		w.Reset()
+		if !w.AddSeries(ls, points, [][]byte{ex}, md) {
+			t.Fatal("series with points left out")
+		}
+		var req writev2.Request
+		if err := req.Unmarshal(w.Bytes()); err != nil {
+			t.Fatalf("does not decode: %v", err)
+		}
+		want := 1
+		if hist {
+			want = 2
+		}
+		if len(req.Timeseries) != want || req.Symbols[0] != "" {
+			t.Fatalf("%d series, symbols %q", len(req.Timeseries), req.Symbols)
+		}
+		var sb labels.ScratchBuilder
+		for _, s := range req.Timeseries {
+			got, err := s.ToLabels(&sb, req.Symbols)
+			if err != nil || !labels.Equal(got, ls) {
+				t.Fatalf("labels %v (%v), want %v", got, err, ls)
+			}
+			if s.Metadata.Type != writev2.Metadata_METRIC_TYPE_COUNTER || req.Symbols[s.Metadata.HelpRef] != help || req.Symbols[s.Metadata.UnitRef] != unit {
+				t.Fatalf("metadata %+v", s.Metadata)
+			}
+		}
+		s := req.Timeseries[0]
+		if len(s.Samples) != 1 || s.Samples[0].Timestamp != ts || s.Samples[0].StartTimestamp != st || math.Float64bits(s.Samples[0].Value) != math.Float64bits(v) {
+			t.Fatalf("sample %+v, want t=%d st=%d v=%v", s.Samples, ts, st, v)
+		}
+		// An exemplar without a timestamp (0 is unset) takes its series'
+		// last one: the spec requires one.
+		wantExTs := ts
+		if ts == 0 {
+			wantExTs = points[len(points)-1].T
+		}
+		if len(s.Exemplars) != 1 || s.Exemplars[0].Timestamp != wantExTs || math.Float64bits(s.Exemplars[0].Value) != math.Float64bits(v) {
+			t.Fatalf("exemplar %+v", s.Exemplars)
+		}
+		if hist {
+			gh := req.Timeseries[1].Histograms
+			if len(gh) != 1 || gh[0].Timestamp != ts+1 || gh[0].StartTimestamp != st || !gh[0].ToIntHistogram().Equals(h) {
+				t.Fatalf("histogram %+v, want %v", gh, h)
+			}
 		}
 	})
 }

@@ -22,6 +22,9 @@ type Sample struct {
 	V      float64
 	H      *histogram.Histogram
 	FH     *histogram.FloatHistogram
+	// ST is the start (created) timestamp of a counter or counter
+	// histogram, in Unix milliseconds; 0 when unknown.
+	ST int64
 }
 
 // Exemplar is one exemplar attached to the series named by Labels.

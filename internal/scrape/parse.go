@@ -231,6 +231,14 @@ func (p *parser) entry(tp textparse.Parser, raw []byte, ts *int64, v float64, h 
 	if err != nil || !ok {
 		return err
 	}
+	if _, proto := tp.(*textparse.ProtobufParser); proto {
+		// The protobuf format carries a counter's (or counter
+		// histogram's) start timestamp in the sample itself; remote
+		// write 2.0 sends it. OpenMetrics' _created lines are kept as
+		// the samples they are: finding a sample's one means reading
+		// ahead through its family, for every sample.
+		st.b.Samples[len(st.b.Samples)-1].ST = tp.StartTimestamp()
+	}
 	for tp.Exemplar(&p.ex) {
 		if !p.ex.HasTs {
 			if h != nil || fh != nil {

@@ -228,7 +228,7 @@ func (c *Component) Receive(ctx context.Context, b *sample.Batch) error {
 		if !keep {
 			continue
 		}
-		out.Samples = append(out.Samples, sample.Sample{Labels: ls, T: s.T, V: s.V, H: s.H, FH: s.FH})
+		out.Samples = append(out.Samples, sample.Sample{Labels: ls, T: s.T, V: s.V, H: s.H, FH: s.FH, ST: s.ST})
 	}
 	for i := range b.Exemplars {
 		e := &b.Exemplars[i]
