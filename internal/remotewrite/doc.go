@@ -95,7 +95,8 @@
 //
 // A 2.0 request (proto2.go) holds a symbol table and, per series, label
 // references, samples or histograms (never both in one TimeSeries),
-// exemplars and the series' metadata. The receiver's
+// exemplars, start timestamps (kept in the queue with each sample that has
+// one) and the series' metadata. The receiver's
 // X-Prometheus-Remote-Write-*-Written headers are counted exactly: a
 // partial write (a 4xx with the headers) is counted and never sent again.
 // A receiver that answers 415, or 2xx without those headers (a 1.x
