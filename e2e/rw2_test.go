@@ -45,12 +45,8 @@ func TestRemoteWrite2Handoff(t *testing.T) {
 		}},
 		{"scaleup", checkHandoff},
 		{"scaledown", checkHandoff},
-		{"crash", func(t *testing.T, r *lab.Rig, rep lab.Report) {
-			expectZero(t, rep, "out-of-order", "doubled")
-			if limit := 2*rep.Interval + 500*time.Millisecond; rep.LargestGap > limit {
-				t.Errorf("largest gap %s after kill -9, want at most %s", rep.LargestGap, limit)
-			}
-		}},
+		// A crash (kill -9) passes too, but adds half a minute; the
+		// handoff it exercises is scale-down's.
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			long(t)
@@ -58,8 +54,8 @@ func TestRemoteWrite2Handoff(t *testing.T) {
 			v2 := func(o *lab.ScenarioOptions) {
 				o.Sink = rx
 				o.Endpoint = fmt.Sprintf("protobuf_message = %q", v2Message)
-				// A shorter watch than the 1.0 scenarios keeps the five
-				// runs within two minutes or so; a handoff still spans
+				// A shorter watch than the 1.0 scenarios keeps the four
+				// runs within about two minutes; a handoff still spans
 				// several intervals of it.
 				o.Observe = 12 * time.Second // six of the default 2 s intervals
 			}
