@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage/remote"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -321,5 +324,61 @@ func (s *promSink) check(t *testing.T, st sinkStats) {
 		if v != 0 {
 			t.Errorf("TSDB %s = %v, want 0", name, v)
 		}
+	}
+}
+
+// TestPromSinkCountsRejects checks the receiver of TestRemoteWrite2Handoff
+// without a fleet: a 2.0 request with a sample older than the one stored
+// is rejected, and the sink counts the reject (against its instance), the
+// failed request and the 2.0 answer.
+func TestPromSinkCountsRejects(t *testing.T) {
+	s := newPromSink(t)
+	now := time.Now().UnixMilli()
+	send := func(ts int64) int {
+		t.Helper()
+		st := writev2.NewSymbolTable()
+		ls := labels.FromStrings("__name__", "up", "instance", "a:1", "job", "j")
+		req := &writev2.Request{Timeseries: []writev2.TimeSeries{{
+			LabelsRefs: st.SymbolizeLabels(ls, nil),
+			Samples:    []writev2.Sample{{Value: 1, Timestamp: ts}},
+		}}}
+		req.Symbols = st.Symbols()
+		pb, err := req.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr, err := http.NewRequest(http.MethodPost, s.URL(), bytes.NewReader(snappy.Encode(nil, pb)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("Content-Type", "application/x-protobuf;proto="+v2Message)
+		hr.Header.Set("Content-Encoding", "snappy")
+		hr.Header.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send(now); code/100 != 2 {
+		t.Fatalf("first sample answered %d", code)
+	}
+	if code := send(now - 10_000); code != http.StatusBadRequest {
+		t.Fatalf("out-of-order sample answered %d, want 400", code)
+	}
+	st := s.stats()
+	if st.requests != 2 || st.v2Requests != 2 || st.withWritten != 2 || st.failed != 1 || st.written != 1 {
+		t.Errorf("stats %+v, want 2 requests, both 2.0 and answered with the header, 1 failed, 1 sample written", st)
+	}
+	if st.rejects["out-of-order"] != 1 {
+		t.Errorf("rejects %v, want 1 out-of-order", st.rejects)
+	}
+	by := s.ByInstance()
+	if a := by["a:1"]; a.OutOfOrder != 1 || len(a.UpTimes) != 1 || a.UpTimes[0] != now {
+		t.Errorf("instance a:1: %+v, want 1 out-of-order and up at %d", a, now)
+	}
+	if c := s.tsdbRejects(t); c["out_of_order_samples_total"] != 1 {
+		t.Errorf("TSDB reject counters %v, want 1 out of order", c)
 	}
 }
