@@ -36,22 +36,9 @@ func RunPrometheusAgent(ctx context.Context, cfg AgentConfig, queue *AgentQueue,
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("lab: Debian's prometheus is not installed at %s (apt-get install prometheus): %w", bin, err)
 	}
-	if cfg.Interval == 0 {
-		cfg.Interval = 2 * time.Second
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = cfg.Interval / 2
-	}
-	yml := fmt.Sprintf(`global:
-  scrape_interval: %s
-  scrape_timeout: %s
-scrape_configs:
-  - job_name: lab
-    file_sd_configs:
-      - files: [%q]
-remote_write:
+	yml := scrapeYAML(cfg) + fmt.Sprintf(`remote_write:
   - url: %q
-`, model.Duration(cfg.Interval), model.Duration(cfg.Timeout), cfg.TargetsFile, cfg.RemoteWriteURL)
+`, cfg.RemoteWriteURL)
 	if queue != nil {
 		yml += fmt.Sprintf(`    queue_config:
       capacity: %d
@@ -82,6 +69,26 @@ remote_write:
 		return nil, err
 	}
 	return &Agent{Addr: addr, proc: proc}, nil
+}
+
+// scrapeYAML is the scrape part of a Prometheus-format config that both
+// agents read: job "lab" over cfg's file_sd targets at cfg's interval and
+// timeout (2s and half of it by default).
+func scrapeYAML(cfg AgentConfig) string {
+	if cfg.Interval == 0 {
+		cfg.Interval = 2 * time.Second
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = cfg.Interval / 2
+	}
+	return fmt.Sprintf(`global:
+  scrape_interval: %s
+  scrape_timeout: %s
+scrape_configs:
+  - job_name: lab
+    file_sd_configs:
+      - files: [%q]
+`, model.Duration(cfg.Interval), model.Duration(cfg.Timeout), cfg.TargetsFile)
 }
 
 // Stop sends the agent SIGTERM, and SIGKILL after grace, and waits for it

@@ -7,9 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
-
-	"github.com/prometheus/common/model"
 )
 
 // VMAgentVersion is the vmagent release the benchmarks compare against. It
@@ -46,20 +43,7 @@ func RunVMAgent(ctx context.Context, cfg AgentConfig, queue *AgentQueue, dir str
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Interval == 0 {
-		cfg.Interval = 2 * time.Second
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = cfg.Interval / 2
-	}
-	yml := fmt.Sprintf(`global:
-  scrape_interval: %s
-  scrape_timeout: %s
-scrape_configs:
-  - job_name: lab
-    file_sd_configs:
-      - files: [%q]
-`, model.Duration(cfg.Interval), model.Duration(cfg.Timeout), cfg.TargetsFile)
+	yml := scrapeYAML(cfg)
 	cfgPath := filepath.Join(dir, "vmagent.yml")
 	if err := os.WriteFile(cfgPath, []byte(yml), 0o644); err != nil {
 		return nil, fmt.Errorf("lab: vmagent config: %w", err)
