@@ -1,0 +1,52 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// TestExporterBlackboxReachesPrometheus proves prometheus.exporter.blackbox:
+// each target block is its own exported target, a clustered scrape of it
+// runs one probe (target and module passed as URL parameters from
+// __param_* labels), and Prometheus holds probe_success under Alloy's job
+// integrations/blackbox/<name> with the component's ID as instance: 1 for
+// a live httptest server, 0 for a closed port.
+func TestExporterBlackboxReachesPrometheus(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	defer web.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	block := fmt.Sprintf(`prometheus.exporter.blackbox "bb" {
+  config = "{ modules: { http_2xx: { prober: http, timeout: 5s }, tcp: { prober: tcp, timeout: 2s } } }"
+  target {
+    name    = "web"
+    address = %q
+    module  = "http_2xx"
+    labels  = { env = "lab" }
+  }
+  target {
+    name    = "down"
+    address = %q
+    module  = "tcp"
+  }
+}`, web.URL, closed)
+	prom, _, _ := exporterPipeline(ctx, t, block, "prometheus.exporter.blackbox.bb")
+	waitSeries(ctx, t, prom, []string{
+		`probe_success{job="integrations/blackbox/web",instance="prometheus.exporter.blackbox.bb",env="lab"} == 1`,
+		`probe_http_status_code{job="integrations/blackbox/web"} == 200`,
+		`probe_success{job="integrations/blackbox/down",instance="prometheus.exporter.blackbox.bb"} == 0`,
+		`up{job="integrations/blackbox/down"} == 1`,
+	})
+}
