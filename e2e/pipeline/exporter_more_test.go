@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
 )
 
 // TestExporterBlackboxReachesPrometheus proves prometheus.exporter.blackbox:
@@ -48,5 +51,36 @@ func TestExporterBlackboxReachesPrometheus(t *testing.T) {
 		`probe_http_status_code{job="integrations/blackbox/web"} == 200`,
 		`probe_success{job="integrations/blackbox/down",instance="prometheus.exporter.blackbox.bb"} == 0`,
 		`up{job="integrations/blackbox/down"} == 1`,
+	})
+}
+
+// TestExporterProcessReachesPrometheus proves prometheus.exporter.process:
+// a matcher block groups a real process (a sleep with a distinctive command
+// line), and a clustered scrape delivers process-exporter's series for the
+// group to Prometheus under job integrations/process.
+func TestExporterProcessReachesPrometheus(t *testing.T) {
+	if !process.Linked {
+		t.Skip("this build has no process-exporter")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.Command("sleep", "97.531")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	block := `prometheus.exporter.process "procs" {
+  track_threads = false
+  matcher {
+    name    = "labsleep"
+    cmdline = ["^sleep 97\\.531$"]
+  }
+}`
+	prom, _, _ := exporterPipeline(ctx, t, block, "prometheus.exporter.process.procs")
+	waitSeries(ctx, t, prom, []string{
+		`namedprocess_namegroup_num_procs{job="integrations/process",groupname="labsleep"} == 1`,
+		`namedprocess_namegroup_cpu_seconds_total{job="integrations/process",groupname="labsleep"}`,
+		`process_exporter_build_info{job="integrations/process"}`,
 	})
 }

@@ -14,6 +14,7 @@ import (
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
 	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
+	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -33,6 +34,7 @@ func Registry() *component.Registry {
 		discoveryrelabel.Registration,
 		localfile.Registration,
 		exporterblackbox.Registration,
+		exporterprocess.Registration,
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
