@@ -25,6 +25,13 @@ require (
 )
 
 require (
+	github.com/gomodule/redigo v1.9.3 // indirect
+	github.com/mna/redisc v1.4.0 // indirect
+	github.com/oliver006/redis_exporter v1.86.0
+	github.com/sirupsen/logrus v1.9.4 // indirect
+)
+
+require (
 	github.com/ncabatoff/go-seq v0.0.0-20180805175032-b08ef85ed833 // indirect
 	github.com/ncabatoff/process-exporter v0.8.7
 )

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
+	"github.com/shoal-dev/shoal/internal/lab"
 )
 
 // TestExporterBlackboxReachesPrometheus proves prometheus.exporter.blackbox:
@@ -82,5 +83,27 @@ func TestExporterProcessReachesPrometheus(t *testing.T) {
 		`namedprocess_namegroup_num_procs{job="integrations/process",groupname="labsleep"} == 1`,
 		`namedprocess_namegroup_cpu_seconds_total{job="integrations/process",groupname="labsleep"}`,
 		`process_exporter_build_info{job="integrations/process"}`,
+	})
+}
+
+// TestExporterRedisReachesPrometheus proves prometheus.exporter.redis
+// against Debian's redis-server on loopback: a clustered scrape delivers
+// redis_up 1 and INFO's series to Prometheus under job integrations/redis
+// with redis_addr as instance.
+func TestExporterRedisReachesPrometheus(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := lab.StartRedis(t)
+	block := fmt.Sprintf(`prometheus.exporter.redis "kv" {
+  redis_addr = %q
+}`, r.Addr)
+	prom, _, _ := exporterPipeline(ctx, t, block, "prometheus.exporter.redis.kv")
+	sel := fmt.Sprintf(`{job="integrations/redis",instance=%q}`, r.Addr)
+	waitSeries(ctx, t, prom, []string{
+		"redis_up" + sel + " == 1",
+		"redis_connected_clients" + sel,
+		"redis_uptime_in_seconds" + sel,
+		"redis_exporter_build_info" + sel,
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
 	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
 	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
+	exporterredis "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/redis"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -35,6 +36,7 @@ func Registry() *component.Registry {
 		localfile.Registration,
 		exporterblackbox.Registration,
 		exporterprocess.Registration,
+		exporterredis.Registration,
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
