@@ -15,7 +15,10 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
+	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/parser"
 	"github.com/shoal-dev/shoal/internal/syntax/types"
+	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 const modules = `modules:
@@ -224,4 +227,43 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = parseConfig(b)
 	})
+}
+
+// TestRealConfigsDecodeAndBuild decodes every prometheus.exporter.blackbox block
+// of the real Alloy configs in testdata/real and builds it.
+func TestRealConfigsDecodeAndBuild(t *testing.T) {
+	files, err := filepath.Glob("testdata/real/*.alloy")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no real configs in testdata/real: %v", err)
+	}
+	blocks := 0
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(path, src)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, st := range f.Body {
+			b, ok := st.(*ast.BlockStmt)
+			if !ok || b.GetBlockName() != "prometheus.exporter.blackbox" {
+				continue
+			}
+			blocks++
+			var a Arguments
+			if err := vm.New(b).Evaluate(&vm.Scope{}, &a); err != nil {
+				t.Errorf("%s: %v", path, err)
+				continue
+			}
+			opts, _, _ := discoverytest.Options(t, "prometheus.exporter.blackbox."+b.Label)
+			if _, err := Registration.Build(opts, a); err != nil {
+				t.Errorf("%s: building: %v", path, err)
+			}
+		}
+	}
+	if blocks == 0 {
+		t.Fatal("no prometheus.exporter.blackbox block in the real configs")
+	}
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
 	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/syntax/ast"
+	"github.com/shoal-dev/shoal/internal/syntax/parser"
+	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 func TestDefaultsAreAlloys(t *testing.T) {
@@ -159,5 +162,44 @@ func TestScrapesARealRedis(t *testing.T) {
 	}
 	if body := scrape(t, c); !strings.Contains(body, "redis_up 0") {
 		t.Errorf("a closed port: scrape lacks redis_up 0:\n%.1500s", body)
+	}
+}
+
+// TestRealConfigsDecodeAndBuild decodes every prometheus.exporter.redis block
+// of the real Alloy configs in testdata/real and builds it.
+func TestRealConfigsDecodeAndBuild(t *testing.T) {
+	files, err := filepath.Glob("testdata/real/*.alloy")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no real configs in testdata/real: %v", err)
+	}
+	blocks := 0
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(path, src)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, st := range f.Body {
+			b, ok := st.(*ast.BlockStmt)
+			if !ok || b.GetBlockName() != "prometheus.exporter.redis" {
+				continue
+			}
+			blocks++
+			var a Arguments
+			if err := vm.New(b).Evaluate(&vm.Scope{}, &a); err != nil {
+				t.Errorf("%s: %v", path, err)
+				continue
+			}
+			opts, _, _ := discoverytest.Options(t, "prometheus.exporter.redis."+b.Label)
+			if _, err := Registration.Build(opts, a); err != nil {
+				t.Errorf("%s: building: %v", path, err)
+			}
+		}
+	}
+	if blocks == 0 {
+		t.Fatal("no prometheus.exporter.redis block in the real configs")
 	}
 }
