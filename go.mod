@@ -28,7 +28,7 @@ require (
 	github.com/gomodule/redigo v1.9.3 // indirect
 	github.com/mna/redisc v1.4.0 // indirect
 	github.com/oliver006/redis_exporter v1.86.0
-	github.com/sirupsen/logrus v1.9.4 // indirect
+	github.com/sirupsen/logrus v1.9.4
 )
 
 require (

@@ -168,7 +168,8 @@ func (a *Arguments) options() (re.Options, error) {
 	return o, nil
 }
 
-func create(_ component.Options, args component.Arguments) (http.Handler, string, error) {
+func create(opts component.Options, args component.Arguments) (http.Handler, string, error) {
+	routeLogrus(opts.Logger)
 	a := args.(Arguments)
 	o, err := a.options()
 	if err != nil {

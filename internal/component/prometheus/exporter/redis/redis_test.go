@@ -1,12 +1,14 @@
 package redis
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +204,43 @@ func TestRealConfigsDecodeAndBuild(t *testing.T) {
 	if blocks == 0 {
 		t.Fatal("no prometheus.exporter.redis block in the real configs")
 	}
+}
+
+// TestExporterLogsReachTheComponentLogger checks that redis_exporter's
+// logrus lines (here: it cannot connect) go to the component's logger.
+func TestExporterLogsReachTheComponentLogger(t *testing.T) {
+	var buf syncBuffer
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := l.Addr().String()
+	l.Close()
+	a := DefaultArguments
+	a.RedisAddr = closed
+	a.ConnectionTimeout = time.Second
+	opts, _, _ := discoverytest.Options(t, "prometheus.exporter.redis.logs")
+	opts.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	c, err := Registration.Build(opts, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape(t, c)
+	if got := buf.String(); !strings.Contains(got, "source=redis_exporter") || !strings.Contains(got, "level=ERROR") {
+		t.Errorf("component log = %q, want redis_exporter's error line", got)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
