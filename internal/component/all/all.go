@@ -13,6 +13,9 @@ import (
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
+	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
+	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
+	exporterredis "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/redis"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -31,6 +34,9 @@ func Registry() *component.Registry {
 		kubernetes.Registration,
 		discoveryrelabel.Registration,
 		localfile.Registration,
+		exporterblackbox.Registration,
+		exporterprocess.Registration,
+		exporterredis.Registration,
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,

@@ -33,6 +33,7 @@ type Component struct {
 	name    string // registration name, e.g. prometheus.exporter.unix
 	job     string
 	creator Creator
+	targets TargetBuilder
 
 	mu      sync.Mutex
 	handler http.Handler // serves /metrics
@@ -40,12 +41,29 @@ type Component struct {
 
 var _ component.HTTPComponent = (*Component)(nil)
 
+// TargetBuilder expands the exporter's one base target into the targets
+// it exports, as Alloy's blackbox exporter does (one target per probed
+// address, with __param_* labels).
+type TargetBuilder func(base discovery.Target, args component.Arguments) []discovery.Target
+
 // Build returns the Build function of the exporter registered as name
 // ("prometheus.exporter.unix"); job names the target's job label as Alloy
 // does ("integrations/" + job, e.g. integrations/unix).
 func Build(name, job string, creator Creator) func(component.Options, component.Arguments) (component.Component, error) {
 	return func(opts component.Options, args component.Arguments) (component.Component, error) {
 		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator}
+		if err := c.Update(args); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// BuildWithTargets is Build for an exporter whose targets are derived from
+// the base target by targets.
+func BuildWithTargets(name, job string, creator Creator, targets TargetBuilder) func(component.Options, component.Arguments) (component.Component, error) {
+	return func(opts component.Options, args component.Arguments) (component.Component, error) {
+		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, targets: targets}
 		if err := c.Update(args); err != nil {
 			return nil, err
 		}
@@ -73,7 +91,12 @@ func (c *Component) Update(args component.Arguments) error {
 	c.mu.Lock()
 	c.handler = mux
 	c.mu.Unlock()
-	c.opts.OnStateChange(Exports{Targets: []discovery.Target{Target(c.opts, c.name, c.job, instance)}})
+	base := Target(c.opts, c.name, c.job, instance)
+	targets := []discovery.Target{base}
+	if c.targets != nil {
+		targets = c.targets(base, args)
+	}
+	c.opts.OnStateChange(Exports{Targets: targets})
 	return nil
 }
 
