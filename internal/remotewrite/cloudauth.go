@@ -1,4 +1,4 @@
-//go:build !shoal_nocloudauth
+//go:build shoal_cloudauth
 
 package remotewrite
 
@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/prometheus/storage/remote/googleiam"
 	"github.com/prometheus/sigv4"
 )
+
+const cloudAuthBuilt = true
 
 // wrapCloudAuth wraps next with the signer or token source of sigv4,
 // azuread or google_iam, with Prometheus' own packages. Building it may

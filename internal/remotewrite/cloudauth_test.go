@@ -1,4 +1,4 @@
-//go:build !shoal_nocloudauth
+//go:build shoal_cloudauth
 
 package remotewrite
 
@@ -183,5 +183,12 @@ func TestSigV4Mapping(t *testing.T) {
 	if got.Region != "r" || got.AccessKey != "a" || string(got.SecretKey) != "s" || got.Profile != "p" || got.RoleARN != "arn" ||
 		got.ExternalID != "e" || !got.UseFIPSSTSEndpoint || got.ServiceName != "svc" {
 		t.Errorf("promSigV4 = %+v", got)
+	}
+}
+
+// TestCloudAuthBuilt: this build has sigv4, azuread and google_iam.
+func TestCloudAuthBuilt(t *testing.T) {
+	if err := ErrCloudAuthLeftOut(); err != nil {
+		t.Fatal(err)
 	}
 }

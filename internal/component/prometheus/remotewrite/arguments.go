@@ -62,7 +62,8 @@ type EndpointOptions struct {
 var errTooManyAuth = errors.New("at most one of sigv4, azuread, google_iam, basic_auth, oauth2, bearer_token & bearer_token_file must be configured")
 
 // Validate checks one endpoint block: at most one authentication, as in
-// Alloy (authorization counts as one too).
+// Alloy (authorization counts as one too), and sigv4, azuread or
+// google_iam only in a build with them (-tags shoal_cloudauth).
 func (e *EndpointOptions) Validate() error {
 	if err := e.HTTPClientConfig.Validate(); err != nil {
 		return err
@@ -75,6 +76,9 @@ func (e *EndpointOptions) Validate() error {
 	}
 	if n > 1 {
 		return errTooManyAuth
+	}
+	if e.SigV4 != nil || e.AzureAD != nil || e.GoogleIAM != nil {
+		return engine.ErrCloudAuthLeftOut()
 	}
 	return nil
 }
