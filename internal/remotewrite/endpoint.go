@@ -50,6 +50,14 @@ type EndpointConfig struct {
 	MetadataSend       bool
 	MetadataInterval   time.Duration
 	MetadataMaxPerSend int
+	// At most one of SigV4, AzureAD and GoogleIAM (or an authentication
+	// of HTTPClient) authenticates the requests.
+	SigV4     *SigV4Config
+	AzureAD   *AzureADConfig
+	GoogleIAM *GoogleIAMConfig
+	// RoundRobinDNS spreads new connections across every address of the
+	// URL's host name.
+	RoundRobinDNS bool
 }
 
 // QueueConfig tunes the senders of one endpoint, with Prometheus' names.
@@ -196,7 +204,7 @@ type endpoint struct {
 }
 
 func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, meta *metaStore, m *metrics, logger *slog.Logger, userAgent string, every time.Duration) (*endpoint, error) {
-	hc, err := config.NewClientFromConfig(cfg.HTTPClient, "remote_write", config.WithUserAgent(userAgent))
+	hc, err := newHTTPClient(cfg, userAgent)
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %q: %w", cfg.id(), err)
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -45,6 +47,182 @@ type EndpointOptions struct {
 	QueueOptions        QueueOptions               `alloy:"queue_config,block,optional"`
 	MetadataOptions     MetadataOptions            `alloy:"metadata_config,block,optional"`
 	WriteRelabelConfigs []relabel.Config           `alloy:"write_relabel_config,block,optional"`
+	// SigV4, AzureAD and GoogleIAM authenticate with AWS, Azure AD or
+	// Google Cloud; at most one authentication per endpoint.
+	SigV4     *SigV4Config     `alloy:"sigv4,block,optional"`
+	AzureAD   *AzureADConfig   `alloy:"azuread,block,optional"`
+	GoogleIAM *GoogleIAMConfig `alloy:"google_iam,block,optional"`
+	// RoundRobinDNS spreads new connections across every address the
+	// URL's host name resolves to.
+	RoundRobinDNS bool `alloy:"round_robin_dns,attr,optional"`
+}
+
+// errTooManyAuth is Alloy's message for an endpoint with two
+// authentications.
+var errTooManyAuth = errors.New("at most one of sigv4, azuread, google_iam, basic_auth, oauth2, bearer_token & bearer_token_file must be configured")
+
+// Validate checks one endpoint block: at most one authentication, as in
+// Alloy (authorization counts as one too), and sigv4, azuread or
+// google_iam only in a build with them (-tags shoal_cloudauth).
+func (e *EndpointOptions) Validate() error {
+	if err := e.HTTPClientConfig.Validate(); err != nil {
+		return err
+	}
+	n := 0
+	for _, set := range []bool{e.SigV4 != nil, e.AzureAD != nil, e.GoogleIAM != nil, e.httpAuth()} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return errTooManyAuth
+	}
+	if e.SigV4 != nil || e.AzureAD != nil || e.GoogleIAM != nil {
+		return engine.ErrCloudAuthLeftOut()
+	}
+	return nil
+}
+
+func (e *EndpointOptions) httpAuth() bool {
+	h := &e.HTTPClientConfig
+	return h.BasicAuth != nil || h.OAuth2 != nil || h.Authorization != nil || h.BearerToken != "" || h.BearerTokenFile != ""
+}
+
+// SigV4Config is the `sigv4` block.
+type SigV4Config struct {
+	Region             string       `alloy:"region,attr,optional"`
+	AccessKey          string       `alloy:"access_key,attr,optional"`
+	SecretKey          types.Secret `alloy:"secret_key,attr,optional"`
+	Profile            string       `alloy:"profile,attr,optional"`
+	RoleARN            string       `alloy:"role_arn,attr,optional"`
+	ExternalID         string       `alloy:"external_id,attr,optional"`
+	UseFIPSSTSEndpoint bool         `alloy:"use_fips_sts_endpoint,attr,optional"`
+	ServiceName        string       `alloy:"service_name,attr,optional"`
+}
+
+// Validate checks a sigv4 block as Alloy does.
+func (s *SigV4Config) Validate() error {
+	if (s.AccessKey == "") != (s.SecretKey == "") {
+		return errors.New("must provide an AWS SigV4 access key and secret key if credentials are specified in the SigV4 config")
+	}
+	if s.ExternalID != "" && s.RoleARN == "" {
+		return errors.New("external_id can only be used with role_arn")
+	}
+	return nil
+}
+
+// GoogleIAMConfig is the `google_iam` block.
+type GoogleIAMConfig struct {
+	CredentialsFile string `alloy:"credentials_file,attr,optional"`
+}
+
+// AzureADConfig is the `azuread` block.
+type AzureADConfig struct {
+	ManagedIdentity  *AzureManagedIdentity  `alloy:"managed_identity,block,optional"`
+	WorkloadIdentity *AzureWorkloadIdentity `alloy:"workload_identity,block,optional"`
+	OAuth            *AzureOAuth            `alloy:"oauth,block,optional"`
+	SDK              *AzureSDK              `alloy:"sdk,block,optional"`
+	Cloud            string                 `alloy:"cloud,attr,optional"`
+	Scope            string                 `alloy:"scope,attr,optional"`
+}
+
+// AzureManagedIdentity is `azuread > managed_identity`.
+type AzureManagedIdentity struct {
+	ClientID string `alloy:"client_id,attr"`
+}
+
+// AzureWorkloadIdentity is `azuread > workload_identity`.
+type AzureWorkloadIdentity struct {
+	ClientID      string `alloy:"client_id,attr"`
+	TenantID      string `alloy:"tenant_id,attr"`
+	TokenFilePath string `alloy:"token_file_path,attr,optional"`
+}
+
+// AzureOAuth is `azuread > oauth`.
+type AzureOAuth struct {
+	ClientID     string       `alloy:"client_id,attr"`
+	ClientSecret types.Secret `alloy:"client_secret,attr"`
+	TenantID     string       `alloy:"tenant_id,attr"`
+}
+
+// AzureSDK is `azuread > sdk`.
+type AzureSDK struct {
+	TenantID string `alloy:"tenant_id,attr,optional"`
+}
+
+// Azure clouds.
+const (
+	AzurePublic     = "AzurePublic"
+	AzureChina      = "AzureChina"
+	AzureGovernment = "AzureGovernment"
+)
+
+// SetToDefault sets cloud to AzurePublic.
+func (a *AzureADConfig) SetToDefault() { *a = AzureADConfig{Cloud: AzurePublic} }
+
+var (
+	uuidRe   = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
+	tenantRe = regexp.MustCompile(`^[0-9a-zA-Z-.]+$`)
+	scopeRe  = regexp.MustCompile(`^[\w\s:/.\-]+$`)
+)
+
+// isUUID accepts what github.com/google/uuid's Parse accepts in practice:
+// a GUID with or without hyphens, optionally in braces or as a urn.
+func isUUID(s string) bool {
+	s = strings.TrimPrefix(strings.ToLower(s), "urn:uuid:")
+	if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+		s = s[1 : len(s)-1]
+	}
+	return uuidRe.MatchString(s) && (len(s) == 32 || len(s) == 36)
+}
+
+// Validate checks an azuread block with Alloy's rules and messages.
+func (a *AzureADConfig) Validate() error {
+	switch a.Cloud {
+	case AzurePublic, AzureChina, AzureGovernment:
+	default:
+		return fmt.Errorf("must provide a cloud in the Azure AD config (AzurePublic, AzureChina or AzureGovernment), got %q", a.Cloud)
+	}
+	n := 0
+	for _, set := range []bool{a.ManagedIdentity != nil, a.WorkloadIdentity != nil, a.OAuth != nil, a.SDK != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return errors.New("must provide an Azure Managed Identity, Azure Workload Identity, Azure OAuth or Azure SDK in the Azure AD config")
+	case n > 1:
+		return errors.New("cannot provide multiple authentication methods in the Azure AD config")
+	}
+	if m := a.ManagedIdentity; m != nil && !isUUID(m.ClientID) {
+		return errors.New("the provided Azure Managed Identity client_id is invalid")
+	}
+	if w := a.WorkloadIdentity; w != nil {
+		if !isUUID(w.ClientID) {
+			return errors.New("the provided Azure Workload Identity client_id is invalid")
+		}
+		if !isUUID(w.TenantID) {
+			return errors.New("the provided Azure Workload Identity tenant_id is invalid")
+		}
+	}
+	if o := a.OAuth; o != nil {
+		switch {
+		case o.ClientSecret == "":
+			return errors.New("must provide an Azure OAuth client_secret in the Azure AD config")
+		case !isUUID(o.ClientID):
+			return errors.New("the provided Azure OAuth client_id is invalid")
+		case !tenantRe.MatchString(o.TenantID):
+			return errors.New("the provided Azure OAuth tenant_id is invalid")
+		}
+	}
+	if s := a.SDK; s != nil && s.TenantID != "" && !tenantRe.MatchString(s.TenantID) {
+		return errors.New("the provided Azure SDK tenant_id is invalid")
+	}
+	if a.Scope != "" && !scopeRe.MatchString(a.Scope) {
+		return errors.New("the provided scope contains invalid characters")
+	}
+	return nil
 }
 
 // EndpointURL is an endpoint's url. It decodes from a string as given, and
@@ -250,8 +428,15 @@ func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
 			headers[k] = string(v)
 		}
 	}
+	if err := e.Validate(); err != nil {
+		return engine.EndpointConfig{}, err
+	}
 	q := e.QueueOptions
 	return engine.EndpointConfig{
+		SigV4:                e.SigV4.engine(),
+		AzureAD:              e.AzureAD.engine(),
+		GoogleIAM:            e.GoogleIAM.engine(),
+		RoundRobinDNS:        e.RoundRobinDNS,
 		Name:                 e.Name,
 		URL:                  string(e.URL),
 		BisectOn400:          e.RetryOnHTTP400ByBisection,
@@ -277,4 +462,41 @@ func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
 			SampleAgeLimit:    q.SampleAgeLimit,
 		},
 	}, nil
+}
+
+func (s *SigV4Config) engine() *engine.SigV4Config {
+	if s == nil {
+		return nil
+	}
+	return &engine.SigV4Config{
+		Region: s.Region, AccessKey: s.AccessKey, SecretKey: string(s.SecretKey), Profile: s.Profile,
+		RoleARN: s.RoleARN, ExternalID: s.ExternalID, UseFIPSSTSEndpoint: s.UseFIPSSTSEndpoint, ServiceName: s.ServiceName,
+	}
+}
+
+func (g *GoogleIAMConfig) engine() *engine.GoogleIAMConfig {
+	if g == nil {
+		return nil
+	}
+	return &engine.GoogleIAMConfig{CredentialsFile: g.CredentialsFile}
+}
+
+func (a *AzureADConfig) engine() *engine.AzureADConfig {
+	if a == nil {
+		return nil
+	}
+	c := &engine.AzureADConfig{Cloud: a.Cloud, Scope: a.Scope}
+	if m := a.ManagedIdentity; m != nil {
+		c.ManagedIdentity = &engine.AzureManagedIdentity{ClientID: m.ClientID}
+	}
+	if w := a.WorkloadIdentity; w != nil {
+		c.WorkloadIdentity = &engine.AzureWorkloadIdentity{ClientID: w.ClientID, TenantID: w.TenantID, TokenFilePath: w.TokenFilePath}
+	}
+	if o := a.OAuth; o != nil {
+		c.OAuth = &engine.AzureOAuth{ClientID: o.ClientID, ClientSecret: string(o.ClientSecret), TenantID: o.TenantID}
+	}
+	if s := a.SDK; s != nil {
+		c.SDK = &engine.AzureSDK{TenantID: s.TenantID}
+	}
+	return c
 }
