@@ -5,8 +5,8 @@ PKGS      := ./...
 # Packages whose goroutines share state: run under the race detector in make test.
 RACE_PKGS := ./internal/cluster/... ./internal/scrape/... ./internal/remotewrite/... ./internal/runtime/... ./internal/web/... ./internal/component/... ./internal/importsource/... ./internal/livedebug/...
 FUZZTIME  ?= 3m
-# Packages with code behind the shoal_cloudauth build tag (sigv4, azuread,
-# google_iam): tested and vetted with the tag too.
+# Packages with code behind the shoal_nocloudauth build tag (the lean build
+# without sigv4, azuread and google_iam): tested and vetted with the tag too.
 CLOUDAUTH_PKGS := ./internal/remotewrite/... ./internal/component/prometheus/remotewrite/...
 
 .PHONY: all build test vet race fuzz demo bench bench-scale fmt-check clean
@@ -25,7 +25,7 @@ FLEET_PKGS := ./e2e/... ./internal/demo/...
 # end-to-end fleets, then the race detector on the concurrent packages.
 test: fmt-check vet
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v -e /e2e -e /internal/demo)
-	$(GO) test -count=1 -timeout 10m -tags shoal_cloudauth $(CLOUDAUTH_PKGS)
+	$(GO) test -count=1 -timeout 10m -tags shoal_nocloudauth $(CLOUDAUTH_PKGS)
 	$(GO) test -count=1 -p 1 -timeout 30m $(FLEET_PKGS)
 	$(GO) test -count=1 -race -short -timeout 15m $(RACE_PKGS)
 
@@ -35,7 +35,7 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
-	$(GO) vet -tags shoal_cloudauth $(CLOUDAUTH_PKGS)
+	$(GO) vet -tags shoal_nocloudauth $(CLOUDAUTH_PKGS)
 
 # make fuzz: run every fuzz target for FUZZTIME each.
 fuzz:

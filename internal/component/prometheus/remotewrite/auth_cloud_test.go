@@ -1,4 +1,4 @@
-//go:build shoal_cloudauth
+//go:build !shoal_nocloudauth
 
 package remotewrite
 
