@@ -7,6 +7,7 @@ package all
 import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery/dns"
+	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
 	"github.com/shoal-dev/shoal/internal/component/discovery/file"
 	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
@@ -21,6 +22,7 @@ import (
 func Registry() *component.Registry {
 	return component.NewRegistry(
 		dns.Registration,
+		docker.Registration,
 		file.Registration,
 		discoveryhttp.Registration,
 		kubernetes.Registration,

@@ -12,7 +12,7 @@ import (
 
 func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
-		"discovery.dns", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
+		"discovery.dns", "discovery.docker", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
 		"local.file", "prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 	}
 	reg := Registry()
