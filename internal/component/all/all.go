@@ -6,8 +6,10 @@ package all
 
 import (
 	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
 	"github.com/shoal-dev/shoal/internal/component/discovery/dns"
 	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
+	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
 	"github.com/shoal-dev/shoal/internal/component/discovery/file"
 	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
@@ -31,5 +33,7 @@ func Registry() *component.Registry {
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
+		dockerswarm.Registration,
+		consul.Registration,
 	)
 }

@@ -12,7 +12,8 @@ import (
 
 func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
-		"discovery.dns", "discovery.docker", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
+		"discovery.consul", "discovery.dns", "discovery.docker", "discovery.dockerswarm",
+		"discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
 		"local.file", "prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 	}
 	reg := Registry()
