@@ -10,9 +10,12 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/dns"
 	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
 	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
+	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
 	"github.com/shoal-dev/shoal/internal/component/discovery/file"
 	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
+	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
+	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -35,5 +38,8 @@ func Registry() *component.Registry {
 		scrape.Registration,
 		dockerswarm.Registration,
 		consul.Registration,
+		eureka.Registration,
+		marathon.Registration,
+		puppetdb.Registration,
 	)
 }

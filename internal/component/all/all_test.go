@@ -13,7 +13,8 @@ import (
 func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
 		"discovery.consul", "discovery.dns", "discovery.docker", "discovery.dockerswarm",
-		"discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
+		"discovery.eureka", "discovery.file", "discovery.http", "discovery.kubernetes",
+		"discovery.marathon", "discovery.puppetdb", "discovery.relabel",
 		"local.file", "prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 	}
 	reg := Registry()

@@ -268,7 +268,7 @@ func TestArgumentsValidation(t *testing.T) {
 }
 
 func TestDocExampleDecodes(t *testing.T) {
-	// From Alloy's docs for discovery.docker (Linux and macOS example).
+	// Alloy's docs example for discovery.docker, with a filter block.
 	src := `
 discovery.docker "containers" {
   host = "unix:///var/run/docker.sock"
