@@ -15,6 +15,7 @@ import (
 	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
+	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
@@ -41,5 +42,6 @@ func Registry() *component.Registry {
 		eureka.Registration,
 		marathon.Registration,
 		puppetdb.Registration,
+		nomad.Registration,
 	)
 }

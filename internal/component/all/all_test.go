@@ -14,7 +14,7 @@ func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
 		"discovery.consul", "discovery.dns", "discovery.docker", "discovery.dockerswarm",
 		"discovery.eureka", "discovery.file", "discovery.http", "discovery.kubernetes",
-		"discovery.marathon", "discovery.puppetdb", "discovery.relabel",
+		"discovery.marathon", "discovery.nomad", "discovery.puppetdb", "discovery.relabel",
 		"local.file", "prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 	}
 	reg := Registry()
