@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
+	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
@@ -43,5 +44,6 @@ func Registry() *component.Registry {
 		marathon.Registration,
 		puppetdb.Registration,
 		nomad.Registration,
+		triton.Registration,
 	)
 }

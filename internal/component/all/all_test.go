@@ -15,6 +15,7 @@ func TestRegistryHoldsRoundOne(t *testing.T) {
 		"discovery.consul", "discovery.dns", "discovery.docker", "discovery.dockerswarm",
 		"discovery.eureka", "discovery.file", "discovery.http", "discovery.kubernetes",
 		"discovery.marathon", "discovery.nomad", "discovery.puppetdb", "discovery.relabel",
+		"discovery.triton",
 		"local.file", "prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 	}
 	reg := Registry()
