@@ -6,19 +6,11 @@ package all
 
 import (
 	"github.com/shoal-dev/shoal/internal/component"
-	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
 	"github.com/shoal-dev/shoal/internal/component/discovery/dns"
-	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
-	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
-	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
 	"github.com/shoal-dev/shoal/internal/component/discovery/file"
 	discoveryhttp "github.com/shoal-dev/shoal/internal/component/discovery/http"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
-	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
-	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
-	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
-	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
@@ -27,9 +19,8 @@ import (
 
 // Registry returns a registry holding every component shoal ships.
 func Registry() *component.Registry {
-	return component.NewRegistry(
+	return component.NewRegistry(append([]component.Registration{
 		dns.Registration,
-		docker.Registration,
 		file.Registration,
 		discoveryhttp.Registration,
 		kubernetes.Registration,
@@ -38,12 +29,5 @@ func Registry() *component.Registry {
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
-		dockerswarm.Registration,
-		consul.Registration,
-		eureka.Registration,
-		marathon.Registration,
-		puppetdb.Registration,
-		nomad.Registration,
-		triton.Registration,
-	)
+	}, moreDiscovery()...)...)
 }

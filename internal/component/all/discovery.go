@@ -1,0 +1,25 @@
+package all
+
+import (
+	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
+	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
+	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
+	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
+	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
+	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
+)
+
+// moreDiscovery is the discovery.* family beyond file, http, dns and
+// kubernetes: those every build has, and the heavy ones of the full build
+// (heavyDiscovery).
+func moreDiscovery() []component.Registration {
+	return append([]component.Registration{
+		consul.Registration,
+		eureka.Registration,
+		marathon.Registration,
+		nomad.Registration,
+		puppetdb.Registration,
+		triton.Registration,
+	}, heavyDiscovery...)
+}

@@ -1,0 +1,18 @@
+//go:build !shoal_lean
+
+package all
+
+import (
+	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
+	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
+)
+
+// heavyDiscovery holds the discovery components whose client libraries
+// cost an idle node more than the lean build allows (the Docker client
+// brings OpenTelemetry's packages and their init work). Building with
+// -tags shoal_lean leaves them out; see docs/deploy.md.
+var heavyDiscovery = []component.Registration{
+	docker.Registration,
+	dockerswarm.Registration,
+}
