@@ -4,6 +4,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
 	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
+	"github.com/shoal-dev/shoal/internal/component/discovery/linode"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
@@ -17,6 +18,7 @@ func moreDiscovery() []component.Registration {
 	return append([]component.Registration{
 		consul.Registration,
 		eureka.Registration,
+		linode.Registration,
 		marathon.Registration,
 		nomad.Registration,
 		puppetdb.Registration,
