@@ -3,6 +3,7 @@ package all
 import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
+	"github.com/shoal-dev/shoal/internal/component/discovery/digitalocean"
 	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
 	"github.com/shoal-dev/shoal/internal/component/discovery/linode"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
@@ -17,6 +18,7 @@ import (
 func moreDiscovery() []component.Registration {
 	return append([]component.Registration{
 		consul.Registration,
+		digitalocean.Registration,
 		eureka.Registration,
 		linode.Registration,
 		marathon.Registration,
