@@ -6,12 +6,17 @@ PKGS      := ./...
 RACE_PKGS := ./internal/cluster/... ./internal/scrape/... ./internal/remotewrite/... ./internal/runtime/... ./internal/web/... ./internal/component/...
 FUZZTIME  ?= 3m
 
-.PHONY: all build test vet race fuzz demo bench bench-scale fmt-check clean
+.PHONY: all build build-lean test vet race fuzz demo bench bench-scale fmt-check clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/shoal
+
+# The lean build leaves out the discovery components whose client libraries
+# cost an idle node most memory (docs/deploy.md, "The lean build").
+build-lean:
+	$(GO) build -tags shoal_lean -o $(BIN) ./cmd/shoal
 
 # Packages that start whole fleets of real processes. They run one package
 # at a time, so that two fleets never compete for this machine's two cores
@@ -24,6 +29,8 @@ test: fmt-check vet
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v -e /e2e -e /internal/demo)
 	$(GO) test -count=1 -p 1 -timeout 30m $(FLEET_PKGS)
 	$(GO) test -count=1 -race -short -timeout 15m $(RACE_PKGS)
+	$(GO) vet -tags shoal_lean ./cmd/shoal ./internal/component/all
+	$(GO) test -count=1 -tags shoal_lean ./internal/component/all
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
