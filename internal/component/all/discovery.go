@@ -5,6 +5,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
 	"github.com/shoal-dev/shoal/internal/component/discovery/digitalocean"
 	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
+	"github.com/shoal-dev/shoal/internal/component/discovery/ionos"
 	"github.com/shoal-dev/shoal/internal/component/discovery/linode"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
@@ -20,6 +21,7 @@ func moreDiscovery() []component.Registration {
 		consul.Registration,
 		digitalocean.Registration,
 		eureka.Registration,
+		ionos.Registration,
 		linode.Registration,
 		marathon.Registration,
 		nomad.Registration,
