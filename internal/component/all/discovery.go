@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
+	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
 	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
 )
 
@@ -26,6 +27,7 @@ func moreDiscovery() []component.Registration {
 		marathon.Registration,
 		nomad.Registration,
 		puppetdb.Registration,
+		scaleway.Registration,
 		triton.Registration,
 	}, heavyDiscovery...)
 }
