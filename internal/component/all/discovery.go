@@ -12,6 +12,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
 	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
+	"github.com/shoal-dev/shoal/internal/component/discovery/uyuni"
 )
 
 // moreDiscovery is the discovery.* family beyond file, http, dns and
@@ -29,5 +30,6 @@ func moreDiscovery() []component.Registration {
 		puppetdb.Registration,
 		scaleway.Registration,
 		triton.Registration,
+		uyuni.Registration,
 	}, heavyDiscovery...)
 }
