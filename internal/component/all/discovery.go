@@ -9,6 +9,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/linode"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
+	"github.com/shoal-dev/shoal/internal/component/discovery/ovhcloud"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
 	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
@@ -27,6 +28,7 @@ func moreDiscovery() []component.Registration {
 		linode.Registration,
 		marathon.Registration,
 		nomad.Registration,
+		ovhcloud.Registration,
 		puppetdb.Registration,
 		scaleway.Registration,
 		triton.Registration,
