@@ -6,16 +6,18 @@ import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
 	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
+	"github.com/shoal-dev/shoal/internal/component/discovery/ec2"
 	"github.com/shoal-dev/shoal/internal/component/discovery/hetzner"
 )
 
 // heavyDiscovery holds the discovery components whose client libraries
 // cost an idle node more than the lean build allows (the Docker client
 // brings OpenTelemetry's packages and their init work, hcloud-go its
-// own). Building with
+// own, the AWS SDK its). Building with
 // -tags shoal_lean leaves them out; see docs/deploy.md.
 var heavyDiscovery = []component.Registration{
 	docker.Registration,
 	dockerswarm.Registration,
+	ec2.Registration,
 	hetzner.Registration,
 }
