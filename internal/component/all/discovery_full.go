@@ -8,6 +8,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
 	"github.com/shoal-dev/shoal/internal/component/discovery/ec2"
 	"github.com/shoal-dev/shoal/internal/component/discovery/hetzner"
+	"github.com/shoal-dev/shoal/internal/component/discovery/lightsail"
 )
 
 // heavyDiscovery holds the discovery components whose client libraries
@@ -20,4 +21,5 @@ var heavyDiscovery = []component.Registration{
 	dockerswarm.Registration,
 	ec2.Registration,
 	hetzner.Registration,
+	lightsail.Registration,
 }
