@@ -9,6 +9,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/linode"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
+	"github.com/shoal-dev/shoal/internal/component/discovery/openstack"
 	"github.com/shoal-dev/shoal/internal/component/discovery/ovhcloud"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
@@ -28,6 +29,7 @@ func moreDiscovery() []component.Registration {
 		linode.Registration,
 		marathon.Registration,
 		nomad.Registration,
+		openstack.Registration,
 		ovhcloud.Registration,
 		puppetdb.Registration,
 		scaleway.Registration,
