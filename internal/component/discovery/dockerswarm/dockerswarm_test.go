@@ -75,6 +75,26 @@ const networksJSON = `[
    "Labels": {"com.example.purpose": "monitoring"}}
 ]`
 
+// tasksJSON answers GET /tasks: one replica of "agent" attached to the
+// "mon" overlay network on node n2.
+const tasksJSON = `[
+  {
+    "ID": "task-1",
+    "Version": {"Index": 30},
+    "Spec": {"ContainerSpec": {"Image": "example/agent:2", "Labels": {"com.example.role": "collector"}}},
+    "ServiceID": "svc2",
+    "Slot": 1,
+    "NodeID": "n2",
+    "Status": {"State": "running", "Message": "started",
+      "ContainerStatus": {"ContainerID": "c0ffee", "PID": 4242, "ExitCode": 0},
+      "PortStatus": {}},
+    "DesiredState": "running",
+    "NetworksAttachments": [
+      {"Network": {"ID": "overlay-net", "Spec": {"Name": "mon"}}, "Addresses": ["127.0.60.21/24"]}
+    ]
+  }
+]`
+
 func manager(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Api-Version", "1.47")
@@ -88,6 +108,8 @@ func manager(t *testing.T) *httptest.Server {
 			_, _ = w.Write([]byte(servicesJSON))
 		case strings.HasSuffix(p, "/networks"):
 			_, _ = w.Write([]byte(networksJSON))
+		case strings.HasSuffix(p, "/tasks"):
+			_, _ = w.Write([]byte(tasksJSON))
 		default:
 			http.NotFound(w, r)
 		}
@@ -172,6 +194,25 @@ func TestServicesRole(t *testing.T) {
 		"__meta_dockerswarm_service_mode":                      "global",
 		"__meta_dockerswarm_network_name":                      "mon",
 		"__meta_dockerswarm_network_label_com_example_purpose": "monitoring",
+	})
+}
+
+func TestTasksRole(t *testing.T) {
+	got := discover(t, "tasks")
+	if len(got) != 1 {
+		t.Fatalf("targets = %v, want the one task", got)
+	}
+	expect(t, "task", got["127.0.60.21:9323"], map[string]string{
+		"__meta_dockerswarm_task_id":                          "task-1",
+		"__meta_dockerswarm_task_container_id":                "c0ffee",
+		"__meta_dockerswarm_task_desired_state":               "running",
+		"__meta_dockerswarm_task_state":                       "running",
+		"__meta_dockerswarm_task_slot":                        "1",
+		"__meta_dockerswarm_container_label_com_example_role": "collector",
+		"__meta_dockerswarm_service_name":                     "agent",
+		"__meta_dockerswarm_service_mode":                     "global",
+		"__meta_dockerswarm_node_hostname":                    "wrk-1",
+		"__meta_dockerswarm_network_name":                     "mon",
 	})
 }
 
