@@ -1,6 +1,7 @@
 // Package e2e runs shoal's cluster scenarios against real `shoal run`
 // processes on loopback (and in network namespaces for a partition), with
-// synthetic targets and a counting receiver from internal/lab, and checks
+// synthetic targets and a counting receiver from internal/lab (or, for
+// remote write 2.0, Prometheus' own write handler over a TSDB), and checks
 // the figures a user would check: scrapes missed and doubled, the largest
 // gap, out-of-order rejects, staleness markers and the split of targets.
 //

@@ -29,7 +29,7 @@ func TestValidateReportsEveryRefusedComponent(t *testing.T) {
 		`42:1 component "otelcol.exporter.otlp" is out of scope`,
 		`48:1 component "pyroscope.scrape" is out of scope`,
 		`53:1 component "faro.receiver" is out of scope`,
-		`55:1 component "prometheus.exporter.unix" is not yet implemented in shoal`,
+		`55:1 component "prometheus.exporter.snmp" is not yet implemented in shoal`,
 		`57:1 unknown component "prometheus.scrpae"; did you mean "prometheus.scrape"?`,
 		`59:1 component "beyla.ebpf" is out of scope`,
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/shoal-dev/shoal/internal/cluster"
+	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/all"
 	"github.com/shoal-dev/shoal/internal/config"
 	"github.com/shoal-dev/shoal/internal/configfile"
@@ -80,6 +81,8 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 		Reload:        n.reload,
 		Gossip:        http.HandlerFunc(n.gossip),
 		Extra:         n.extraRoutes,
+
+		ComponentHandler: n.componentHandler,
 	})
 	n.web = srv
 	addr, err := srv.Listen(cfg.ListenAddr)
@@ -105,6 +108,7 @@ func Run(ctx context.Context, cfg Config, logOut io.Writer) error {
 		StabilityLevel:      cfg.StabilityLevel,
 		CommunityComponents: cfg.CommunityComponents,
 		LiveDebug:           n.live,
+		Host:                component.Host{HTTPAddr: selfDialAddr(addr), Gatherer: reg},
 	})
 	unsub := n.rt.SubscribeGlobals(n.applyGlobals)
 	defer unsub()

@@ -96,6 +96,8 @@ type Options struct {
 	// debugging view (the livedebugging block). It is never nil; while
 	// nobody watches, Active is one atomic load and false.
 	LiveDebug *livedebug.Publisher
+	// Host is the node's HTTP address and own metrics (see Host).
+	Host Host
 }
 
 // Cluster is what a component sees of the fleet. Ownership is a function of

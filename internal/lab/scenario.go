@@ -48,6 +48,27 @@ type ScenarioOptions struct {
 	// Module defines the clustered prometheus.scrape inside a declare
 	// block, instantiated once, instead of at the top of the config.
 	Module bool
+	// Sink, when set, is the remote write receiver the nodes write to
+	// instead of the lab's counting receiver (which is then not started):
+	// Prometheus' own handler over a TSDB, say. Its counts by instance
+	// feed WaitDelivered and the report.
+	Sink Sink
+	// Endpoint holds extra attribute lines for the remote write endpoint
+	// block, e.g. `protobuf_message = "io.prometheus.write.v2.Request"`.
+	Endpoint string
+}
+
+// Sink is a remote write receiver a scenario writes to. The lab's
+// Receiver is one; a test can bring another.
+type Sink interface {
+	// URL is the write endpoint.
+	URL() string
+	// ByInstance sums what the sink holds by `instance` label; UpTimes
+	// must be filled (WaitDelivered waits on them).
+	ByInstance() map[string]InstanceStats
+	// ByInstanceBetween is ByInstance restricted to samples stamped in
+	// [from, to).
+	ByInstanceBetween(from, to time.Time) map[string]InstanceStats
 }
 
 // The defaults of the scenarios.
@@ -83,14 +104,23 @@ func (o *ScenarioOptions) defaults() {
 	}
 }
 
-// Rig is a running scenario: targets, a counting receiver and a fleet whose
-// nodes scrape the targets and write to the receiver.
+// Rig is a running scenario: targets, a counting receiver (or the
+// options' Sink) and a fleet whose nodes scrape the targets and write to
+// the receiver.
 type Rig struct {
 	Opts     ScenarioOptions
 	Targets  *Targets
-	Receiver *Receiver
+	Receiver *Receiver // nil when Opts.Sink is set
 	Fleet    *Fleet
 	Network  *Network // with Partitioned
+}
+
+// sink is where the nodes write: Opts.Sink, or else the lab's receiver.
+func (r *Rig) sink() Sink {
+	if r.Opts.Sink != nil {
+		return r.Opts.Sink
+	}
+	return r.Receiver
 }
 
 // NewRig starts the targets, the receiver and a fleet of nodes nodes (which
@@ -112,9 +142,11 @@ func NewRig(ctx context.Context, o ScenarioOptions, nodes int) (*Rig, error) {
 		r.Close()
 		return nil, err
 	}
-	if r.Receiver, err = StartReceiver(WithRejectMode(o.Mode), ReceiverListener(host, listen)); err != nil {
-		r.Close()
-		return nil, err
+	if o.Sink == nil {
+		if r.Receiver, err = StartReceiver(WithRejectMode(o.Mode), ReceiverListener(host, listen)); err != nil {
+			r.Close()
+			return nil, err
+		}
 	}
 	fc := FleetConfig{
 		Binary:       o.Binary,
@@ -176,9 +208,9 @@ prometheus.remote_write "rx" {
   endpoint {
     url = %q
     retry_on_http_400_by_bisection = %t
-  }
+%s  }
 }
-`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.Receiver.URL(), r.Opts.Mode == AllOrNothing)
+`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.sink().URL(), r.Opts.Mode == AllOrNothing, r.endpointExtra())
 }
 
 // moduleConfig is Config with the scrape inside a custom component, the
@@ -223,9 +255,21 @@ lab_scrape "default" {
 prometheus.remote_write "rx" {
   endpoint {
     url = %q
-  }
+%s  }
 }
-`, r.Targets.FileSD(), r.Opts.Timeout.String(), r.Opts.Interval.String(), r.Receiver.URL())
+`, r.Targets.FileSD(), r.Opts.Timeout.String(), r.Opts.Interval.String(), r.sink().URL(), r.endpointExtra())
+}
+
+// endpointExtra is Opts.Endpoint indented into the endpoint block, one
+// attribute a line.
+func (r *Rig) endpointExtra() string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(r.Opts.Endpoint), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			b.WriteString("    " + l + "\n")
+		}
+	}
+	return b.String()
 }
 
 func (r *Rig) progress(format string, args ...any) {
@@ -425,7 +469,7 @@ func (r *Rig) ownersFromLog(running map[string]bool) (map[string][]string, error
 	return out, nil
 }
 
-// WaitDelivered waits until the receiver holds an `up` sample at or after
+// WaitDelivered waits until the receiver (or Opts.Sink) holds an `up` sample at or after
 // to - interval for every target, so that rejects of the window are final.
 // It gives up quietly at the deadline: the figures then show what is
 // missing.
@@ -434,7 +478,7 @@ func (r *Rig) WaitDelivered(ctx context.Context, to time.Time) {
 	defer cancel()
 	want := to.Add(-r.Opts.Interval).UnixMilli()
 	_ = WaitFor(ctx, func() bool {
-		by := r.Receiver.ByInstance()
+		by := r.sink().ByInstance()
 		for _, a := range r.Targets.Addrs() {
 			ups := by[a].UpTimes
 			if len(ups) == 0 || ups[len(ups)-1] < want {
@@ -460,7 +504,7 @@ func (r *Rig) Report(ctx context.Context, scenario string, from, to time.Time) R
 		To:       to,
 		Targets:  r.Targets.Addrs(),
 		Scrapes:  r.Targets.Log(),
-		Receiver: r.Receiver.ByInstanceBetween(from, to),
+		Receiver: r.sink().ByInstanceBetween(from, to),
 	}
 	owners, err := r.Owners(ctx)
 	if err == nil {
@@ -468,7 +512,7 @@ func (r *Rig) Report(ctx context.Context, scenario string, from, to time.Time) R
 	}
 	rep := Compute(obs)
 	var ooo, dup, stale int
-	all := r.Receiver.ByInstance()
+	all := r.sink().ByInstance()
 	for _, a := range obs.Targets {
 		st := all[a]
 		ooo, dup, stale = ooo+st.OutOfOrder, dup+st.Duplicates, stale+st.StaleMarkers

@@ -1,7 +1,8 @@
 // Package remotewrite is shoal's remote-write engine: the durable disk queue
 // that samples are appended to, and the sender shards that deliver them to
 // receivers with Prometheus remote write 1.0 (snappy-compressed protobuf
-// WriteRequest). It owns the record format, the protobuf encoder, retry and
+// WriteRequest) or 2.0 (io.prometheus.write.v2.Request, EndpointConfig's
+// ProtobufMessage). It owns the record format, the protobuf encoders, retry and
 // bisection, resharding, the delivery watermark and the self-metrics. It
 // knows nothing of the configuration language: the prometheus.remote_write
 // component (internal/component/prometheus/remotewrite) decodes arguments
@@ -89,6 +90,25 @@
 // at most the last second of acknowledged samples (none after a clean
 // shutdown), and everything not acknowledged. A request in flight when the
 // process stops is sent again.
+//
+// # Remote write 2.0 and metadata
+//
+// A 2.0 request (proto2.go) holds a symbol table and, per series, label
+// references, samples or histograms (never both in one TimeSeries),
+// exemplars, start timestamps (kept in the queue with each sample that has
+// one) and the series' metadata. The receiver's
+// X-Prometheus-Remote-Write-*-Written headers are counted exactly: a
+// partial write (a 4xx with the headers) is counted and never sent again.
+// A receiver that answers 415, or 2xx without those headers (a 1.x
+// receiver, which stored nothing), makes the endpoint fall back to 1.0 for
+// good and send the same items again.
+//
+// Metric metadata (HELP, TYPE, UNIT) comes in sample.Batch.Metadata when a
+// target's metadata changes; Writer.Receive keeps it in memory by family
+// (meta.go). A 1.0 endpoint sends all of it every metadata interval in
+// metadata-only requests; a 2.0 endpoint looks up each series' family
+// (its name, or its name less a _total, _bucket, _sum, _count ... suffix)
+// once per change of the store.
 //
 // Options.MaxBytes, MaxAge, FlushOnShutdown and WatermarkLag are documented
 // on Options; the watermark is defined on Writer.Watermark.

@@ -39,6 +39,17 @@ type EndpointConfig struct {
 	// (Prometheus): one that keeps the good samples (Mimir) would be sent
 	// them again.
 	BisectOn400 bool
+	// ProtobufMessage is ProtoV1 (the default, remote write 1.0) or
+	// ProtoV2 (remote write 2.0, falling back to 1.0 for good when the
+	// receiver answers 415, or 2xx without the ...-Written headers).
+	ProtobufMessage string
+	// MetadataSend sends the metric metadata of every family the
+	// scrapes saw, every MetadataInterval, in 1.0 metadata requests of at
+	// most MetadataMaxPerSend entries (metadata_config). A 2.0 request
+	// carries each series' metadata inline instead.
+	MetadataSend       bool
+	MetadataInterval   time.Duration
+	MetadataMaxPerSend int
 }
 
 // QueueConfig tunes the senders of one endpoint, with Prometheus' names.
@@ -109,6 +120,19 @@ func (c *EndpointConfig) normalize() error {
 	if c.RemoteTimeout <= 0 {
 		c.RemoteTimeout = 30 * time.Second
 	}
+	switch c.ProtobufMessage {
+	case "":
+		c.ProtobufMessage = ProtoV1
+	case ProtoV1, ProtoV2:
+	default:
+		return fmt.Errorf("endpoint %q: protobuf_message must be %q or %q, got %q", c.id(), ProtoV1, ProtoV2, c.ProtobufMessage)
+	}
+	if c.MetadataInterval <= 0 {
+		c.MetadataInterval = time.Minute
+	}
+	if c.MetadataMaxPerSend <= 0 {
+		c.MetadataMaxPerSend = 2000
+	}
 	return nil
 }
 
@@ -144,9 +168,13 @@ type endpoint struct {
 	q      *queue
 	c      *consumer
 	client *client
-	m      *endpointMetrics
-	logger *slog.Logger
-	every  time.Duration // reshard check interval
+	meta   *metaStore
+	// fellBack is set when a ProtoV2 endpoint's receiver turned out to
+	// speak only 1.0: it is sent 1.0 from then on.
+	fellBack atomic.Bool
+	m        *endpointMetrics
+	logger   *slog.Logger
+	every    time.Duration // reshard check interval
 
 	stopAt   atomic.Uint64 // shards read no further; MaxUint64 while running
 	pause    atomic.Bool   // shards stop reading and report readPos on pausedCh
@@ -167,7 +195,7 @@ type endpoint struct {
 	done   chan struct{}
 }
 
-func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, m *metrics, logger *slog.Logger, userAgent string, every time.Duration) (*endpoint, error) {
+func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, meta *metaStore, m *metrics, logger *slog.Logger, userAgent string, every time.Duration) (*endpoint, error) {
 	hc, err := config.NewClientFromConfig(cfg.HTTPClient, "remote_write", config.WithUserAgent(userAgent))
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %q: %w", cfg.id(), err)
@@ -177,7 +205,7 @@ func newEndpoint(cfg EndpointConfig, ext labels.Labels, q *queue, m *metrics, lo
 		return nil, err
 	}
 	e := &endpoint{
-		name: cfg.id(), cfg: cfg, ext: ext, q: q, c: c,
+		name: cfg.id(), cfg: cfg, ext: ext, q: q, c: c, meta: meta,
 		client: &client{url: cfg.URL, shownURL: RedactURL(cfg.URL), hc: hc, timeout: cfg.RemoteTimeout, headers: cfg.Headers, userAgent: userAgent, retryOn429: cfg.Queue.RetryOnHTTP429},
 		m:      m.forEndpoint(cfg.id(), RedactURL(cfg.URL)),
 		logger: logger.With("remote_name", cfg.id(), "url", RedactURL(cfg.URL)),
@@ -206,6 +234,18 @@ func (e *endpoint) poke() {
 	e.sigMu.Unlock()
 }
 
+// v2 reports whether requests are sent as remote write 2.0.
+func (e *endpoint) v2() bool {
+	return e.cfg.ProtobufMessage == ProtoV2 && !e.fellBack.Load()
+}
+
+// fallBack makes the endpoint send remote write 1.0 from now on.
+func (e *endpoint) fallBack(err error) {
+	if e.fellBack.CompareAndSwap(false, true) {
+		e.logger.Warn("receiver does not accept remote write 2.0; sending remote write 1.0 from now on", "err", err)
+	}
+}
+
 func (e *endpoint) flush() {
 	e.flushTo.Store(e.q.end.Load())
 	e.poke()
@@ -226,6 +266,11 @@ func (e *endpoint) noteSent(t int64) {
 // number, always after draining them to one offset.
 func (e *endpoint) run(ctx context.Context) {
 	defer close(e.done)
+	mctx, mcancel := context.WithCancel(ctx)
+	var mwg sync.WaitGroup
+	mwg.Go(func() { e.runMetadata(mctx) })
+	defer mwg.Wait()
+	defer mcancel()
 	ticker := time.NewTicker(e.every)
 	defer ticker.Stop()
 	var lastLag uint64

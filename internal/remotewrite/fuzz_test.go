@@ -26,6 +26,11 @@ func FuzzRecord(f *testing.F) {
 	b.Exemplars = []sample.Exemplar{{Labels: labels.FromStrings("__name__", "h"), Exemplar: exemplar.Exemplar{Value: 1}}}
 	rec, _ := enc.encodeBatch(nil, b, nil)
 	f.Add(rec)
+	// Start timestamps on a float and a histogram.
+	b.Samples[0].ST = 500
+	b.Samples[len(b.Samples)-1].ST = -3
+	rec, _ = (&recordEncoder{}).encodeBatch(nil, b, nil)
+	f.Add(rec)
 	f.Add(appendSeal(nil, sealInfo{samples: 3, minT: 1, maxT: 9}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for len(data) > 0 {

@@ -29,6 +29,8 @@ type metrics struct {
 	appendFailures prometheus.Counter
 	damaged        *prometheus.CounterVec
 	shardRestarts  *prometheus.CounterVec
+	metadata       *prometheus.CounterVec
+	metadataFailed *prometheus.CounterVec
 }
 
 var endpointLabels = []string{"remote_name", "url"}
@@ -112,6 +114,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "shoal_remote_write_shard_restarts_total",
 			Help: "Sender shards that failed and were started again from their acknowledged position.",
 		}, endpointLabels),
+		metadata: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "prometheus_remote_storage_metadata_total",
+			Help: "Metric metadata entries sent in remote write 1.0 metadata requests.",
+		}, endpointLabels),
+		metadataFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "prometheus_remote_storage_metadata_failed_total",
+			Help: "Metric metadata entries whose remote write 1.0 metadata request failed (sent again at the next metadata_config send_interval).",
+		}, endpointLabels),
 	}
 	if reg == nil {
 		return m
@@ -135,6 +145,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.appendFailures = register(reg, m.appendFailures)
 	m.damaged = register(reg, m.damaged)
 	m.shardRestarts = register(reg, m.shardRestarts)
+	m.metadata = register(reg, m.metadata)
+	m.metadataFailed = register(reg, m.metadataFailed)
 	return m
 }
 
@@ -157,6 +169,7 @@ func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
 type endpointMetrics struct {
 	samples, histograms, exemplars, failed, retried prometheus.Counter
 	ticksDoubled, shardRestarts                     prometheus.Counter
+	metadata, metadataFailed                        prometheus.Counter
 	sendDuration                                    prometheus.Observer
 	shards, highestSent, pending, backlogBytes      prometheus.Gauge
 	dropped, rejected, damaged                      *prometheus.CounterVec
@@ -165,28 +178,30 @@ type endpointMetrics struct {
 func (m *metrics) forEndpoint(name, url string) *endpointMetrics {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	return &endpointMetrics{
-		samples:       m.samples.With(l),
-		histograms:    m.histograms.With(l),
-		exemplars:     m.exemplars.With(l),
-		failed:        m.failed.With(l),
-		retried:       m.retried.With(l),
-		ticksDoubled:  m.ticksDoubled.With(l),
-		shardRestarts: m.shardRestarts.With(l),
-		sendDuration:  m.sendDuration.With(l),
-		shards:        m.shards.With(l),
-		highestSent:   m.highestSent.With(l),
-		pending:       m.pending.With(l),
-		backlogBytes:  m.backlogBytes.With(l),
-		dropped:       m.dropped.MustCurryWith(l),
-		rejected:      m.rejected.MustCurryWith(l),
-		damaged:       m.damaged.MustCurryWith(l),
+		samples:        m.samples.With(l),
+		histograms:     m.histograms.With(l),
+		exemplars:      m.exemplars.With(l),
+		failed:         m.failed.With(l),
+		retried:        m.retried.With(l),
+		ticksDoubled:   m.ticksDoubled.With(l),
+		shardRestarts:  m.shardRestarts.With(l),
+		metadata:       m.metadata.With(l),
+		metadataFailed: m.metadataFailed.With(l),
+		sendDuration:   m.sendDuration.With(l),
+		shards:         m.shards.With(l),
+		highestSent:    m.highestSent.With(l),
+		pending:        m.pending.With(l),
+		backlogBytes:   m.backlogBytes.With(l),
+		dropped:        m.dropped.MustCurryWith(l),
+		rejected:       m.rejected.MustCurryWith(l),
+		damaged:        m.damaged.MustCurryWith(l),
 	}
 }
 
 func (m *metrics) deleteEndpoint(name, url string) {
 	l := prometheus.Labels{"remote_name": name, "url": url}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration, m.damaged, m.shardRestarts,
+		m.samples, m.histograms, m.exemplars, m.failed, m.retried, m.shards, m.highestSent, m.pending, m.backlogBytes, m.dropped, m.rejected, m.ticksDoubled, m.sendDuration, m.damaged, m.shardRestarts, m.metadata, m.metadataFailed,
 	} {
 		v.DeletePartialMatch(l)
 	}

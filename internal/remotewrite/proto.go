@@ -189,11 +189,13 @@ func AppendFloatHistogram(dst []byte, h *histogram.FloatHistogram) []byte {
 
 // Point is one sample of a series in a request: a float value, or a
 // histogram whose Histogram message body (from AppendHistogram or
-// AppendFloatHistogram) is Hist.
+// AppendFloatHistogram) is Hist. ST is its start timestamp, sent by
+// remote write 2.0 when not 0 (1.0 has no field for it).
 type Point struct {
 	T    int64
 	V    float64
 	Hist []byte
+	ST   int64
 }
 
 // RequestWriter builds one WriteRequest at a time into a reused buffer.

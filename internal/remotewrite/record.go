@@ -32,6 +32,8 @@ import (
 //	    kindFloat:    zigzag-varint Δt (from the entry's previous timestamp, starting at 0), float64 LE
 //	    kindHist:     zigzag-varint Δt, uvarint len, protobuf Histogram body without timestamp
 //	    kindExemplar: uvarint len, protobuf Exemplar body
+//	  a float or histogram item whose kind has the kindHasST bit set is
+//	  followed by its start timestamp, zigzag-varint (absolute)
 //
 // The hash comes first and the body is length-prefixed so that a sender
 // shard skips the series of other shards without decoding them. A series'
@@ -50,6 +52,9 @@ const (
 	kindFloat    byte = 0
 	kindHist     byte = 1
 	kindExemplar byte = 2
+	// kindHasST marks a float or histogram item followed by its start
+	// timestamp (sample.Sample.ST).
+	kindHasST byte = 0x80
 
 	sealPayload = 1 + 3*8
 	sealFrame   = frameHeader + sealPayload
@@ -244,23 +249,30 @@ func (e *recordEncoder) encodeBatch(dst []byte, b *sample.Batch, stats []recordS
 		body = binary.AppendUvarint(body, uint64(j-i))
 		var prevT int64
 		for _, s := range ss[i:j] {
+			var stBit byte
+			if s.ST != 0 {
+				stBit = kindHasST
+			}
 			switch {
 			case s.H != nil:
-				body = append(body, kindHist)
+				body = append(body, kindHist|stBit)
 				body = binary.AppendVarint(body, s.T-prevT)
 				e.scratch = AppendHistogram(e.scratch[:0], s.H)
 				body = binary.AppendUvarint(body, uint64(len(e.scratch)))
 				body = append(body, e.scratch...)
 			case s.FH != nil:
-				body = append(body, kindHist)
+				body = append(body, kindHist|stBit)
 				body = binary.AppendVarint(body, s.T-prevT)
 				e.scratch = AppendFloatHistogram(e.scratch[:0], s.FH)
 				body = binary.AppendUvarint(body, uint64(len(e.scratch)))
 				body = append(body, e.scratch...)
 			default:
-				body = append(body, kindFloat)
+				body = append(body, kindFloat|stBit)
 				body = binary.AppendVarint(body, s.T-prevT)
 				body = binary.LittleEndian.AppendUint64(body, math.Float64bits(s.V))
+			}
+			if stBit != 0 {
+				body = binary.AppendVarint(body, s.ST)
 			}
 			prevT = s.T
 			st.samples++
@@ -464,8 +476,9 @@ func decodeLabels(sb *labels.ScratchBuilder, e entry) (labels.Labels, error) {
 
 // item is one decoded item of an entry; raw aliases the record buffer.
 type recItem struct {
-	kind byte
+	kind byte // without kindHasST
 	t    int64
+	st   int64 // start timestamp; 0 unknown
 	v    float64
 	raw  []byte
 }
@@ -489,6 +502,10 @@ func (r *itemReader) next() (it recItem, ok bool) {
 	}
 	it.kind = r.b[0]
 	b := r.b[1:]
+	hasST := it.kind&kindHasST != 0 && it.kind&^kindHasST != kindExemplar
+	if hasST {
+		it.kind &^= kindHasST
+	}
 	switch it.kind {
 	case kindFloat, kindHist:
 		d, n := binary.Varint(b)
@@ -508,6 +525,15 @@ func (r *itemReader) next() (it recItem, ok bool) {
 			b = b[8:]
 		} else if it.raw, b, r.err = bytesField(b); r.err != nil {
 			return it, false
+		}
+		if hasST {
+			st, n := binary.Varint(b)
+			if n <= 0 {
+				r.err = fmt.Errorf("%w: bad start timestamp", errCorrupt)
+				return it, false
+			}
+			it.st = st
+			b = b[n:]
 		}
 	case kindExemplar:
 		if it.raw, b, r.err = bytesField(b); r.err != nil {

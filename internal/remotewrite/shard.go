@@ -14,6 +14,8 @@ import (
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
+
+	"github.com/shoal-dev/shoal/internal/sample"
 )
 
 // A shard reads the series whose hash modulo the shard count is its index,
@@ -38,6 +40,10 @@ type seriesInfo struct {
 	// sample of it, so a rejected duplicate of it is one doubled tick.
 	up      bool
 	dropped bool
+	// md is the series' metric metadata as of the store's generation
+	// mdGen, for remote write 2.0.
+	md    *sample.Metadata
+	mdGen uint64
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -46,6 +52,7 @@ type item struct {
 	s      *seriesInfo
 	kind   byte
 	t      int64
+	st     int64 // start timestamp, 0 unknown
 	v      float64
 	rawOff int
 	rawLen int
@@ -78,6 +85,8 @@ type shard struct {
 
 	// send scratch
 	rw     RequestWriter
+	rw2    RequestWriterV2
+	encV2  bool // the last encode was remote write 2.0
 	comp   []byte
 	gen    uint64 // encode generation, see seriesInfo.gen
 	gser   []*seriesInfo
@@ -334,7 +343,7 @@ func (s *shard) consume(rec record) {
 			if len(s.items) == 0 {
 				s.firstAt = now
 			}
-			x := item{s: si, kind: it.kind, t: it.t, v: it.v, pos: Position{Off: rec.off, Idx: idx}}
+			x := item{s: si, kind: it.kind, t: it.t, st: it.st, v: it.v, pos: Position{Off: rec.off, Idx: idx}}
 			if it.raw != nil {
 				x.rawOff, x.rawLen = len(s.arena), len(it.raw)
 				s.arena = append(s.arena, it.raw...)
@@ -556,13 +565,22 @@ func (s *shard) deliver(ctx context.Context, items []item) (sendResult, []item, 
 	backoff := s.e.cfg.Queue.MinBackoff
 	for {
 		start := time.Now()
-		res, after, err := s.e.client.post(ctx, body)
+		pr, after, err := s.e.client.post(ctx, body, s.encV2)
 		s.e.m.sendDuration.Observe(time.Since(start).Seconds())
-		switch res {
-		case sendOK:
-			s.count(items)
+		switch res := pr.result; {
+		case res == sendFallback:
+			// The receiver speaks 1.0 only and wrote nothing: send the
+			// same items again as 1.0.
+			s.e.fallBack(err)
+			body = s.encode(items)
+		case res == sendOK:
+			if pr.written.known {
+				s.countWritten(items, pr.written, "other", err)
+			} else {
+				s.count(items)
+			}
 			return sendOK, items, "", nil
-		case sendRetry:
+		case res == sendRetry:
 			if ctx.Err() != nil {
 				return sendRetry, items, "", ctx.Err()
 			}
@@ -592,7 +610,12 @@ func (s *shard) deliver(ctx context.Context, items []item) (sendResult, []item, 
 				items = kept
 				body = s.encode(items)
 			}
-		case sendBisect:
+		case pr.written.known:
+			// A 2.0 receiver that rejected part of the request says
+			// what it wrote: count it exactly, send nothing again.
+			s.countWritten(items, pr.written, rejectReason(err.Error()), err)
+			return sendOK, items, "", nil
+		case res == sendBisect:
 			return sendBisect, items, rejectReason(err.Error()), err
 		default:
 			s.e.m.failed.Add(float64(len(items)))
@@ -600,6 +623,42 @@ func (s *shard) deliver(ctx context.Context, items []item) (sendResult, []item, 
 			return sendDrop, items, "", nil
 		}
 	}
+}
+
+// countWritten counts a 2.0 request that the receiver answered with the
+// ...-Written headers: what it wrote as sent, the rest of the samples and
+// histograms as rejected for reason and failed (remote write 2.0: a
+// partial write is not sent again).
+func (s *shard) countWritten(items []item, w written, reason string, err error) {
+	var f, h, x int
+	for _, it := range items {
+		switch it.kind {
+		case kindFloat:
+			f++
+		case kindHist:
+			h++
+		default:
+			x++
+		}
+		if it.kind != kindExemplar {
+			s.lastSent = max(s.lastSent, it.t)
+		}
+	}
+	ws, wh, wx := min(w.samples, f), min(w.histograms, h), min(w.exemplars, x)
+	s.e.m.samples.Add(float64(ws + wh))
+	s.e.m.histograms.Add(float64(wh))
+	s.e.m.exemplars.Add(float64(wx))
+	if lost := f - ws + h - wh; lost > 0 {
+		s.e.m.rejected.WithLabelValues(reason).Add(float64(lost))
+		s.e.m.failed.Add(float64(lost))
+		level := slog.LevelDebug
+		now := time.Now().UnixNano()
+		if last := s.e.bisectWarned.Load(); now-last >= int64(bisectWarnEvery) && s.e.bisectWarned.CompareAndSwap(last, now) {
+			level = slog.LevelWarn
+		}
+		s.e.logger.Log(context.Background(), level, "receiver wrote part of a request; the rest is not sent again", "reason", reason, "written", ws+wh, "rejected", lost, "err", err)
+	}
+	s.e.noteSent(s.lastSent)
 }
 
 // dropAged returns items without the samples older than sample_age_limit
@@ -759,21 +818,48 @@ func (s *shard) encode(items []item) []byte {
 			fill[2*g+1]++
 			continue
 		}
-		p := Point{T: it.t, V: it.v}
+		p := Point{T: it.t, V: it.v, ST: it.st}
 		if it.kind == kindHist {
 			p.Hist = s.arena[it.rawOff : it.rawOff+it.rawLen]
 		}
 		s.points[fill[2*g]] = p
 		fill[2*g]++
 	}
-	s.rw.Reset()
+	s.encV2 = s.e.v2()
+	if s.encV2 {
+		s.rw2.Reset()
+	} else {
+		s.rw.Reset()
+	}
 	for g := 0; g < len(s.counts); g += 2 {
 		pEnd, xEnd := np, nx
 		if g+2 < len(s.counts) {
 			pEnd, xEnd = s.counts[g+2], s.counts[g+3]
 		}
-		s.rw.AddSeriesLabels(s.gser[g/2].ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
+		si := s.gser[g/2]
+		if s.encV2 {
+			s.rw2.AddSeries(si.ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd], s.seriesMeta(si))
+			continue
+		}
+		s.rw.AddSeriesLabels(si.ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
 	}
-	s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
+	if s.encV2 {
+		s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw2.Bytes())
+	} else {
+		s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
+	}
 	return s.comp
+}
+
+// seriesMeta is si's metric metadata for a 2.0 request, looked up again
+// only when the metadata store changed; nil without metadata_config send.
+func (s *shard) seriesMeta(si *seriesInfo) *sample.Metadata {
+	if !s.e.cfg.MetadataSend || s.e.meta == nil {
+		return nil
+	}
+	if g := s.e.meta.gen.Load(); si.mdGen != g {
+		si.md = s.e.meta.lookup(si.ls.Get(labels.MetricName))
+		si.mdGen = g
+	}
+	return si.md
 }

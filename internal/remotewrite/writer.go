@@ -91,6 +91,9 @@ type Writer struct {
 	failSince time.Time    // when appends started failing
 	lastWarn  time.Time
 
+	// meta is the metric metadata the batches brought.
+	meta *metaStore
+
 	mu      sync.Mutex
 	cfg     Config
 	eps     map[string]*endpoint
@@ -132,7 +135,7 @@ func Open(opts Options, cfg Config) (*Writer, error) {
 	if opts.MaxHeldSamples <= 0 {
 		opts.MaxHeldSamples = DefaultMaxHeldSamples
 	}
-	w := &Writer{opts: opts, logger: opts.Logger, m: newMetrics(opts.Registerer), eps: make(map[string]*endpoint)}
+	w := &Writer{opts: opts, logger: opts.Logger, m: newMetrics(opts.Registerer), eps: make(map[string]*endpoint), meta: newMetaStore()}
 	w.heldMinT.Store(math.MaxInt64)
 	q, err := openQueue(queueOptions{
 		open:         opts.openFile,
@@ -186,6 +189,9 @@ func (w *Writer) endpointsSnapshot(name string) []*endpoint {
 // prometheus_remote_storage_samples_dropped_total{reason="queue_unwritable"},
 // and Receive returns the error.
 func (w *Writer) Receive(_ context.Context, b *sample.Batch) error {
+	if len(b.Metadata) > 0 {
+		w.meta.update(b.Metadata)
+	}
 	if b.Len() == 0 {
 		return nil
 	}
@@ -378,7 +384,7 @@ func (w *Writer) Update(cfg Config) error {
 			w.stopEndpoint(old)
 			delete(w.eps, ec.id())
 		}
-		e, err := newEndpoint(ec, cfg.ExternalLabels, w.q, w.m, w.logger, w.opts.UserAgent, w.opts.ReshardInterval)
+		e, err := newEndpoint(ec, cfg.ExternalLabels, w.q, w.meta, w.m, w.logger, w.opts.UserAgent, w.opts.ReshardInterval)
 		if err != nil {
 			errs = append(errs, err)
 			continue

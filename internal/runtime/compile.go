@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -456,15 +457,24 @@ func (c *compiler) valueDependent(body ast.Body) []span {
 		return true
 	})
 	// Attributes whose value uses an argument or a custom component's
-	// exports: their type is only known at run time.
+	// exports, or a key of a component's map export (such as
+	// remote.kubernetes.secret.x.data.password): their type, or the keys,
+	// are only known at run time.
 	ast.Inspect(body, func(n ast.Node) bool {
 		a, ok := n.(*ast.AttributeStmt)
 		if !ok {
 			return true
 		}
 		for _, tr := range vm.Traversals(a.Value) {
-			if id, ok := c.resolve(tr.Names()); ok {
-				if pb := c.p.byID[id]; pb != nil && (pb.kind == kindArgument || pb.kind == kindCustom) {
+			names := tr.Names()
+			if id, ok := c.resolve(names); ok {
+				pb := c.p.byID[id]
+				if pb == nil {
+					continue
+				}
+				k := strings.Count(id, ".") + 1
+				if pb.kind == kindArgument || pb.kind == kindCustom ||
+					(pb.kind == kindBuiltin && len(names) > k+1 && isMapExport(pb.reg.Exports, names[k])) {
 					out = append(out, span{ast.StartPos(a.Value).Offset(), ast.EndPos(a.Value).Offset()})
 					return false
 				}
@@ -473,6 +483,25 @@ func (c *compiler) valueDependent(body ast.Body) []span {
 		return true
 	})
 	return out
+}
+
+// isMapExport reports whether the export named name of an Exports value
+// is a map, whose keys exist only once the component runs.
+func isMapExport(exports any, name string) bool {
+	if exports == nil {
+		return false
+	}
+	t := reflect.TypeOf(exports)
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("alloy"), ","); tag == name {
+			return f.Type.Kind() == reflect.Map
+		}
+	}
+	return false
 }
 
 func isIdentifier(s string) bool {

@@ -47,6 +47,8 @@ type Options struct {
 	// nil gives them inert ones. Enabling it is the caller's, from the
 	// livedebugging block of the globals.
 	LiveDebug *livedebug.Hub
+	// Host is given to every component (the node's HTTP address and metrics).
+	Host component.Host
 }
 
 // Runtime holds the graph of the loaded config and runs its components.
@@ -228,6 +230,7 @@ func (r *Runtime) build(n *node, args component.Arguments) (component.Component,
 		DataPath:   dataPath,
 		Cluster:    r.opts.Cluster,
 		LiveDebug:  r.opts.LiveDebug.Publisher(n.globalID, n.name),
+		Host:       r.opts.Host,
 		OnStateChange: func(e component.Exports) {
 			n.setExports(e)
 			r.markChanged(n)

@@ -43,7 +43,7 @@ func TestValidateRefusesOutOfScopeComponentsOnePerBlock(t *testing.T) {
 		{"cfg.alloy:42:1", `component "otelcol.exporter.otlp" is out of scope`},
 		{"cfg.alloy:48:1", `component "pyroscope.scrape" is out of scope: shoal is a metrics agent and does not handle profiles;`},
 		{"cfg.alloy:53:1", `component "faro.receiver" is out of scope`},
-		{"cfg.alloy:55:1", `component "prometheus.exporter.unix" is not yet implemented in shoal (see docs/migrating-from-alloy.md`},
+		{"cfg.alloy:55:1", `component "prometheus.exporter.snmp" is not yet implemented in shoal (see docs/migrating-from-alloy.md`},
 		{"cfg.alloy:57:1", `unknown component "prometheus.scrpae"; did you mean "prometheus.scrape"?`},
 		{"cfg.alloy:59:1", `component "beyla.ebpf" is out of scope`},
 	}

@@ -7,6 +7,7 @@ package sample
 import (
 	"context"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -21,6 +22,9 @@ type Sample struct {
 	V      float64
 	H      *histogram.Histogram
 	FH     *histogram.FloatHistogram
+	// ST is the start (created) timestamp of a counter or counter
+	// histogram, in Unix milliseconds; 0 when unknown.
+	ST int64
 }
 
 // Exemplar is one exemplar attached to the series named by Labels.
@@ -29,15 +33,30 @@ type Exemplar struct {
 	Exemplar exemplar.Exemplar
 }
 
+// Metadata is the HELP, TYPE and UNIT of one metric family, as a target
+// exposes them. Family is the family's name (what follows "# TYPE").
+type Metadata struct {
+	Family string
+	Type   model.MetricType
+	Help   string
+	Unit   string
+}
+
 // Batch is the unit passed between components. Samples of one series appear
 // in timestamp order. A receiver must not modify a batch, and must not keep
 // the slices after Receive returns (labels are immutable and may be kept).
+//
+// Metadata holds the families whose metadata changed since the target's
+// previous scrape (all of them on a target's first scrape): a producer
+// sends it when it changes, not with every batch, and a receiver keeps
+// what it needs. It passes through relabelling untouched.
 type Batch struct {
 	Samples   []Sample
 	Exemplars []Exemplar
+	Metadata  []Metadata
 }
 
-// Len is the number of samples and exemplars in b.
+// Len is the number of samples and exemplars in b (metadata not counted).
 func (b *Batch) Len() int {
 	if b == nil {
 		return 0
@@ -49,8 +68,10 @@ func (b *Batch) Len() int {
 func (b *Batch) Reset() {
 	clear(b.Samples)
 	clear(b.Exemplars)
+	clear(b.Metadata)
 	b.Samples = b.Samples[:0]
 	b.Exemplars = b.Exemplars[:0]
+	b.Metadata = b.Metadata[:0]
 }
 
 // Receiver accepts batches. It is the Go value behind the `receiver` export

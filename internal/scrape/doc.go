@@ -12,7 +12,9 @@
 //     instead of through net/http's transport (two goroutines per
 //     connection and three hand-offs per scrape);
 //   - parse.go: textparse over text, OpenMetrics and protobuf, native
-//     histograms and exemplars included;
+//     histograms and exemplars included; a target's HELP, TYPE and UNIT
+//     are kept per family and put in the batch (sample.Batch.Metadata)
+//     only when they change (known comment lines never reach textparse);
 //   - text.go: the known-line fast path of the text format: a line whose
 //     series bytes are cached has only its value and timestamp read,
 //     everything else goes to textparse;

@@ -104,7 +104,7 @@ type collector struct {
 func newCollector() *collector { return &collector{changed: make(chan struct{}, 1)} }
 
 func (c *collector) Receive(_ context.Context, b *sample.Batch) error {
-	cp := sample.Batch{Samples: slices.Clone(b.Samples), Exemplars: slices.Clone(b.Exemplars)}
+	cp := sample.Batch{Samples: slices.Clone(b.Samples), Exemplars: slices.Clone(b.Exemplars), Metadata: slices.Clone(b.Metadata)}
 	c.mu.Lock()
 	c.batches = append(c.batches, cp)
 	c.mu.Unlock()

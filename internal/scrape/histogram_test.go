@@ -3,6 +3,7 @@ package scrape
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -63,6 +64,13 @@ func TestNativeHistogramsAndExemplarsOverProtobuf(t *testing.T) {
 	}
 	if hs[0].H != nil && hs[0].H.Count != 20 {
 		t.Fatalf("histogram count %d, want 20", hs[0].H.Count)
+	}
+	// client_golang exposes start (created) timestamps in protobuf: when
+	// the metrics were made (real time; the scrape's is a fake clock's).
+	rs := find(ss, "requests_total")
+	recent := func(st int64) bool { return time.Since(time.UnixMilli(st)).Abs() < time.Hour }
+	if len(rs) != 1 || !recent(rs[0].ST) || !recent(hs[0].ST) {
+		t.Fatalf("start timestamps: counter %v, histogram %d", rs, hs[0].ST)
 	}
 	var onHist, onCounter int
 	for _, e := range ex {

@@ -448,7 +448,7 @@ func (l *loop) countHolding() {
 
 func (l *loop) send(ctx context.Context, b *sample.Batch) {
 	r := l.e.receiver()
-	if r == nil || b.Len() == 0 {
+	if r == nil || b.Len() == 0 && len(b.Metadata) == 0 {
 		return
 	}
 	if err := r.Receive(ctx, b); err != nil && ctx.Err() == nil {

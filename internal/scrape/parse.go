@@ -38,6 +38,14 @@ type parser struct {
 	// text format, so that a steady target's bodies go straight to the
 	// fast path without parsing the header again.
 	textType string
+
+	// meta is the target's metric metadata as last sent, by family;
+	// metaPend the families whose HELP, TYPE or UNIT changed since, sent
+	// with the next scrape that succeeds. Only comment lines that are new
+	// to the target reach noteMeta (the fast path skips known ones), so a
+	// steady target costs nothing here.
+	meta     map[string]sample.Metadata
+	metaPend map[string]sample.Metadata
 }
 
 // parseResult counts what one scrape saw, for the report series.
@@ -89,6 +97,14 @@ func newParser(t *target, cfg *Config) *parser {
 // text.go), which handles the lines of series already in the cache; the
 // first line it does not know, and everything after it, goes to textparse.
 func (p *parser) parse(body []byte, contentType string, tick int64, b *sample.Batch) (res parseResult, err error) {
+	res, err = p.parseBody(body, contentType, tick, b)
+	if err == nil && len(p.metaPend) > 0 {
+		p.flushMeta(b)
+	}
+	return res, err
+}
+
+func (p *parser) parseBody(body []byte, contentType string, tick int64, b *sample.Batch) (res parseResult, err error) {
 	if len(body) == 0 {
 		// An empty body is an empty scrape, whatever its Content-Type.
 		return res, nil
@@ -169,6 +185,9 @@ func (p *parser) parseWith(tp textparse.Parser, st *emitState) error {
 			raw, ts, v = tp.Series()
 		case textparse.EntryHistogram:
 			raw, ts, h, fh = tp.Histogram()
+		case textparse.EntryHelp, textparse.EntryType, textparse.EntryUnit:
+			p.noteMeta(tp, et)
+			continue
 		default:
 			continue
 		}
@@ -211,6 +230,14 @@ func (p *parser) entry(tp textparse.Parser, raw []byte, ts *int64, v float64, h 
 	t, ok, err := p.emit(e, isNew, ts, v, h, fh, st)
 	if err != nil || !ok {
 		return err
+	}
+	if _, proto := tp.(*textparse.ProtobufParser); proto {
+		// The protobuf format carries a counter's (or counter
+		// histogram's) start timestamp in the sample itself; remote
+		// write 2.0 sends it. OpenMetrics' _created lines are kept as
+		// the samples they are: finding a sample's one means reading
+		// ahead through its family, for every sample.
+		st.b.Samples[len(st.b.Samples)-1].ST = tp.StartTimestamp()
 	}
 	for tp.Exemplar(&p.ex) {
 		if !p.ex.HasTs {
@@ -277,4 +304,74 @@ func (p *parser) emit(e *cacheEntry, isNew bool, ts *int64, v float64, h *histog
 		st.res.seriesAdded++
 	}
 	return t, true, nil
+}
+
+// noteMeta records the HELP, TYPE or UNIT entry tp has just parsed when it
+// differs from what was sent.
+func (p *parser) noteMeta(tp textparse.Parser, et textparse.Entry) {
+	var name []byte
+	var set func(m *sample.Metadata) bool
+	switch et {
+	case textparse.EntryHelp:
+		var help []byte
+		name, help = tp.Help()
+		set = func(m *sample.Metadata) bool {
+			if m.Help == string(help) {
+				return false
+			}
+			m.Help = string(help)
+			return true
+		}
+	case textparse.EntryType:
+		var typ model.MetricType
+		name, typ = tp.Type()
+		set = func(m *sample.Metadata) bool {
+			if m.Type == typ {
+				return false
+			}
+			m.Type = typ
+			return true
+		}
+	case textparse.EntryUnit:
+		var unit []byte
+		name, unit = tp.Unit()
+		set = func(m *sample.Metadata) bool {
+			if m.Unit == string(unit) {
+				return false
+			}
+			m.Unit = string(unit)
+			return true
+		}
+	default:
+		return
+	}
+	m, pending := p.metaPend[string(name)]
+	if !pending {
+		m = p.meta[string(name)]
+	}
+	if !set(&m) {
+		return
+	}
+	if p.metaPend == nil {
+		p.metaPend = make(map[string]sample.Metadata)
+	}
+	m.Family = string(name)
+	p.metaPend[m.Family] = m
+}
+
+// flushMeta appends the changed metadata to b and remembers it as sent.
+func (p *parser) flushMeta(b *sample.Batch) {
+	if p.meta == nil {
+		p.meta = make(map[string]sample.Metadata, len(p.metaPend))
+	}
+	for name, m := range p.metaPend {
+		if m.Type == "" {
+			m.Type = model.MetricTypeUnknown
+		}
+		if old, ok := p.meta[name]; !ok || old != m {
+			p.meta[name] = m
+			b.Metadata = append(b.Metadata, m)
+		}
+		delete(p.metaPend, name)
+	}
 }

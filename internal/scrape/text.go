@@ -88,6 +88,7 @@ func (p *parser) parseLine(line []byte, st *emitState) (bool, error) {
 	// Every entry of the text format ends with its line break, so the
 	// line is read whole.
 	if et != textparse.EntrySeries {
+		p.noteMeta(tp, et)
 		return true, nil
 	}
 	raw, ts, v := tp.Series()

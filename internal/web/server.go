@@ -99,6 +99,11 @@ type Options struct {
 	// has a client CA (see Settings).
 	Gossip http.Handler
 
+	// ComponentHandler finds the handler of a component that serves HTTP
+	// (component.HTTPComponent) by ID, for /api/v0/component/<id>/...;
+	// found is false when no such component exists.
+	ComponentHandler func(id string) (h http.Handler, found bool)
+
 	// Extra mounts further routes, such as /debug/pprof.
 	Extra func(m *http.ServeMux)
 
@@ -169,6 +174,9 @@ func (s *Server) routes() {
 		m.Handle("GET "+s.prefix+"", http.RedirectHandler(s.prefix+"/", http.StatusFound))
 		m.Handle("GET /{$}", http.RedirectHandler(s.prefix+"/", http.StatusFound))
 	}
+	// Components serve their own routes at the root, as in Alloy, whatever
+	// the UI's prefix: exporters' targets name this path.
+	m.Handle(component.HTTPPathPrefix, s.componentHTTP())
 	if s.opts.Extra != nil {
 		s.opts.Extra(m)
 	}

@@ -12,9 +12,14 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubernetes"
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
+	"github.com/shoal-dev/shoal/internal/component/local/filematch"
+	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
+	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
+	remotehttp "github.com/shoal-dev/shoal/internal/component/remote/http"
+	remotekubernetes "github.com/shoal-dev/shoal/internal/component/remote/kubernetes"
 )
 
 // Registry returns a registry holding every component shoal ships.
@@ -26,8 +31,14 @@ func Registry() *component.Registry {
 		kubernetes.Registration,
 		discoveryrelabel.Registration,
 		localfile.Registration,
+		exporterself.Registration,
+		exporterunix.Registration,
+		filematch.Registration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
+		remotehttp.Registration,
+		remotekubernetes.ConfigMapRegistration,
+		remotekubernetes.SecretRegistration,
 	}, moreDiscovery()...)...)
 }

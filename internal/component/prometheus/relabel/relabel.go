@@ -228,7 +228,7 @@ func (c *Component) Receive(ctx context.Context, b *sample.Batch) error {
 		if !keep {
 			continue
 		}
-		out.Samples = append(out.Samples, sample.Sample{Labels: ls, T: s.T, V: s.V, H: s.H, FH: s.FH})
+		out.Samples = append(out.Samples, sample.Sample{Labels: ls, T: s.T, V: s.V, H: s.H, FH: s.FH, ST: s.ST})
 	}
 	for i := range b.Exemplars {
 		e := &b.Exemplars[i]
@@ -239,6 +239,8 @@ func (c *Component) Receive(ctx context.Context, b *sample.Batch) error {
 		out.Exemplars = append(out.Exemplars, sample.Exemplar{Labels: ls, Exemplar: e.Exemplar})
 	}
 
+	// Metadata names families, not series: it passes through.
+	out.Metadata = append(out.Metadata, b.Metadata...)
 	m.processed.Add(float64(len(b.Samples)))
 	m.written.Add(float64(len(out.Samples)))
 	m.hits.Add(float64(hits))
@@ -247,7 +249,7 @@ func (c *Component) Receive(ctx context.Context, b *sample.Batch) error {
 }
 
 func (c *Component) forward(ctx context.Context, st *state, b *sample.Batch) error {
-	if b.Len() == 0 || len(st.forward) == 0 {
+	if b.Len() == 0 && len(b.Metadata) == 0 || len(st.forward) == 0 {
 		return nil
 	}
 	c.opts.LiveDebug.PublishBatch(b)

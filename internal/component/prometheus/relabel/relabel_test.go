@@ -26,6 +26,7 @@ type sink struct {
 	mu        sync.Mutex
 	samples   []sample.Sample
 	exemplars []sample.Exemplar
+	metadata  []sample.Metadata
 	batches   int
 }
 
@@ -35,6 +36,7 @@ func (s *sink) Receive(_ context.Context, b *sample.Batch) error {
 	s.batches++
 	s.samples = append(s.samples, b.Samples...)
 	s.exemplars = append(s.exemplars, b.Exemplars...)
+	s.metadata = append(s.metadata, b.Metadata...)
 	return nil
 }
 
@@ -314,4 +316,27 @@ func BenchmarkRelabelBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/sample")
+}
+
+// TestMetadataPassesThrough: metric metadata is forwarded untouched, with
+// rules and without, and alone in a batch with no samples.
+func TestMetadataPassesThrough(t *testing.T) {
+	md := []sample.Metadata{{Family: "logs", Type: "counter", Help: "Log lines."}}
+	for _, rules := range [][]relabel.Config{nil, dropDebugAndTagEnv} {
+		out := &sink{}
+		c, _, _ := newComponent(t, rules, out)
+		b := &sample.Batch{Samples: []sample.Sample{{Labels: labels.FromStrings("__name__", "logs", "level", "debug"), T: 1, V: 1}}, Metadata: md}
+		if err := c.Receive(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Receive(context.Background(), &sample.Batch{Metadata: md}); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.metadata) != 2 || out.metadata[0] != md[0] || out.metadata[1] != md[0] {
+			t.Fatalf("rules %d: metadata forwarded %+v", len(rules), out.metadata)
+		}
+		if len(b.Metadata) != 1 || b.Metadata[0] != md[0] {
+			t.Fatalf("the input batch's metadata was modified: %+v", b.Metadata)
+		}
+	}
 }

@@ -35,6 +35,9 @@ type EndpointOptions struct {
 	// with 400 (or 413) and sends the halves again, instead of dropping
 	// it (shoal's own; default false). See docs/reference.md.
 	RetryOnHTTP400ByBisection bool `alloy:"retry_on_http_400_by_bisection,attr,optional"`
+	// ProtobufMessage is "prometheus.WriteRequest" (remote write 1.0,
+	// the default) or "io.prometheus.write.v2.Request" (2.0), as in Alloy.
+	ProtobufMessage string `alloy:"protobuf_message,attr,optional"`
 	// HTTPClientConfig holds basic_auth, authorization, oauth2,
 	// bearer_token(_file), tls_config, the proxy settings,
 	// follow_redirects and enable_http2.
@@ -74,8 +77,10 @@ type QueueOptions struct {
 	SampleAgeLimit    time.Duration `alloy:"sample_age_limit,attr,optional"`
 }
 
-// MetadataOptions is the `metadata_config` block. It is accepted for
-// compatibility; shoal does not send metadata yet.
+// MetadataOptions is the `metadata_config` block: whether and how often the
+// HELP, TYPE and UNIT of every metric family the scrapes saw are sent in
+// remote write 1.0 metadata requests (a 2.0 request carries each series'
+// metadata inline, when send is true).
 type MetadataOptions struct {
 	Send              bool          `alloy:"send,attr,optional"`
 	SendInterval      time.Duration `alloy:"send_interval,attr,optional"`
@@ -130,6 +135,7 @@ func (e *EndpointOptions) SetToDefault() {
 		HTTPClientConfig: discovery.DefaultHTTPClientConfig,
 		QueueOptions:     DefaultQueueOptions,
 		MetadataOptions:  DefaultMetadataOptions,
+		ProtobufMessage:  engine.ProtoV1,
 	}
 	e.HTTPClientConfig.EnableHTTP2 = false
 }
@@ -221,6 +227,14 @@ func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
 	if e.RemoteTimeout <= 0 {
 		return engine.EndpointConfig{}, fmt.Errorf("remote_timeout must be positive")
 	}
+	switch e.ProtobufMessage {
+	case engine.ProtoV1, engine.ProtoV2, "":
+	default:
+		return engine.EndpointConfig{}, fmt.Errorf("protobuf_message must be %q or %q, got %q", engine.ProtoV1, engine.ProtoV2, e.ProtobufMessage)
+	}
+	if m := e.MetadataOptions; m.Send && (m.SendInterval <= 0 || m.MaxSamplesPerSend < 1) {
+		return engine.EndpointConfig{}, fmt.Errorf("metadata_config: send_interval must be positive and max_samples_per_send at least 1")
+	}
 	hc, err := e.HTTPClientConfig.Prometheus()
 	if err != nil {
 		return engine.EndpointConfig{}, err
@@ -241,6 +255,10 @@ func (e *EndpointOptions) config() (engine.EndpointConfig, error) {
 		Name:                 e.Name,
 		URL:                  string(e.URL),
 		BisectOn400:          e.RetryOnHTTP400ByBisection,
+		ProtobufMessage:      e.ProtobufMessage,
+		MetadataSend:         e.MetadataOptions.Send,
+		MetadataInterval:     e.MetadataOptions.SendInterval,
+		MetadataMaxPerSend:   e.MetadataOptions.MaxSamplesPerSend,
 		RemoteTimeout:        e.RemoteTimeout,
 		Headers:              headers,
 		SendExemplars:        e.SendExemplars,

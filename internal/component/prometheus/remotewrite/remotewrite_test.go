@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/shoal-dev/shoal/internal/component"
+	engine "github.com/shoal-dev/shoal/internal/remotewrite"
 	"github.com/shoal-dev/shoal/internal/sample"
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/parser"
@@ -260,5 +261,63 @@ func TestComponentDeliversAndSurvivesUpdate(t *testing.T) {
 		if o != "tenant-a" {
 			t.Fatalf("a request carried X-Scope-OrgID %q", o)
 		}
+	}
+}
+
+// TestProtobufMessageAndMetadataConfig: protobuf_message and
+// metadata_config reach the engine; metadata_config's defaults are
+// Alloy's; an unknown message is an error naming both accepted ones.
+func TestProtobufMessageAndMetadataConfig(t *testing.T) {
+	a, err := decode(t, "m.alloy", `prometheus.remote_write "m" {
+  endpoint {
+    url = "http://127.0.0.1:1/api/v1/write"
+    protobuf_message = "io.prometheus.write.v2.Request"
+    metadata_config {
+      send_interval = "30s"
+      max_samples_per_send = 500
+    }
+  }
+  endpoint {
+    name = "plain"
+    url = "http://127.0.0.1:1/api/v1/write"
+  }
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := a.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, d := cfg.Endpoints[0], cfg.Endpoints[1]
+	if e.ProtobufMessage != engine.ProtoV2 || !e.MetadataSend || e.MetadataInterval != 30*time.Second || e.MetadataMaxPerSend != 500 {
+		t.Errorf("endpoint config %+v", e)
+	}
+	if d.ProtobufMessage != engine.ProtoV1 || !d.MetadataSend || d.MetadataInterval != time.Minute || d.MetadataMaxPerSend != 2000 {
+		t.Errorf("defaults %+v", d)
+	}
+	a, err = decode(t, "bad.alloy", `prometheus.remote_write "m" {
+  endpoint {
+    url = "http://127.0.0.1:1/api/v1/write"
+    protobuf_message = "prometheus.WriteRequestV3"
+  }
+}`)
+	if err == nil {
+		err = a.Validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "io.prometheus.write.v2.Request") {
+		t.Errorf("unknown protobuf_message: %v", err)
+	}
+	a, err = decode(t, "off.alloy", `prometheus.remote_write "m" {
+  endpoint {
+    url = "http://127.0.0.1:1/api/v1/write"
+    metadata_config { send = false }
+  }
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := a.config(); err != nil || cfg.Endpoints[0].MetadataSend {
+		t.Errorf("send = false: %+v %v", cfg.Endpoints, err)
 	}
 }

@@ -1,0 +1,17 @@
+//go:build !linux || shoal_nonode
+
+package unix
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/shoal-dev/shoal/internal/component"
+)
+
+// Linked reports whether node_exporter's collectors are in this build.
+const Linked = false
+
+func newHandler(component.Options, *Arguments) (http.Handler, error) {
+	return nil, errors.New("this shoal was built without node_exporter's collectors (they are linked only on Linux, without the shoal_nonode build tag)")
+}

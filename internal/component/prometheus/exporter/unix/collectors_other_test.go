@@ -1,0 +1,17 @@
+//go:build !linux || shoal_nonode
+
+package unix
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
+)
+
+func TestLeanBuildRefusesToBuild(t *testing.T) {
+	opts, _, _ := discoverytest.Options(t, "prometheus.exporter.unix.host")
+	if _, err := Registration.Build(opts, DefaultArguments); err == nil || !strings.Contains(err.Error(), "shoal_nonode") {
+		t.Fatalf("err = %v, want one naming the shoal_nonode build tag", err)
+	}
+}
