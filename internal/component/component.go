@@ -164,6 +164,28 @@ type Registration struct {
 // (see internal/component/all) and never changed afterwards.
 type Registry struct {
 	byName map[string]Registration
+	// leftOut names the components this build leaves out on purpose (a
+	// lean build), with why, so that a config using one is told so.
+	leftOut map[string]string
+}
+
+// LeaveOut records that this build leaves out the named components, and
+// why; Get still does not find them. It returns r.
+func (r *Registry) LeaveOut(why string, names ...string) *Registry {
+	if r.leftOut == nil {
+		r.leftOut = make(map[string]string, len(names))
+	}
+	for _, n := range names {
+		r.leftOut[n] = why
+	}
+	return r
+}
+
+// LeftOut reports whether this build leaves out the named component on
+// purpose, and why.
+func (r *Registry) LeftOut(name string) (string, bool) {
+	why, ok := r.leftOut[name]
+	return why, ok
 }
 
 // NewRegistry returns a registry holding regs. A duplicate name panics,

@@ -66,7 +66,7 @@ type GoogleIAMConfig struct{ CredentialsFile string }
 // adds about 1 MiB of anonymous memory (+17 %) and 7 MiB of mapped file to
 // every idle node, and 11 MB to the binary, which the lean build saves
 // (docs/operations.md, "Builds with cloud authentication").
-const CloudAuthTag = "shoal_nocloudauth"
+const CloudAuthTag = "shoal_lean"
 
 // errCloudAuthLeftOut is what a build without the cloud authentication
 // packages says for sigv4, azuread or google_iam.

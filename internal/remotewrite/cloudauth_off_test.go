@@ -1,4 +1,4 @@
-//go:build shoal_nocloudauth
+//go:build shoal_lean
 
 package remotewrite
 
@@ -21,7 +21,7 @@ func TestCloudAuthLeftOut(t *testing.T) {
 			t.Errorf("%+v: err %v", cfg, err)
 		}
 	}
-	if ErrCloudAuthLeftOut() == nil || !strings.Contains(ErrCloudAuthLeftOut().Error(), "-tags shoal_nocloudauth") {
+	if ErrCloudAuthLeftOut() == nil || !strings.Contains(ErrCloudAuthLeftOut().Error(), "-tags shoal_lean") {
 		t.Errorf("ErrCloudAuthLeftOut() = %v", ErrCloudAuthLeftOut())
 	}
 	if _, err := newHTTPClient(EndpointConfig{URL: "http://127.0.0.1:1/w", RoundRobinDNS: true}, "test"); err != nil {

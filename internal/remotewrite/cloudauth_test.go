@@ -1,4 +1,4 @@
-//go:build !shoal_nocloudauth
+//go:build !shoal_lean
 
 package remotewrite
 

@@ -47,6 +47,9 @@ func (c *compiler) refuseBlock(b *ast.BlockStmt, name string, nameEnd token.Pos)
 // handles logs, traces or profiles (out of scope), it is an Alloy component
 // shoal does not have yet, or it is no Alloy component at all.
 func (c *compiler) unknownComponent(name string) string {
+	if why, out := c.reg.LeftOut(name); out {
+		return fmt.Sprintf("component %q is not in this build of shoal: %s", name, why)
+	}
 	if why, out := alloycatalog.OutOfScope(name); out {
 		return fmt.Sprintf("component %q is out of scope: shoal is a metrics agent and does not handle %s; "+
 			"run it in Grafana Alloy and keep the metrics pipeline in shoal (see %s)", name, why, alloycatalog.Doc)

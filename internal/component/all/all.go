@@ -13,9 +13,6 @@ import (
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
-	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
-	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
-	exporterredis "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/redis"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -27,16 +24,13 @@ import (
 
 // Registry returns a registry holding every component shoal ships.
 func Registry() *component.Registry {
-	return component.NewRegistry(
+	return component.NewRegistry(append([]component.Registration{
 		dns.Registration,
 		file.Registration,
 		discoveryhttp.Registration,
 		kubernetes.Registration,
 		discoveryrelabel.Registration,
 		localfile.Registration,
-		exporterblackbox.Registration,
-		exporterprocess.Registration,
-		exporterredis.Registration,
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
@@ -46,5 +40,5 @@ func Registry() *component.Registry {
 		remotehttp.Registration,
 		remotekubernetes.ConfigMapRegistration,
 		remotekubernetes.SecretRegistration,
-	)
+	}, more()...)...).LeaveOut(leanWhy, leftOut...)
 }

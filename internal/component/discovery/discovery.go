@@ -49,6 +49,13 @@ type Mechanism struct {
 	SettleTimeout time.Duration
 	// PollInterval is how often the metrics above are read. Default 250ms.
 	PollInterval time.Duration
+	// StopWait bounds how long stopping waits for the discoverer's Run to
+	// return, for discoverers that notice cancellation only after a sleep
+	// (consul_sd waits out its refresh interval, or 15s after a failed
+	// request). Past it the old discoverer is left to finish on its own:
+	// its sends are no longer read and it gives them up on cancellation.
+	// Zero waits for as long as it takes.
+	StopWait time.Duration
 }
 
 func (m Mechanism) settles() bool { return m.ScanMetric == "" && m.SettleTimeout > 0 }
@@ -231,7 +238,7 @@ func (c *Component) Run(ctx context.Context) error {
 	var r *run
 	defer func() {
 		if r != nil {
-			r.stop()
+			r.stop(c.mech.StopWait)
 		}
 	}()
 
@@ -253,7 +260,7 @@ func (c *Component) Run(ctx context.Context) error {
 			return
 		}
 		if r != nil {
-			r.stop()
+			r.stop(c.mech.StopWait)
 		}
 		r = c.start(ctx, inst)
 		publish.stop()
@@ -338,11 +345,21 @@ func (c *Component) start(ctx context.Context, inst *instance) *run {
 	return r
 }
 
-// stop cancels the discoverer and waits for it. Its sends are not read
-// any more; every prometheus discoverer gives up a send on cancellation.
-func (r *run) stop() {
+// stop cancels the discoverer and waits for it, at most wait if wait is
+// positive. Its sends are not read any more; every prometheus discoverer
+// gives up a send on cancellation.
+func (r *run) stop(wait time.Duration) {
 	r.cancel()
-	<-r.done
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-r.done:
+		case <-t.C:
+		}
+	} else {
+		<-r.done
+	}
 	r.metrics.Unregister()
 }
 

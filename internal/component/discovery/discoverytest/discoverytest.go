@@ -137,3 +137,41 @@ func Decode(t testing.TB, src, name string, vars map[string]any, target any) err
 	t.Fatalf("no %s block in the example", name)
 	return nil
 }
+
+// ByAddress indexes targets by their __address__.
+func ByAddress(ts []discovery.Target) map[string]discovery.Target {
+	m := make(map[string]discovery.Target, len(ts))
+	for _, t := range ts {
+		m[t["__address__"]] = t
+	}
+	return m
+}
+
+// ExpectLabels reports every label of want that target lacks or holds
+// with another value; what names the target in the messages.
+func ExpectLabels(t testing.TB, what string, target discovery.Target, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got, ok := target[k]; !ok || got != v {
+			t.Errorf("%s: %s = %q, want %q (target %v)", what, k, got, v, target)
+		}
+	}
+}
+
+// Start builds a discovery component with test options, runs it until the
+// test ends and waits for it to be ready with n targets (n < 0: any
+// number).
+func Start(t testing.TB, id string, n int, build func(component.Options) (*discovery.Component, error)) (*discovery.Component, *Recorder) {
+	t.Helper()
+	opts, rec, _ := Options(t, id)
+	c, err := build(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Run(t, c)
+	Eventually(t, 15*time.Second, func() bool {
+		ts, _ := rec.Targets()
+		return c.Ready() && (n < 0 || len(ts) == n)
+	}, "%s never ready with %d targets; last exports %v", id, n, rec.Last())
+	return c, rec
+}

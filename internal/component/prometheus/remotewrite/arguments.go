@@ -63,7 +63,7 @@ var errTooManyAuth = errors.New("at most one of sigv4, azuread, google_iam, basi
 
 // Validate checks one endpoint block: at most one authentication, as in
 // Alloy (authorization counts as one too), and sigv4, azuread or
-// google_iam in the default build (not with -tags shoal_nocloudauth).
+// google_iam in the default build (not with -tags shoal_lean).
 func (e *EndpointOptions) Validate() error {
 	if err := e.HTTPClientConfig.Validate(); err != nil {
 		return err

@@ -1,4 +1,4 @@
-//go:build shoal_nocloudauth
+//go:build shoal_lean
 
 package remotewrite
 
@@ -14,7 +14,7 @@ func TestCloudAuthNeedsTag(t *testing.T) {
 	for _, body := range []string{`sigv4 { region = "r" }`, `azuread { sdk { } }`, `google_iam { }`} {
 		src := "prometheus.remote_write \"x\" {\n  endpoint {\n    url = \"http://127.0.0.1:1/w\"\n    " + body + "\n  }\n}\n"
 		_, err := decode(t, "x.alloy", src)
-		if err == nil || !strings.Contains(err.Error(), "x.alloy:2:3") || !strings.Contains(err.Error(), "-tags shoal_nocloudauth") {
+		if err == nil || !strings.Contains(err.Error(), "x.alloy:2:3") || !strings.Contains(err.Error(), "-tags shoal_lean") {
 			t.Errorf("%s: err %v", body, err)
 		}
 	}

@@ -1,4 +1,4 @@
-//go:build linux && !shoal_nonode
+//go:build linux && !shoal_lean
 
 package unix
 

@@ -1,4 +1,4 @@
-//go:build !linux || shoal_nonode
+//go:build !linux || shoal_lean
 
 package unix
 
@@ -13,5 +13,5 @@ import (
 const Linked = false
 
 func newHandler(component.Options, *Arguments) (http.Handler, error) {
-	return nil, errors.New("this shoal was built without node_exporter's collectors (they are linked only on Linux, without the shoal_nonode build tag)")
+	return nil, errors.New("this shoal was built without node_exporter's collectors (they are linked only on Linux, without the shoal_lean build tag)")
 }

@@ -1,4 +1,4 @@
-//go:build !linux || shoal_nonode
+//go:build !linux || shoal_lean
 
 package unix
 
@@ -11,7 +11,7 @@ import (
 
 func TestLeanBuildRefusesToBuild(t *testing.T) {
 	opts, _, _ := discoverytest.Options(t, "prometheus.exporter.unix.host")
-	if _, err := Registration.Build(opts, DefaultArguments); err == nil || !strings.Contains(err.Error(), "shoal_nonode") {
-		t.Fatalf("err = %v, want one naming the shoal_nonode build tag", err)
+	if _, err := Registration.Build(opts, DefaultArguments); err == nil || !strings.Contains(err.Error(), "shoal_lean") {
+		t.Fatalf("err = %v, want one naming the shoal_lean build tag", err)
 	}
 }

@@ -5,7 +5,7 @@
 // served as an exporter target.
 //
 // The collectors are linked only into builds for Linux without the
-// shoal_nonode build tag; elsewhere the component is still known, so that a
+// shoal_lean build tag; elsewhere the component is still known, so that a
 // config using it decodes and validates, but building it fails with a
 // message naming the tag.
 package unix

@@ -1,0 +1,29 @@
+package all
+
+import (
+	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
+	"github.com/shoal-dev/shoal/internal/component/discovery/digitalocean"
+	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
+	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
+	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
+	"github.com/shoal-dev/shoal/internal/component/discovery/openstack"
+	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
+	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
+)
+
+// more is the discovery.* family beyond file, http, dns and kubernetes
+// that every build has, and the heavy components of the full build
+// (heavy, full.go).
+func more() []component.Registration {
+	return append([]component.Registration{
+		consul.Registration,
+		digitalocean.Registration,
+		eureka.Registration,
+		marathon.Registration,
+		nomad.Registration,
+		openstack.Registration,
+		puppetdb.Registration,
+		triton.Registration,
+	}, heavy...)
+}

@@ -1,0 +1,50 @@
+//go:build !shoal_lean
+
+package all
+
+import (
+	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
+	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
+	"github.com/shoal-dev/shoal/internal/component/discovery/ec2"
+	"github.com/shoal-dev/shoal/internal/component/discovery/hetzner"
+	"github.com/shoal-dev/shoal/internal/component/discovery/ionos"
+	"github.com/shoal-dev/shoal/internal/component/discovery/kuma"
+	"github.com/shoal-dev/shoal/internal/component/discovery/lightsail"
+	"github.com/shoal-dev/shoal/internal/component/discovery/linode"
+	"github.com/shoal-dev/shoal/internal/component/discovery/ovhcloud"
+	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
+	"github.com/shoal-dev/shoal/internal/component/discovery/uyuni"
+	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
+	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
+	exporterredis "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/redis"
+)
+
+// heavy holds the components whose libraries' start-up costs every node
+// memory whether a config uses them or not: the Docker client brings
+// OpenTelemetry's packages and their init work, hcloud-go, the AWS SDK
+// and Kuma's xDS protobufs theirs, the scaleway, linode, ionos, ovhcloud
+// and uyuni clients their validation tables and HTTP stacks, and the
+// blackbox, process and redis exporters their collectors. Building with
+// -tags shoal_lean leaves them out; see docs/deploy.md, "The lean build".
+// leftOut is empty: the full build leaves nothing out.
+var leftOut []string
+
+const leanWhy = ""
+
+var heavy = []component.Registration{
+	docker.Registration,
+	dockerswarm.Registration,
+	ec2.Registration,
+	hetzner.Registration,
+	ionos.Registration,
+	kuma.Registration,
+	lightsail.Registration,
+	linode.Registration,
+	ovhcloud.Registration,
+	scaleway.Registration,
+	uyuni.Registration,
+	exporterblackbox.Registration,
+	exporterprocess.Registration,
+	exporterredis.Registration,
+}
