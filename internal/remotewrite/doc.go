@@ -33,7 +33,7 @@
 //     most 64 MiB). Left at its default, a segment grows past that while
 //     the series definitions it holds are more than an eighth of its bytes,
 //     up to MaxBytes/4: with a million series, 64 MiB segments held little
-//     but definitions (177 bytes per sample against about 25 at 100k
+//     but definitions (177 bytes per sample against about 32 at 100k
 //     series).
 //   - The queue is bounded by Options.MaxBytes (default 1 GiB) and
 //     Options.MaxAge (default 2h): past either, the oldest segment is
