@@ -239,7 +239,13 @@ func measure(ctx context.Context, spec measureSpec, o pipelineOptions, ts *lab.T
 		r.err = err
 		return r
 	}
-	startCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	// A million series on a loaded 2-core machine take longer than 90 s
+	// to reach the receiver from every target.
+	startLimit := 90 * time.Second
+	if o.targets*o.series > 300_000 {
+		startLimit = 4 * time.Minute
+	}
+	startCtx, cancel := context.WithTimeout(ctx, startLimit)
 	defer cancel()
 	var sys measured
 	switch name {

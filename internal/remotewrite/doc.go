@@ -29,6 +29,12 @@
 //     encoder tries the series that followed the previous one last time
 //     (a target lists its series in the same order every scrape) before
 //     hashing the labels, and a shard finds a series by indexing its refs.
+//   - A segment is sealed at Options.SegmentBytes (default MaxBytes/16, at
+//     most 64 MiB). Left at its default, a segment grows past that while
+//     the series definitions it holds are more than an eighth of its bytes,
+//     up to MaxBytes/4: with a million series, 64 MiB segments held little
+//     but definitions (177 bytes per sample against about 32 at 100k
+//     series).
 //   - The queue is bounded by Options.MaxBytes (default 1 GiB) and
 //     Options.MaxAge (default 2h): past either, the oldest segment is
 //     deleted and its unsent samples are counted in
@@ -42,6 +48,8 @@
 //     (unless external labels or write relabelling change them); labels are
 //     encoded into each request as it is built. After a restart, or for a
 //     shard reading a sealed segment, labels are decoded from the disk.
+//     A shard keeps only its own series of the segment it reads, in a map
+//     by ref, so the shard count does not multiply the memory per series.
 //
 // # Sending
 //

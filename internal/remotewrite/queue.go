@@ -86,6 +86,9 @@ type queueOptions struct {
 	open         func(name string, flag int, perm os.FileMode) (queueFile, error)
 	dir          string
 	segmentBytes int64
+	// growSegments lets a segment grow past segmentBytes while series
+	// definitions dominate it (see segmentFull).
+	growSegments bool
 	maxBytes     int64
 	maxAge       time.Duration
 	logger       *slog.Logger
@@ -387,7 +390,7 @@ func (q *queue) append(b *sample.Batch) error {
 			delete(q.notify, ch)
 		}
 	}
-	if int64(active.end-active.start) >= q.opts.segmentBytes {
+	if q.segmentFull(int64(active.end - active.start)) {
 		// The batch is written: a failure to rotate is not the batch's.
 		// The segment stays active (or, sealed, the next append
 		// creates its successor) and rotation is tried again.
@@ -397,6 +400,27 @@ func (q *queue) append(b *sample.Batch) error {
 	}
 	q.enforceSize()
 	return nil
+}
+
+// defShare is the most of a segment that series definitions may take
+// before the segment is sealed: 1/defShare.
+const defShare = 8
+
+// segmentFull tells whether the active segment, of size bytes, is to be
+// sealed. A segment defines each series it refers to once, so with many
+// series a segment of segmentBytes would hold little but definitions (a
+// million series of 100 bytes of labels outweigh 64 MiB). It therefore
+// grows past segmentBytes until its definitions are at most 1/defShare of
+// it, but no further than a quarter of the queue's bound, so that the
+// bound still drops the oldest data in steps of at most a quarter.
+func (q *queue) segmentFull(size int64) bool {
+	if size < q.opts.segmentBytes {
+		return false
+	}
+	if !q.opts.growSegments || size >= max(q.opts.segmentBytes, q.opts.maxBytes/4) {
+		return true
+	}
+	return q.enc.defBytes*defShare <= size
 }
 
 // write appends p to the active segment, undoing a partial write. When the

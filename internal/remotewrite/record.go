@@ -164,6 +164,16 @@ type recordEncoder struct {
 	series  []internedSeries  // by ref
 	body    []byte
 	scratch []byte
+	// defBytes is the size of the series definitions written in the
+	// current segment, so that the queue can make the segment long
+	// enough for its samples to outweigh them.
+	defBytes int64
+}
+
+// encoderMark is the encoder's state for rollback.
+type encoderMark struct {
+	series   int
+	defBytes int64
 }
 
 func (e *recordEncoder) reset() {
@@ -173,15 +183,20 @@ func (e *recordEncoder) reset() {
 	clear(e.refs)
 	clear(e.series)
 	e.series = e.series[:0]
+	e.defBytes = 0
 }
 
 // mark returns the encoder's state for rollback: the number of series it
-// has defined.
-func (e *recordEncoder) mark() int { return len(e.series) }
+// has defined, and the bytes of their definitions.
+func (e *recordEncoder) mark() encoderMark {
+	return encoderMark{series: len(e.series), defBytes: e.defBytes}
+}
 
-// rollback forgets the series defined since mark, because the records that
+// rollback forgets the series defined since m, because the records that
 // defined them were not written.
-func (e *recordEncoder) rollback(mark int) {
+func (e *recordEncoder) rollback(m encoderMark) {
+	e.defBytes = m.defBytes
+	mark := m.series
 	if mark >= len(e.series) {
 		return
 	}
@@ -325,6 +340,7 @@ func (e *recordEncoder) seriesHeader(dst []byte, ls labels.Labels, prev int) ([]
 		return binary.AppendUvarint(dst, uint64(ref)<<1), hash, ref
 	}
 	dst = binary.AppendUvarint(dst, uint64(ref)<<1|1)
+	n := len(dst)
 	dst = binary.AppendUvarint(dst, uint64(ls.Len()))
 	ls.Range(func(l labels.Label) {
 		dst = binary.AppendUvarint(dst, uint64(len(l.Name)))
@@ -332,6 +348,7 @@ func (e *recordEncoder) seriesHeader(dst []byte, ls labels.Labels, prev int) ([]
 		dst = binary.AppendUvarint(dst, uint64(len(l.Value)))
 		dst = append(dst, l.Value...)
 	})
+	e.defBytes += int64(len(dst) - n)
 	return dst, hash, ref
 }
 

@@ -64,10 +64,12 @@ type shard struct {
 	idx, n int
 	rd     segReader
 	skip   Position // items before it were acknowledged before a restart
-	// series holds the segment's series by ref (refs are dense: the
-	// encoder numbers a segment's series from 0); nil for the refs of
-	// other shards' series.
-	series  []*seriesInfo
+	// series holds the shard's own series of the segment by ref. It is a
+	// map rather than a slice indexed by ref (refs are dense in a
+	// segment) because a slice would cost every shard 8 bytes for each
+	// series of the segment, its own or not: 250 MB for 16 shards
+	// reading a segment of a million series.
+	series  map[uint64]*seriesInfo
 	alloc   seriesAlloc
 	items   []item
 	arena   []byte
@@ -275,7 +277,6 @@ func (s *shard) readOff() uint64 { return max(s.rd.pos, s.skip.Off) }
 func (s *shard) consume(rec record) {
 	if rec.newSegment {
 		clear(s.series)
-		s.series = s.series[:0]
 	}
 	defsOnly := rec.off < s.skip.Off
 	var own uint32
@@ -314,18 +315,15 @@ func (s *shard) consume(rec record) {
 				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 				break
 			}
-			if ent.ref >= uint64(len(s.series)) {
-				s.series = slices.Grow(s.series, int(ent.ref)+1-len(s.series))[:ent.ref+1]
+			if s.series == nil {
+				s.series = make(map[uint64]*seriesInfo)
 			}
 			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
 		}
 		if defsOnly {
 			continue
 		}
-		var si *seriesInfo
-		if ent.ref < uint64(len(s.series)) {
-			si = s.series[ent.ref]
-		}
+		si := s.series[ent.ref]
 		ir := itemReader{b: ent.items, left: ent.count}
 		for {
 			it, ok := ir.next()

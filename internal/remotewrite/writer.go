@@ -39,7 +39,11 @@ type Options struct {
 	MaxBytes int64
 	MaxAge   time.Duration
 	// SegmentBytes is the size at which a segment is sealed; default
-	// MaxBytes/16, at most 64 MiB.
+	// MaxBytes/16, at most 64 MiB. When it is left at its default, a
+	// segment grows past it while the series definitions it holds are
+	// more than an eighth of it, up to MaxBytes/4 (see queue.segmentFull),
+	// so that a queue of many series does not spend most of its bytes
+	// redefining them.
 	SegmentBytes int64
 	// WatermarkLag is subtracted from the watermark when nothing is
 	// pending (see Watermark).
@@ -119,7 +123,8 @@ func Open(opts Options, cfg Config) (*Writer, error) {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = DefaultMaxAge
 	}
-	if opts.SegmentBytes <= 0 {
+	grow := opts.SegmentBytes <= 0
+	if grow {
 		opts.SegmentBytes = min(opts.MaxBytes/16, maxSegmentBytes)
 	}
 	opts.SegmentBytes = max(opts.SegmentBytes, 4<<10)
@@ -141,6 +146,7 @@ func Open(opts Options, cfg Config) (*Writer, error) {
 		open:         opts.openFile,
 		dir:          opts.Dir,
 		segmentBytes: opts.SegmentBytes,
+		growSegments: grow,
 		maxBytes:     opts.MaxBytes,
 		maxAge:       max(opts.MaxAge, 0),
 		logger:       opts.Logger,

@@ -8,64 +8,89 @@ import "github.com/prometheus/prometheus/model/labels"
 // remembers which series were sent in the last scrape, which is what
 // staleness needs. It belongs to one target's loop and is not safe for
 // concurrent use.
+//
+// The entries live in one dense slice, indexed from the map, rather than
+// one allocation each behind a pointer: with a million series per node the
+// pointers, the allocations' rounding and a per-scrape list of the entries
+// sent cost about 40 bytes per series. A *cacheEntry from get or add is
+// valid until the next add.
 type seriesCache struct {
-	entries map[string]*cacheEntry
-	// iter counts scrape attempts; 0 means never.
-	iter uint64
-	// cur are the entries sent in the scrape in progress whose staleness is
-	// tracked (not those with their own timestamps, unless asked).
-	cur []*cacheEntry
+	index   map[string]uint32 // raw series → entries index
+	entries []cacheEntry
+	free    []uint32 // indexes of forgotten entries, reused by add
+	// iter counts scrape attempts; 0 means never. 32 bits last 136 years
+	// at one scrape a second.
+	iter uint32
 	// comments are the hashes of the text-format comment lines textparse
 	// accepted, with the last iteration they were seen in (see text.go).
-	comments map[uint64]uint64
+	comments map[uint64]uint32
 }
 
 type cacheEntry struct {
 	// lset is the series' final labels; empty when relabeling dropped it.
 	lset labels.Labels
 	// seen is the last iteration the raw series appeared in a body.
-	seen uint64
-	// sent is the last iteration a tracked sample of it was sent.
-	sent uint64
+	seen uint32
+	// sent is the last committed iteration a tracked sample of it was
+	// sent in.
+	sent uint32
+	// tracked is the iteration in progress when a tracked sample of it
+	// was sent: it becomes sent on commit.
+	tracked uint32
 }
 
 func newSeriesCache() *seriesCache {
-	return &seriesCache{entries: map[string]*cacheEntry{}}
+	return &seriesCache{index: map[string]uint32{}}
 }
 
 // begin starts a scrape attempt.
 func (c *seriesCache) begin() {
 	c.iter++
-	c.cur = c.cur[:0]
 }
 
 // get returns the entry of a raw series, or nil. It does not allocate.
-func (c *seriesCache) get(raw []byte) *cacheEntry { return c.entries[string(raw)] }
+func (c *seriesCache) get(raw []byte) *cacheEntry {
+	i, ok := c.index[string(raw)]
+	if !ok {
+		return nil
+	}
+	return &c.entries[i]
+}
 
 // add remembers a new raw series with its final labels (empty: dropped).
 func (c *seriesCache) add(raw []byte, lset labels.Labels) *cacheEntry {
-	e := &cacheEntry{lset: lset}
-	c.entries[string(raw)] = e
-	return e
+	var i uint32
+	if n := len(c.free); n > 0 {
+		i = c.free[n-1]
+		c.free = c.free[:n-1]
+		c.entries[i] = cacheEntry{lset: lset}
+	} else {
+		i = uint32(len(c.entries))
+		c.entries = append(c.entries, cacheEntry{lset: lset})
+	}
+	c.index[string(raw)] = i
+	return &c.entries[i]
 }
 
 // track records that e was sent in this scrape and must get a staleness
 // marker when it disappears.
-func (c *seriesCache) track(e *cacheEntry) { c.cur = append(c.cur, e) }
+func (c *seriesCache) track(e *cacheEntry) { e.tracked = c.iter }
 
 // commit ends a successful scrape: every series sent in the previous scrape
 // and not in this one is passed to stale, and series absent from this body
 // are forgotten, so the cache holds exactly the current series.
 func (c *seriesCache) commit(stale func(labels.Labels)) {
-	for _, e := range c.cur {
-		e.sent = c.iter
-	}
-	for raw, e := range c.entries {
-		if e.sent == c.iter-1 && c.iter > 1 {
+	for raw, i := range c.index {
+		e := &c.entries[i]
+		if e.tracked == c.iter {
+			e.sent = c.iter
+		} else if e.sent == c.iter-1 && c.iter > 1 {
 			stale(e.lset)
 		}
 		if e.seen != c.iter {
-			delete(c.entries, raw)
+			delete(c.index, raw)
+			*e = cacheEntry{}
+			c.free = append(c.free, i)
 		}
 	}
 	for h, seen := range c.comments {
@@ -73,18 +98,31 @@ func (c *seriesCache) commit(stale func(labels.Labels)) {
 			delete(c.comments, h)
 		}
 	}
-	c.cur = c.cur[:0]
+	c.shrink()
+}
+
+// shrink gives back the entries slice when most of it is free (a target
+// whose series count fell).
+func (c *seriesCache) shrink() {
+	if len(c.free) < 1024 || len(c.free) < len(c.entries)/2 {
+		return
+	}
+	entries := make([]cacheEntry, 0, len(c.index))
+	for raw, i := range c.index {
+		c.index[raw] = uint32(len(entries))
+		entries = append(entries, c.entries[i])
+	}
+	c.entries, c.free = entries, nil
 }
 
 // abort ends a failed scrape: nothing of it was sent, and every series sent
 // in the previous scrape is passed to stale. The labels stay cached.
 func (c *seriesCache) abort(stale func(labels.Labels)) {
-	c.cur = c.cur[:0]
 	if c.iter <= 1 {
 		return
 	}
-	for _, e := range c.entries {
-		if e.sent == c.iter-1 {
+	for _, i := range c.index {
+		if e := &c.entries[i]; e.sent == c.iter-1 {
 			stale(e.lset)
 		}
 	}
@@ -95,8 +133,8 @@ func (c *seriesCache) live(f func(labels.Labels)) {
 	if c.iter == 0 {
 		return
 	}
-	for _, e := range c.entries {
-		if e.sent == c.iter {
+	for _, i := range c.index {
+		if e := &c.entries[i]; e.sent == c.iter {
 			f(e.lset)
 		}
 	}
@@ -105,9 +143,9 @@ func (c *seriesCache) live(f func(labels.Labels)) {
 // sentHashes returns the label hashes of the series sent in the last
 // scrape; it is used once after a reconfiguration.
 func (c *seriesCache) sentHashes() map[uint64]struct{} {
-	m := make(map[uint64]struct{}, len(c.entries))
-	for _, e := range c.entries {
-		if e.sent == c.iter && c.iter > 0 {
+	m := make(map[uint64]struct{}, len(c.index))
+	for _, i := range c.index {
+		if e := &c.entries[i]; e.sent == c.iter && c.iter > 0 {
 			m[e.lset.Hash()] = struct{}{}
 		}
 	}
@@ -115,7 +153,7 @@ func (c *seriesCache) sentHashes() map[uint64]struct{} {
 }
 
 // len is the number of cached series.
-func (c *seriesCache) len() int { return len(c.entries) }
+func (c *seriesCache) len() int { return len(c.index) }
 
 // knownComment reports whether a comment line with hash h was accepted by
 // textparse in this or the previous scrape, and marks it seen.
@@ -130,7 +168,7 @@ func (c *seriesCache) knownComment(h uint64) bool {
 // addComment remembers a comment line textparse accepted.
 func (c *seriesCache) addComment(h uint64) {
 	if c.comments == nil {
-		c.comments = map[uint64]uint64{}
+		c.comments = map[uint64]uint32{}
 	}
 	c.comments[h] = c.iter
 }

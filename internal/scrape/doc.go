@@ -39,7 +39,8 @@
 // Each target has one goroutine (about 8 KiB of stack while idle), a small
 // struct with its definition and status, and, while this node owns it, a
 // series cache of one map entry per exposed series (the raw series bytes as
-// key, the final labels, two counters: roughly 2× the series' text size)
+// key and an index into a dense slice of entries holding the final labels
+// and three 32-bit iteration counters: roughly 2× the series' text size)
 // and, for a directly scraped target, one kept TCP connection. Bodies are
 // read into buffers taken from a pool shared by the engine, sized by the
 // target's last body; gzip readers, response readers and sample batches are

@@ -1,0 +1,67 @@
+package remotewrite
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+// queueBytesPerSample appends nb scrapes of series series to a queue whose
+// segments are sealed at segBytes (growing past it when grow is set), and
+// returns the queue's bytes per sample and its number of segments. It then
+// reopens the queue and reads it back as one shard would, checking that
+// replay returns every sample.
+func queueBytesPerSample(t *testing.T, grow bool, nb, series int, segBytes int64) (float64, int) {
+	t.Helper()
+	dir := t.TempDir()
+	opts := queueOptions{dir: dir, segmentBytes: segBytes, growSegments: grow, maxBytes: 1 << 30}
+	q, err := openQueue(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range makeBatches(nb, series, 1_700_000_000_000, "pod", "a-pod-name-long-enough-to-matter-0123456789") {
+		if err := q.append(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	perSample := float64(q.end.Load()-q.first.Load()) / float64(nb*series)
+	segs := len(q.segs)
+	if err := q.close(); err != nil {
+		t.Fatal(err)
+	}
+	q, err = openQueue(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close()
+	e := &endpoint{q: q, cfg: EndpointConfig{Queue: DefaultQueueConfig}, m: newMetrics(nil).forEndpoint("t", "u")}
+	e.cfg.Queue.MaxSamplesPerSend = 1 << 30
+	e.readPos = make([]atomic.Uint64, 1)
+	s := newShard(e, 0, 1, Position{Off: q.first.Load()})
+	e.stopAt.Store(q.end.Load())
+	if err := s.read(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.rd.close()
+	if len(s.items) != nb*series {
+		t.Fatalf("replay read %d samples, want %d", len(s.items), nb*series)
+	}
+	return perSample, segs
+}
+
+// TestSegmentsGrowWhileDefinitionsDominate: with more series than a
+// segment holds definitions for, fixed segments spend most of their bytes
+// redefining series; segments that grow until the definitions are an
+// eighth of them keep the bytes per sample near the cost of a sample, and
+// replay still reads every sample.
+func TestSegmentsGrowWhileDefinitionsDominate(t *testing.T) {
+	const nb, series, segBytes = 40, 2000, 64 << 10
+	fixed, fixedSegs := queueBytesPerSample(t, false, nb, series, segBytes)
+	grown, grownSegs := queueBytesPerSample(t, true, nb, series, segBytes)
+	t.Logf("fixed segments: %.1f bytes/sample in %d segments; growing: %.1f in %d", fixed, fixedSegs, grown, grownSegs)
+	if grown*2 > fixed {
+		t.Errorf("growing segments take %.1f bytes/sample, fixed ones %.1f: want less than half", grown, fixed)
+	}
+	if grownSegs < 2 {
+		t.Errorf("growing segments: %d segments, want rotation still to happen", grownSegs)
+	}
+}
