@@ -11,14 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/exportertest"
+
 	"github.com/miekg/dns"
 
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
-	"github.com/shoal-dev/shoal/internal/syntax/ast"
-	"github.com/shoal-dev/shoal/internal/syntax/parser"
 	"github.com/shoal-dev/shoal/internal/syntax/types"
-	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 const modules = `modules:
@@ -232,38 +231,15 @@ func FuzzParseConfig(f *testing.F) {
 // TestRealConfigsDecodeAndBuild decodes every prometheus.exporter.blackbox block
 // of the real Alloy configs in testdata/real and builds it.
 func TestRealConfigsDecodeAndBuild(t *testing.T) {
-	files, err := filepath.Glob("testdata/real/*.alloy")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no real configs in testdata/real: %v", err)
-	}
-	blocks := 0
-	for _, path := range files {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+	for _, rb := range exportertest.RealBlocks(t, "prometheus.exporter.blackbox") {
+		var a Arguments
+		if err := rb.Decode(&a); err != nil {
+			t.Errorf("%s: %v", rb.Path, err)
+			continue
 		}
-		f, err := parser.ParseFile(path, src)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+		opts, _, _ := discoverytest.Options(t, "prometheus.exporter.blackbox."+rb.Block.Label)
+		if _, err := Registration.Build(opts, a); err != nil {
+			t.Errorf("%s: building: %v", rb.Path, err)
 		}
-		for _, st := range f.Body {
-			b, ok := st.(*ast.BlockStmt)
-			if !ok || b.GetBlockName() != "prometheus.exporter.blackbox" {
-				continue
-			}
-			blocks++
-			var a Arguments
-			if err := vm.New(b).Evaluate(&vm.Scope{}, &a); err != nil {
-				t.Errorf("%s: %v", path, err)
-				continue
-			}
-			opts, _, _ := discoverytest.Options(t, "prometheus.exporter.blackbox."+b.Label)
-			if _, err := Registration.Build(opts, a); err != nil {
-				t.Errorf("%s: building: %v", path, err)
-			}
-		}
-	}
-	if blocks == 0 {
-		t.Fatal("no prometheus.exporter.blackbox block in the real configs")
 	}
 }

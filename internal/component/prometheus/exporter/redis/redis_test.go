@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/exportertest"
+
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
 	"github.com/shoal-dev/shoal/internal/lab"
-	"github.com/shoal-dev/shoal/internal/syntax/ast"
-	"github.com/shoal-dev/shoal/internal/syntax/parser"
-	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 func TestDefaultsAreAlloys(t *testing.T) {
@@ -170,39 +169,16 @@ func TestScrapesARealRedis(t *testing.T) {
 // TestRealConfigsDecodeAndBuild decodes every prometheus.exporter.redis block
 // of the real Alloy configs in testdata/real and builds it.
 func TestRealConfigsDecodeAndBuild(t *testing.T) {
-	files, err := filepath.Glob("testdata/real/*.alloy")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no real configs in testdata/real: %v", err)
-	}
-	blocks := 0
-	for _, path := range files {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+	for _, rb := range exportertest.RealBlocks(t, "prometheus.exporter.redis") {
+		var a Arguments
+		if err := rb.Decode(&a); err != nil {
+			t.Errorf("%s: %v", rb.Path, err)
+			continue
 		}
-		f, err := parser.ParseFile(path, src)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+		opts, _, _ := discoverytest.Options(t, "prometheus.exporter.redis."+rb.Block.Label)
+		if _, err := Registration.Build(opts, a); err != nil {
+			t.Errorf("%s: building: %v", rb.Path, err)
 		}
-		for _, st := range f.Body {
-			b, ok := st.(*ast.BlockStmt)
-			if !ok || b.GetBlockName() != "prometheus.exporter.redis" {
-				continue
-			}
-			blocks++
-			var a Arguments
-			if err := vm.New(b).Evaluate(&vm.Scope{}, &a); err != nil {
-				t.Errorf("%s: %v", path, err)
-				continue
-			}
-			opts, _, _ := discoverytest.Options(t, "prometheus.exporter.redis."+b.Label)
-			if _, err := Registration.Build(opts, a); err != nil {
-				t.Errorf("%s: building: %v", path, err)
-			}
-		}
-	}
-	if blocks == 0 {
-		t.Fatal("no prometheus.exporter.redis block in the real configs")
 	}
 }
 

@@ -3,17 +3,15 @@ package unix
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/exportertest"
+
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
-	"github.com/shoal-dev/shoal/internal/syntax/ast"
-	"github.com/shoal-dev/shoal/internal/syntax/parser"
-	"github.com/shoal-dev/shoal/internal/syntax/vm"
 )
 
 func TestDefaultsAreAlloys(t *testing.T) {
@@ -218,48 +216,29 @@ func TestBadRegexIsAConfigError(t *testing.T) {
 // block of the real Alloy configs in testdata/real and, where the
 // collectors are linked, builds it and scrapes it once.
 func TestRealConfigsDecodeAndBuild(t *testing.T) {
-	files, err := filepath.Glob("testdata/real/*.alloy")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no real configs in testdata/real: %v", err)
+	blocks := exportertest.RealBlocks(t, "prometheus.exporter.unix")
+	if files, _ := filepath.Glob("testdata/real/*.alloy"); len(blocks) < len(files) {
+		t.Errorf("found %d blocks in %d files", len(blocks), len(files))
 	}
-	blocks := 0
-	for _, path := range files {
-		src, err := os.ReadFile(path)
+	for _, rb := range blocks {
+		var a Arguments
+		if err := rb.Decode(&a); err != nil {
+			t.Errorf("%s: %v", rb.Path, err)
+			continue
+		}
+		if !Linked {
+			continue
+		}
+		opts, _, _ := discoverytest.Options(t, "prometheus.exporter.unix."+rb.Block.Label)
+		c, err := Registration.Build(opts, a)
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("%s: building: %v", rb.Path, err)
+			continue
 		}
-		f, err := parser.ParseFile(path, src)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+		w := httptest.NewRecorder()
+		c.(*exporter.Component).Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "node_scrape_collector_success") {
+			t.Errorf("%s: scrape: %d", rb.Path, w.Code)
 		}
-		for _, st := range f.Body {
-			b, ok := st.(*ast.BlockStmt)
-			if !ok || b.GetBlockName() != "prometheus.exporter.unix" {
-				continue
-			}
-			blocks++
-			var a Arguments
-			if err := vm.New(b).Evaluate(&vm.Scope{}, &a); err != nil {
-				t.Errorf("%s: %v", path, err)
-				continue
-			}
-			if !Linked {
-				continue
-			}
-			opts, _, _ := discoverytest.Options(t, "prometheus.exporter.unix."+b.Label)
-			c, err := Registration.Build(opts, a)
-			if err != nil {
-				t.Errorf("%s: building: %v", path, err)
-				continue
-			}
-			w := httptest.NewRecorder()
-			c.(*exporter.Component).Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "node_scrape_collector_success") {
-				t.Errorf("%s: scrape: %d", path, w.Code)
-			}
-		}
-	}
-	if blocks < len(files) {
-		t.Errorf("found %d blocks in %d files", blocks, len(files))
 	}
 }
