@@ -128,9 +128,12 @@ func checkSplit(t *testing.T, r *lab.Rig, rep lab.Report) {
 	if len(rep.Nodes) != 3 || rep.Balance <= 0 {
 		t.Errorf("balance not reported over 3 nodes: %v %.3f", rep.Nodes, rep.Balance)
 	}
-	// Rendezvous hashing of 300 targets over 3 nodes lands within a
-	// few percent of even; 1.25 would mean a broken hash.
-	if rep.Balance > 1.25 {
+	// Rendezvous hashing of 300 targets over 3 nodes gives each node a
+	// binomial share: mean 100, standard deviation 8.2. The largest of
+	// three passes 128 (1.28) in about one run in a thousand, which a
+	// run of every scenario did meet; past 1.35 (4.3 deviations, about
+	// one in 30,000) the hash is broken.
+	if rep.Balance > 1.35 {
 		t.Errorf("balance %.3f: the largest node holds far more than its share", rep.Balance)
 	}
 	// Every target is scraped at its place on the grid, key mod
