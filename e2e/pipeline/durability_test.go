@@ -138,7 +138,7 @@ func TestDiskQueueSurvivesOutageAndKill(t *testing.T) {
 	})
 
 	t.Run("bounded", func(t *testing.T) {
-		const maxSize = 64 << 10
+		const maxSize = 256 << 10
 		r := runOutage(ctx, t, fmt.Sprintf("max_size = \"%dKiB\"", maxSize>>10), 50, 20*time.Second)
 		// Everything served after the recovery goes through at once.
 		if err := waitServed(ctx, r.targets, r.targets.Addrs(), 4, r.recovered); err != nil {
