@@ -154,10 +154,12 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	if p == nil {
 		p = &peer{name: node.Name, fpMatch: true, targetsMatch: true, extMatch: true, deltaMatch: true}
 		n.peers[node.Name] = p
-	} else if !p.alive {
-		// Back from dead or left: until it publishes a new since, or 2Δ
-		// pass, it does not count as eligible (see peer.suppressed). It
-		// may not know it was declared dead: tell it.
+	} else if !p.alive && (err != nil || rec.Since == p.rec.Since) {
+		// Back from dead or left in the life it had: until it publishes
+		// a new since, or 2Δ pass, it does not count as eligible (see
+		// peer.suppressed). It may not know it was declared dead: tell
+		// it. A node back in a new life (a restart) already carries a
+		// new since and joins like any other.
 		p.revived, p.revivedSince, p.revivedAt = true, rec.Since, now
 		p.noticePending = err == nil && rec.State == Participant
 	}
@@ -187,7 +189,12 @@ func (n *Node) onAlive(node *memberlist.Node) {
 	}
 	n.evaluateDriftLocked(p)
 	n.releaseHoldsLocked(p.name, rec.Watermark, false)
+	revived := p.revived
 	n.mu.Unlock()
+	if fresh {
+		n.log.Info("peer alive", "peer", node.Name, "addr", node.Address(), "state", rec.State.String(),
+			"since", time.UnixMilli(rec.Since).UTC(), "revived", revived)
+	}
 	signal(n.recompute)
 }
 
@@ -204,6 +211,7 @@ func (n *Node) onGone(node *memberlist.Node) {
 		p.refused = false
 		p.leftAt = n.now()
 		p.left = node.State == memberlist.StateLeft
+		n.log.Info("peer gone", "peer", node.Name, "left", p.left)
 		n.releaseHoldsLocked(p.name, 0, true)
 		n.updateDriftGaugesLocked()
 	}

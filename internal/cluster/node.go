@@ -679,6 +679,7 @@ func (n *Node) rebuild() {
 	v := buildView(n.name, cands)
 	old := n.view.Swap(v)
 	if old == nil || !sameView(old, v) {
+		n.log.Info("eligible nodes changed", "view", describeView(v, now.UnixMilli()))
 		n.markChanged()
 		signal(n.tablesDirty)
 	}

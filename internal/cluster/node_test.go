@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 )
@@ -162,5 +163,39 @@ func TestNewerRecordWinsWhicheverPathBringsIt(t *testing.T) {
 	(&delegate{n: n}).NotifyMsg(announcement("b", rec))
 	if got := stateOf(n, "b"); got != Terminating {
 		t.Errorf("an old announcement replaced a newer record: b is %s", got)
+	}
+}
+
+// A peer back in the life it had when it was declared dead is not
+// eligible until it publishes a new since; a peer back in a new life (a
+// restart, which starts with a new since) is eligible from that since + Δ
+// like any joining node, without waiting out the revival's 2Δ, which would
+// leave its targets to the others while it scrapes them too.
+func TestRevivalSuppressesOnlyTheSameLife(t *testing.T) {
+	clk := &fakeClock{t: time.Now()}
+	n := offlineNode(t, "a", clk)
+	participate(n, clk.Now().Add(-time.Minute))
+	old := clk.Now().Add(-30 * time.Second).UnixMilli()
+	eligibleNow := func(name string) bool {
+		return slices.Contains(n.view.Load().at(clk.Now().UnixMilli()).names, name)
+	}
+
+	feed(n, "b", record{State: Participant, Since: old})
+	if !eligibleNow("b") {
+		t.Fatal("b is not eligible before it was declared dead")
+	}
+	gone(n, "b")
+	feed(n, "b", record{State: Participant, Since: old})
+	if eligibleNow("b") {
+		t.Error("b, back in the life it had when declared dead, is eligible before publishing a new since")
+	}
+
+	gone(n, "b")
+	restart := clk.Now().UnixMilli()
+	feed(n, "b", record{State: Participant, Since: restart})
+	clk.Set(clk.Now().Add(time.Duration(n.delta) * time.Millisecond))
+	n.rebuild()
+	if !eligibleNow("b") {
+		t.Error("b, back with a new since after a restart, is not eligible at since + Δ")
 	}
 }
