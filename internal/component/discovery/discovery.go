@@ -100,6 +100,8 @@ type Component struct {
 	shareM  *shareMetrics
 	hash    string
 	version uint64
+	// sharedHash is the hash of the list served now.
+	sharedHash string
 }
 
 var (
@@ -380,15 +382,20 @@ func (c *Component) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-c.restart:
-			if r != nil || c.share == nil {
+			if c.share == nil {
 				start()
 				break
 			}
-			// Following: the new config's hash is asked of the server
-			// at once; the instance is built again if it is needed.
-			c.mu.Lock()
-			c.pending = nil
-			c.mu.Unlock()
+			if r != nil {
+				start()
+			} else {
+				// Following: the instance is built again if it is
+				// needed.
+				c.mu.Lock()
+				c.pending = nil
+				c.mu.Unlock()
+			}
+			// The server is asked at once for the new config's list.
 			stopFollowing()
 			retryAt = time.Time{}
 			checkShare()
@@ -402,7 +409,7 @@ func (c *Component) Run(ctx context.Context) error {
 				fol = nil
 				c.shareM.fallbacks.Inc()
 				wait := shareRetry
-				if errors.Is(res.err, component.ErrShareConfigDiffers) || errors.Is(res.err, component.ErrShareUnavailable) {
+				if errors.Is(res.err, component.ErrShareConfigDiffers) {
 					wait = shareRetryRefused
 				}
 				retryAt = time.Now().Add(wait)
@@ -640,6 +647,11 @@ func (c *Component) publish(r *run) {
 	ts := targetsFromGroups(r.groups)
 	c.mu.Lock()
 	if c.everSent && sameTargets(ts, c.published) {
+		if c.share != nil && c.sharedHash != c.hash {
+			// The config changed but not the list: serve it under the
+			// new config's hash, or peers with the new config refuse it.
+			c.shareLocalLocked()
+		}
 		c.mu.Unlock()
 		return
 	}

@@ -30,7 +30,7 @@ import (
 //   - The fetch fails (the node went away, or its list was made from a
 //     config whose hash differs from ours): start the local discoverer at
 //     once, and try the server again after shareRetry (shareRetryRefused
-//     when it refused us on purpose).
+//     when its config differs from ours).
 //
 // The exports only ever change to a complete list (a fetched one, or the
 // local discoverer's first full refresh), never to an empty placeholder,
@@ -216,7 +216,7 @@ func (c *Component) follow(ctx context.Context, f *follower, hash string, out ch
 	}
 }
 
-// shareLocal serves the exports made by the local discoverer, with the
+// shareLocalLocked serves the exports made by the local discoverer, with the
 // next version. Called with c.mu held, after published changed.
 func (c *Component) shareLocalLocked() {
 	if c.share == nil {
@@ -225,6 +225,7 @@ func (c *Component) shareLocalLocked() {
 	c.version++
 	p := encodeTargets(c.published)
 	l := &component.SharedList{Version: c.version, Digest: shareDigest(p), Hash: c.hash, Payload: p}
+	c.sharedHash = c.hash
 	c.share.PublishDiscovery(c.opts.ID, l)
 	c.shareM.version.Set(float64(c.version))
 }
@@ -237,6 +238,7 @@ func (c *Component) adopt(l *component.SharedList, ts []Target) {
 		c.published, c.everSent = ts, true
 	}
 	c.version = l.Version
+	c.sharedHash = l.Hash
 	c.mu.Unlock()
 	c.share.PublishDiscovery(c.opts.ID, l)
 	c.shareM.version.Set(float64(l.Version))

@@ -314,3 +314,44 @@ func TestUnsharedDiscoveryIsUnchanged(t *testing.T) {
 		t.Errorf("share metrics registered without sharing")
 	}
 }
+
+// TestSharedDiscoveryAcrossAConfigChange: the fleet changes the
+// component's config (a new refresh interval) without changing its list.
+// The server serves the same list under the new config's hash, so the
+// follower, once it has the new config too, keeps using it rather than
+// running its own discoverer.
+func TestSharedDiscoveryAcrossAConfigChange(t *testing.T) {
+	sd := &countingSD{}
+	sd.set(200, sdBody("a:1"))
+	srv := httptest.NewServer(sd)
+	defer srv.Close()
+	f := newFleet("a")
+	a := startShared(t, f, "a", args(srv.URL, 200*time.Millisecond))
+	discoverytest.Eventually(t, wait, a.c.Ready, "a never ready")
+	b := startShared(t, f, "b", args(srv.URL, 200*time.Millisecond))
+	discoverytest.Eventually(t, wait, func() bool { return b.c.Ready() && b.gauge(t, "shoal_discovery_share_local") == 0 }, "b never followed a")
+	f.mu.Lock()
+	oldHash := f.lists["a"].Hash
+	f.mu.Unlock()
+
+	if err := a.c.Update(args(srv.URL, 300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	discoverytest.Eventually(t, wait, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.lists["a"] != nil && f.lists["a"].Hash != oldHash
+	}, "a never served its unchanged list under the new config's hash")
+	if err := b.c.Update(args(srv.URL, 300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	discoverytest.Eventually(t, wait, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.lists["b"] != nil && f.lists["b"].Hash != oldHash && f.lists["b"].Source == "a"
+	}, "b never used a's list under the new config")
+	if b.gauge(t, "shoal_discovery_share_local") != 0 {
+		t.Error("b runs its own discoverer after the config change")
+	}
+	noEmpty(t, a, b)
+}
