@@ -58,6 +58,12 @@ type DiscoShareReport struct {
 	// Failover is the time from the server's SIGKILL (and the list's
 	// change) until every survivor exported the changed list.
 	Failover time.Duration
+	// Resettled is the time from the SIGKILL until the survivors settled
+	// on a new server again (one runs the discoverer, the others use its
+	// list), which waits for gossip to declare the server dead.
+	Resettled time.Duration
+	// NewServer is the server after the failover.
+	NewServer string
 }
 
 func (r DiscoShareReport) String() string {
@@ -71,6 +77,7 @@ func (r DiscoShareReport) String() string {
 	fmt.Fprintf(&b, "  same list and version %v on every node; server %s\n", r.Version, r.Server)
 	fmt.Fprintf(&b, "  kill -9 of the server → every survivor has the changed list after %s (refresh interval %s)\n",
 		r.Failover.Round(time.Millisecond), r.Refresh)
+	fmt.Fprintf(&b, "  survivors settled on %s as the new server after %s\n", r.NewServer, r.Resettled.Round(time.Millisecond))
 	return b.String()
 }
 
@@ -339,9 +346,10 @@ func RunDiscoveryShare(ctx context.Context, o DiscoShareOptions) (DiscoShareRepo
 	progress("the survivors settle on a new server")
 	sctx, scancel := context.WithTimeout(ctx, 60*time.Second)
 	defer scancel()
-	if _, _, err := settled(sctx, f, added); err != nil {
+	if rep.NewServer, _, err = settled(sctx, f, added); err != nil {
 		return rep, fmt.Errorf("%w\n%s", err, f.Logs(30))
 	}
+	rep.Resettled = time.Since(killed)
 	if rep.CallsOne == 0 {
 		return rep, errors.New("the single node made no API calls")
 	}
