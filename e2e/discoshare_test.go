@@ -14,7 +14,9 @@ import (
 // one node does, every node exports the same list at the same version with
 // agreeing target digests, and after a kill -9 of the serving node every
 // survivor exports the list as it changed at that moment within one
-// refresh interval.
+// refresh interval. The nodes run with basic auth on every path, which
+// peers do not send, and a gossip key, so the lists travel past the UI's
+// password signed and sealed, as gossip does.
 func TestDiscoveryDoneOncePerFleet(t *testing.T) {
 	long(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -24,6 +26,7 @@ func TestDiscoveryDoneOncePerFleet(t *testing.T) {
 		Nodes:    3,
 		Refresh:  refresh,
 		Window:   6 * refresh,
+		Secure:   true,
 		Progress: testWriter{t},
 	})
 	if err != nil {

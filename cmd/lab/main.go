@@ -5,7 +5,7 @@
 //
 // SCENARIO is split, crash, rolling, scaleup, scaledown or partition (the
 // last needs root, for network namespaces), or discovery, which measures
-// --cluster.share-discovery (flags -nodes, -refresh, -window, -unshared). The defaults are 3 nodes, 300
+// --cluster.share-discovery (flags -nodes, -refresh, -window, -targets, -unshared, -secure). The defaults are 3 nodes, 300
 // targets and a 2 s interval. The scenarios themselves live in
 // internal/lab; this command only parses flags.
 package main
@@ -69,6 +69,7 @@ func runDiscovery(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Window, "window", 0, "How long API calls are counted (default 10 refreshes).")
 	fs.IntVar(&o.Targets, "targets", 50, "Targets in the discovered list.")
 	fs.BoolVar(&o.Unshared, "unshared", false, "Also count a fleet of -nodes without sharing, as Alloy runs.")
+	fs.BoolVar(&o.Secure, "secure", false, "Basic auth on every path and a gossip key: the lists travel signed and sealed.")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

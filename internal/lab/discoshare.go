@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +42,10 @@ type DiscoShareOptions struct {
 	// Unshared also counts a fleet of Nodes without sharing, as Alloy
 	// runs, for comparison.
 	Unshared bool
+	// Secure turns on basic auth for every path of every node (which
+	// peers do not send) and a gossip key (--cluster.gossip-key-file), so
+	// that the lists travel signed and sealed past the UI's password.
+	Secure bool
 	// Progress receives a line per step; nil discards.
 	Progress io.Writer
 }
@@ -131,8 +139,24 @@ func (s *countingSD) close() { _ = s.srv.Close() }
 
 const discoShareID = "discovery.http.api"
 
-func discoShareConfig(url string, refresh time.Duration) string {
-	return fmt.Sprintf(`discovery.http "api" {
+// The basic auth of a Secure run.
+const discoUser, discoPass = "admin", "lab-secret"
+
+func discoShareConfig(url string, refresh time.Duration, secure bool) string {
+	auth := ""
+	if secure {
+		auth = fmt.Sprintf(`
+http {
+  auth {
+    basic {
+      username = %q
+      password = %q
+    }
+  }
+}
+`, discoUser, discoPass)
+	}
+	return auth + fmt.Sprintf(`discovery.http "api" {
   url              = %q
   refresh_interval = %q
 }
@@ -183,12 +207,28 @@ func (o *DiscoShareOptions) defaults() {
 // countCalls starts a fleet, waits until ready(fleet) holds, and counts
 // the API calls over the window.
 func countCalls(ctx context.Context, o DiscoShareOptions, sd *countingSD, prefix string, nodes int, flags []string, ready func(*Fleet) error) (int64, *Fleet, error) {
-	f, err := StartFleet(ctx, FleetConfig{
+	fc := FleetConfig{
 		NamePrefix: prefix,
 		NoCluster:  nodes == 1 && flags == nil,
-		Config:     func(string) string { return discoShareConfig(sd.url, o.Refresh) },
+		Config:     func(string) string { return discoShareConfig(sd.url, o.Refresh, o.Secure) },
 		Flags:      func(string) []string { return flags },
-	}, nodes)
+	}
+	if o.Secure {
+		fc.BasicAuth = &BasicAuth{Username: discoUser, Password: discoPass}
+	}
+	if o.Secure && !fc.NoCluster {
+		dir, err := os.MkdirTemp("", "shoal-lab-key-")
+		if err != nil {
+			return 0, nil, err
+		}
+		defer os.RemoveAll(dir) // read at each node's start only
+		key := filepath.Join(dir, "gossip.key")
+		if err := os.WriteFile(key, []byte(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))+"\n"), 0o600); err != nil {
+			return 0, nil, err
+		}
+		flags = append(slices.Clone(flags), "--cluster.gossip-key-file="+key)
+	}
+	f, err := StartFleet(ctx, fc, nodes)
 	if err != nil {
 		return 0, nil, err
 	}
