@@ -201,16 +201,10 @@ func decodeShared(keys [][]byte, auth string, body []byte) (*component.SharedLis
 	if err := json.Unmarshal(body, &l); err != nil {
 		return nil, fmt.Errorf("decoding a shared list: %w", err)
 	}
-	if l.Digest != ShareDigest(l.Payload) {
+	if l.Digest != component.ShareDigest(l.Payload) {
 		return nil, errors.New("a shared list does not match its digest")
 	}
 	return &l, nil
-}
-
-// ShareDigest is the digest of a shared list's payload.
-func ShareDigest(payload []byte) string {
-	s := sha256.Sum256(payload)
-	return base64.RawURLEncoding.EncodeToString(s[:12])
 }
 
 // shareAuth is the auth header of a request for uri at time ms.

@@ -19,7 +19,7 @@ import (
 func withShare(c *Config, _ *Options) { c.ShareDiscovery = true }
 
 func sharedList(version uint64, payload string) *component.SharedList {
-	return &component.SharedList{Version: version, Hash: "h1", Digest: ShareDigest([]byte(payload)), Payload: []byte(payload)}
+	return &component.SharedList{Version: version, Hash: "h1", Digest: component.ShareDigest([]byte(payload)), Payload: []byte(payload)}
 }
 
 // TestSharedListServedSealedAndLongPolled: with a gossip key, a peer
@@ -142,7 +142,7 @@ func TestShareOffAnswersNotFound(t *testing.T) {
 
 func FuzzDecodeShared(f *testing.F) {
 	key := bytes.Repeat([]byte{1}, 16)
-	plain := []byte(`{"version":3,"digest":"` + ShareDigest([]byte("[]")) + `","hash":"h","source":"a","payload":"W10="}`)
+	plain := []byte(`{"version":3,"digest":"` + component.ShareDigest([]byte("[]")) + `","hash":"h","source":"a","payload":"W10="}`)
 	sealed, err := sealShared(key, []byte("auth"), plain)
 	if err != nil {
 		f.Fatal(err)
@@ -156,7 +156,7 @@ func FuzzDecodeShared(f *testing.F) {
 			keys = [][]byte{key}
 		}
 		l, err := decodeShared(keys, "auth", body)
-		if err == nil && l.Digest != ShareDigest(l.Payload) {
+		if err == nil && l.Digest != component.ShareDigest(l.Payload) {
 			t.Fatalf("accepted a list whose digest does not match: %+v", l)
 		}
 	})

@@ -2,6 +2,8 @@ package component
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 )
 
@@ -55,3 +57,10 @@ var (
 	ErrShareConfigDiffers = errors.New("the peer's discovery config differs from this node's")
 	ErrShareUnavailable   = errors.New("the peer serves no list for this component")
 )
+
+// ShareDigest is the digest of a shared list's payload: the first 12
+// bytes of its SHA-256, base64url.
+func ShareDigest(payload []byte) string {
+	s := sha256.Sum256(payload)
+	return base64.RawURLEncoding.EncodeToString(s[:12])
+}

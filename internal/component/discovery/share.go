@@ -224,7 +224,7 @@ func (c *Component) shareLocalLocked() {
 	}
 	c.version++
 	p := encodeTargets(c.published)
-	l := &component.SharedList{Version: c.version, Digest: shareDigest(p), Hash: c.hash, Payload: p}
+	l := &component.SharedList{Version: c.version, Digest: component.ShareDigest(p), Hash: c.hash, Payload: p}
 	c.sharedHash = c.hash
 	c.share.PublishDiscovery(c.opts.ID, l)
 	c.shareM.version.Set(float64(c.version))
@@ -254,11 +254,4 @@ func (c *Component) adopt(l *component.SharedList, ts []Target) {
 		c.ready.Store(true)
 		c.opts.Logger.Debug("discovery ready from a peer's list", "peer", l.Source, "version", l.Version, "targets", len(ts))
 	}
-}
-
-// shareDigest must equal the cluster's digest of a payload (see
-// cluster.ShareDigest): the first 12 bytes of its SHA-256, base64url.
-func shareDigest(p []byte) string {
-	s := sha256.Sum256(p)
-	return base64.RawURLEncoding.EncodeToString(s[:12])
 }
