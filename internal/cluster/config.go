@@ -89,6 +89,13 @@ type Config struct {
 	// docs/clustering.md).
 	GossipKeyFile string
 
+	// ShareDiscovery (--cluster.share-discovery, shoal's own) runs each
+	// discovery component on one node of the fleet, chosen by rendezvous
+	// hashing of its ID, which serves the list to the others over the
+	// cluster's HTTP transport (see discoshare.go and
+	// docs/clustering.md). Off: every node runs every discovery, as Alloy.
+	ShareDiscovery bool
+
 	// NodeIdentity (--cluster.tls-node-identity) binds each record to
 	// its node. With a CA, each node signs its record with a key its
 	// certificate vouches for, and peers check that the certificate
@@ -185,6 +192,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKeyPath, "cluster.tls-key-path", c.TLSKeyPath, "This node's TLS key.")
 	fs.StringVar(&c.TLSServerName, "cluster.tls-server-name", c.TLSServerName, "Server name checked in peers' certificates.")
 	fs.StringVar(&c.GossipKeyFile, "cluster.gossip-key-file", c.GossipKeyFile, "File of gossip encryption keys, one base64 key of 16, 24 or 32 bytes per line; the first encrypts (shoal's own flag).")
+	fs.BoolVar(&c.ShareDiscovery, "cluster.share-discovery", c.ShareDiscovery, "Run each discovery component on one node of the cluster, which serves its targets to the others; they run it themselves only while that node cannot serve them (shoal's own flag).")
 	fs.BoolVar(&c.NodeIdentity, "cluster.tls-node-identity", c.NodeIdentity, "Each node's certificate names it (subject CN or DNS name = --cluster.node-name): peers refuse a record whose signer's certificate does not name its node. Off: the certificate need only chain to the CA (nodes may share one).")
 	fs.DurationVar(&c.HandoffDelay, "cluster.handoff-delay", c.HandoffDelay, "Δ: delay between a state change and the tick at which ownership moves.")
 	fs.DurationVar(&c.BootstrapTimeout, "cluster.bootstrap-timeout", c.BootstrapTimeout, "How long to retry unanswered join addresses before forming a cluster alone.")

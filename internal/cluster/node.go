@@ -121,6 +121,9 @@ type Node struct {
 	// loop.
 	clockReplies chan clockReply
 
+	// shares are the discovery lists this node serves (discoshare.go).
+	shares shares
+
 	stopOnce sync.Once
 	stop     chan struct{}
 	started  atomic.Bool
@@ -211,7 +214,7 @@ func New(cfg Config, opts Options) (*Node, error) {
 		n.transport.credential = n.ident.cred6
 		n.transport.onCredential = n.addCredential
 	}
-	n.handler = n.transport
+	n.handler = n.withShare(n.transport)
 	n.metrics.minimumSize.Set(float64(cfg.WaitForSize))
 	n.metrics.addFuncs(cfg.Name, n.healthScore, n.aliveCount, func() float64 { return float64(len(n.transport.packetCh)) })
 	if opts.Registerer != nil {

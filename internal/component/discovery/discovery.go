@@ -16,6 +16,7 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -92,6 +93,15 @@ type Component struct {
 	health    component.Health
 	published []Target
 	everSent  bool
+
+	// Sharing (share.go): share is nil unless the cluster shares
+	// discovery; hash identifies cfg; version is the exported list's.
+	share   component.DiscoveryShare
+	shareM  *shareMetrics
+	hash    string
+	version uint64
+	// sharedHash is the hash of the list served now.
+	sharedHash string
 }
 
 var (
@@ -131,6 +141,14 @@ func New(opts component.Options, args component.Arguments, convert Converter, me
 		return nil, err
 	}
 	c.cfg, c.pending = cfg, inst
+	if ds, ok := opts.Cluster.(component.DiscoveryShare); ok && ds.SharesDiscovery() {
+		if c.hash = configHash(cfg); c.hash != "" {
+			c.share = ds
+			c.shareM = newShareMetrics(opts.Registerer)
+		} else {
+			opts.Logger.Warn("this discovery's config cannot be hashed, so it is not shared: every node runs it")
+		}
+	}
 	opts.LiveDebug.SetSnapshot(func() []string { return TargetLines(c.Targets()) })
 	return c, nil
 }
@@ -155,6 +173,9 @@ func (c *Component) Update(args component.Arguments) error {
 	}
 	c.mu.Lock()
 	c.cfg, c.pending = cfg, inst
+	if c.share != nil {
+		c.hash = configHash(cfg)
+	}
 	c.mu.Unlock()
 	select {
 	case c.restart <- struct{}{}:
@@ -228,7 +249,9 @@ type run struct {
 }
 
 // Run runs the discoverer until ctx is cancelled, restarting it when
-// Update changes its config.
+// Update changes its config. When the cluster shares discovery it runs
+// the discoverer only while this node serves the list or no peer can
+// (see share.go), and follows the serving peer otherwise.
 func (c *Component) Run(ctx context.Context) error {
 	if err := c.refresh.Register(); err != nil {
 		c.opts.Logger.Warn("registering refresh metrics", "err", err)
@@ -269,15 +292,140 @@ func (c *Component) Run(ctx context.Context) error {
 			settle.reset(c.mech.SettleTimeout)
 		}
 	}
-	start()
+	// startLocal starts the discoverer if it is not running, building a
+	// fresh instance when the last one was stopped.
+	startLocal := func() {
+		if r != nil {
+			return
+		}
+		c.mu.Lock()
+		if c.pending == nil {
+			inst, err := c.build(c.cfg)
+			if err != nil {
+				c.mu.Unlock()
+				c.opts.Logger.Error("restarting the discoverer", "err", err)
+				return
+			}
+			c.pending = inst
+		}
+		c.mu.Unlock()
+		start()
+		if c.shareM != nil {
+			c.shareM.local.Set(1)
+		}
+	}
+	stopLocal := func() {
+		if r == nil {
+			return
+		}
+		r.stop(c.mech.StopWait)
+		r = nil
+		publish.stop()
+		settle.stop()
+		c.shareM.local.Set(0)
+	}
+
+	// Sharing state: fol is the running fetch loop, if any.
+	var (
+		shareTick <-chan time.Time
+		fol       *follower
+		fetched   = make(chan fetchResult)
+		retryAt   time.Time
+		lastErr   string
+	)
+	stopFollowing := func() {
+		if fol != nil {
+			fol.cancel()
+			fol = nil
+		}
+	}
+	defer stopFollowing()
+	checkShare := func() {
+		server, self := c.share.DiscoveryServer(c.opts.ID)
+		if self {
+			c.shareM.server.Set(1)
+		} else {
+			c.shareM.server.Set(0)
+		}
+		if server == "" || self {
+			stopFollowing()
+			startLocal()
+			return
+		}
+		if fol != nil && fol.node != server {
+			stopFollowing()
+		}
+		if fol == nil && !time.Now().Before(retryAt) {
+			c.mu.Lock()
+			hash := c.hash
+			c.mu.Unlock()
+			fctx, cancel := context.WithCancel(ctx)
+			fol = &follower{node: server, cancel: cancel}
+			go c.follow(fctx, fol, hash, fetched)
+		}
+	}
+	if c.share != nil {
+		t := time.NewTicker(shareCheck)
+		defer t.Stop()
+		shareTick = t.C
+		defer c.share.PublishDiscovery(c.opts.ID, nil)
+		checkShare()
+		if fol == nil {
+			startLocal()
+		}
+	} else {
+		start()
+	}
 
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-c.restart:
-			start()
-		case groups := <-r.up:
+			if c.share == nil {
+				start()
+				break
+			}
+			if r != nil {
+				start()
+			} else {
+				// Following: the instance is built again if it is
+				// needed.
+				c.mu.Lock()
+				c.pending = nil
+				c.mu.Unlock()
+			}
+			// The server is asked at once for the new config's list.
+			stopFollowing()
+			retryAt = time.Time{}
+			checkShare()
+		case <-shareTick:
+			checkShare()
+		case res := <-fetched:
+			if res.f != fol {
+				break // from a follower already stopped
+			}
+			if res.err != nil {
+				fol = nil
+				c.shareM.fallbacks.Inc()
+				wait := shareRetry
+				if errors.Is(res.err, component.ErrShareConfigDiffers) {
+					wait = shareRetryRefused
+				}
+				retryAt = time.Now().Add(wait)
+				if msg := res.err.Error(); msg != lastErr {
+					lastErr = msg
+					c.opts.Logger.Warn("the serving peer's list cannot be used; running the discoverer here", "peer", res.f.node, "err", res.err)
+				}
+				startLocal()
+				break
+			}
+			lastErr = ""
+			c.adopt(res.l, res.ts)
+			if _, self := c.share.DiscoveryServer(c.opts.ID); !self {
+				stopLocal()
+			}
+		case groups := <-r.upCh():
 			if r.refreshBased() {
 				c.reconcile(r)
 			}
@@ -295,19 +443,21 @@ func (c *Component) Run(ctx context.Context) error {
 			if c.mech.settles() && !r.refreshBased() && r.first {
 				c.setHealthy(r)
 			}
-		case <-r.probe.notify:
+		case <-r.notifyCh():
 			c.reconcile(r)
 		case <-poll:
-			if !r.refreshBased() {
+			if r != nil && !r.refreshBased() {
 				// Refresh-based discoverers report through the probe.
 				c.reconcile(r)
 			}
 		case <-publish.c():
 			publish.fired()
-			c.publish(r)
+			if r != nil {
+				c.publish(r)
+			}
 		case <-settle.c():
 			settle.fired()
-			if !r.first {
+			if r != nil && !r.first {
 				// Failures seen while settling (an unreachable API
 				// server) keep the component unhealthy.
 				failed := !r.healthyAt.IsZero()
@@ -315,6 +465,22 @@ func (c *Component) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// upCh is the run's channel of updates; nil (never ready) without a run.
+func (r *run) upCh() <-chan []*targetgroup.Group {
+	if r == nil {
+		return nil
+	}
+	return r.up
+}
+
+// notifyCh is the run's probe notifications; nil without a run.
+func (r *run) notifyCh() <-chan struct{} {
+	if r == nil {
+		return nil
+	}
+	return r.probe.notify
 }
 
 func (r *run) refreshBased() bool {
@@ -481,10 +647,16 @@ func (c *Component) publish(r *run) {
 	ts := targetsFromGroups(r.groups)
 	c.mu.Lock()
 	if c.everSent && sameTargets(ts, c.published) {
+		if c.share != nil && c.sharedHash != c.hash {
+			// The config changed but not the list: serve it under the
+			// new config's hash, or peers with the new config refuse it.
+			c.shareLocalLocked()
+		}
 		c.mu.Unlock()
 		return
 	}
 	c.published, c.everSent = ts, true
+	c.shareLocalLocked()
 	c.mu.Unlock()
 	c.opts.LiveDebug.PublishTargets(len(ts), func(i int) string { return ts[i].Labels().String() })
 	if c.opts.OnStateChange != nil {
