@@ -165,5 +165,15 @@ if [[ "$SCALE" == 1 ]]; then
 	step scale 75m "$WORK/4-scale.md" "$BENCH" scale -shoal "$SHOAL" -sizes "$SCALE_SIZES"
 fi
 
-cat "$WORK"/0-machine.md "$WORK"/1-pipeline.md "$WORK"/2-handoff.md "$WORK"/3-gobench.md "$WORK"/4-scale.md >"$OUT"
+# Sections recorded by hand or by the lab's own scenarios (discovery
+# sharing, weighted placement, hot standby) sit after the marker line and
+# are carried over, so that a bench run does not erase them.
+MARKER='<!-- Sections below this line are kept by bench/run.sh. -->'
+: >"$WORK/9-kept.md"
+if [[ -f "$OUT" ]] && grep -qxF "$MARKER" "$OUT"; then
+	sed -n "\|^$MARKER\$|,\$p" "$OUT" >"$WORK/9-kept.md"
+else
+	printf '%s\n' "$MARKER" >"$WORK/9-kept.md"
+fi
+cat "$WORK"/0-machine.md "$WORK"/1-pipeline.md "$WORK"/2-handoff.md "$WORK"/3-gobench.md "$WORK"/4-scale.md "$WORK/9-kept.md" >"$OUT"
 log "wrote $OUT"
