@@ -72,6 +72,7 @@ func New(opts component.Options, args Arguments) (*Component, error) {
 	if err := c.Update(args); err != nil {
 		return nil, err
 	}
+	<-c.restart // Run starts the servers of the first arguments anyway
 	return c, nil
 }
 
@@ -270,7 +271,7 @@ func (c *Component) serveGRPC(g *GRPC) (string, func(), error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := srv.Serve(l); err != nil {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			c.opts.Logger.Error("the OTLP/gRPC server stopped", "err", err)
 		}
 	}()

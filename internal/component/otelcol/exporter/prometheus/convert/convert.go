@@ -415,6 +415,12 @@ func (r *run) exemplar(ser *series, e pmetric.Exemplar) {
 
 func (r *run) metric(s scope, m pmetric.Metric) {
 	name := MetricName(m, r.opts.AddMetricSuffixes)
+	if name == "" {
+		// Alloy would write series without a name, which a Prometheus
+		// receiver refuses with the rest of their request: shoal drops
+		// them instead.
+		return
+	}
 	md := sample.Metadata{Family: name, Unit: m.Unit(), Help: m.Description()}
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:

@@ -1,0 +1,284 @@
+package otlp
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
+	"github.com/shoal-dev/shoal/internal/component/otelcol"
+	"github.com/shoal-dev/shoal/internal/component/otelcol/otelcoltest"
+	"github.com/shoal-dev/shoal/internal/runtime"
+)
+
+func TestDefaultsAreAlloys(t *testing.T) {
+	var a Arguments
+	sink := &otelcoltest.Sink{}
+	err := discoverytest.Decode(t, `otelcol.receiver.otlp "x" {
+		grpc { }
+		http { }
+		output { metrics = [sink] }
+	}`, "otelcol.receiver.otlp", map[string]any{"sink": sink}, &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.GRPC.Endpoint != "0.0.0.0:4317" || a.GRPC.Transport != "tcp" || a.GRPC.ReadBufferSize != 512<<10 {
+		t.Errorf("grpc defaults %+v", a.GRPC)
+	}
+	if a.HTTP.Endpoint != "0.0.0.0:4318" || a.HTTP.MetricsURLPath != "/v1/metrics" || a.HTTP.TracesURLPath != "/v1/traces" ||
+		a.HTTP.WriteTimeout != 30*time.Second || len(a.HTTP.CompressionAlgorithms) != 7 {
+		t.Errorf("http defaults %+v", a.HTTP)
+	}
+	if len(a.Output.Metrics) != 1 || a.Output.Metrics[0] != otelcol.Consumer(sink) {
+		t.Errorf("output %+v", a.Output)
+	}
+	if !a.DebugMetrics.DisableHighCardinalityMetrics {
+		t.Error("debug_metrics default")
+	}
+}
+
+// TestConfigErrorsNamePositions: a wrong argument, a missing output block
+// and a bad value are refused at their file:line:col.
+func TestConfigErrorsNamePositions(t *testing.T) {
+	rt := runtime.New(runtime.Options{Registry: component.NewRegistry(Registration)})
+	for src, want := range map[string]string{
+		"otelcol.receiver.otlp \"x\" {\n  grpc {\n    endpoint = true\n  }\n  output { }\n}": "r.alloy:3:16",
+		"otelcol.receiver.otlp \"x\" {\n  http {\n    nope = 1\n  }\n  output { }\n}":     "r.alloy:3:5",
+		"otelcol.receiver.otlp \"x\" {\n  http { }\n}":                                      "r.alloy:1:1",
+		"otelcol.receiver.otlp \"x\" {\n  http {\n    compression_algorithms = [\"br\"]\n  }\n  output { }\n}": "r.alloy:2:3",
+	} {
+		diags := rt.Validate("r.alloy", []byte(src))
+		if len(diags) == 0 || !strings.Contains(diags.Error(), want) {
+			t.Errorf("config\n%s\ngave %v, want an error at %s", src, diags, want)
+		}
+	}
+}
+
+// start runs a receiver on loopback ports feeding sink, and returns it
+// once both servers listen.
+func start(t *testing.T, extra string, sink otelcol.Consumer) *Component {
+	t.Helper()
+	var a Arguments
+	src := `otelcol.receiver.otlp "x" {
+		grpc { endpoint = "127.0.0.1:0" }
+		http {
+			endpoint = "127.0.0.1:0"
+			` + extra + `
+		}
+		output { metrics = [sink] }
+	}`
+	if err := discoverytest.Decode(t, src, "otelcol.receiver.otlp", map[string]any{"sink": sink}, &a); err != nil {
+		t.Fatal(err)
+	}
+	opts, _, _ := discoverytest.Options(t, "otelcol.receiver.otlp.x")
+	c, err := New(opts, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discoverytest.Run(t, c)
+	discoverytest.Eventually(t, 10*time.Second, func() bool {
+		a := c.Addrs()
+		return a.GRPC != "" && a.HTTP != ""
+	}, "the servers did not start")
+	if h := c.CurrentHealth(); h.State != component.HealthHealthy {
+		t.Fatalf("health %+v", h)
+	}
+	return c
+}
+
+func post(t *testing.T, url, contentType, encoding string, body []byte) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type") + " " + string(b)
+}
+
+func TestHTTPTakesProtobufAndJSON(t *testing.T) {
+	sink := &otelcoltest.Sink{}
+	c := start(t, `max_request_body_size = "64KiB"`, sink)
+	url := "http://" + c.Addrs().HTTP + "/v1/metrics"
+	req := pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 3))
+	pb, _ := req.MarshalProto()
+	js, _ := req.MarshalJSON()
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(pb)
+	w.Close()
+
+	for _, tc := range []struct {
+		name, ct, enc string
+		body          []byte
+		code          int
+		respType      string
+	}{
+		{"protobuf", "application/x-protobuf", "", pb, 200, "application/x-protobuf"},
+		{"json", "application/json; charset=utf-8", "", js, 200, "application/json"},
+		{"gzip", "application/x-protobuf", "gzip", gz.Bytes(), 200, "application/x-protobuf"},
+		{"snappy", "application/x-protobuf", "snappy", snappy.Encode(nil, pb), 200, "application/x-protobuf"},
+		{"text", "text/plain", "", pb, 415, ""},
+		{"garbage", "application/x-protobuf", "", []byte("\xff\xff\xff"), 400, ""},
+		{"bad json", "application/json", "", []byte("{"), 400, ""},
+		{"unknown encoding", "application/x-protobuf", "br", pb, 415, ""},
+		{"too large", "application/x-protobuf", "", make([]byte, 65<<10), 413, ""},
+	} {
+		before := sink.Points()
+		code, resp := post(t, url, tc.ct, tc.enc, tc.body)
+		if code != tc.code || !strings.HasPrefix(resp, tc.respType) {
+			t.Errorf("%s: %d %q, want %d %s", tc.name, code, resp, tc.code, tc.respType)
+		}
+		if got := sink.Points() - before; (code == 200) != (got == 3) {
+			t.Errorf("%s: %d points consumed", tc.name, got)
+		}
+	}
+	if code, _ := post(t, "http://"+c.Addrs().HTTP+"/v1/traces", "application/x-protobuf", "", nil); code != 404 {
+		t.Errorf("traces: %d, want 404 (shoal takes metrics only)", code)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 {
+		t.Errorf("GET: %d, want 405", resp.StatusCode)
+	}
+	got := sink.All()[0]
+	if v, _ := got.ResourceMetrics().At(0).Resource().Attributes().Get("service.name"); v.AsString() != "svc" {
+		t.Errorf("resource lost: %v", got.ResourceMetrics().At(0).Resource().Attributes().AsRaw())
+	}
+}
+
+func TestGRPCTakesMetrics(t *testing.T) {
+	sink := &otelcoltest.Sink{}
+	c := start(t, "", sink)
+	conn, err := grpc.NewClient(c.Addrs().GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pmetricotlp.NewGRPCClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := client.Export(ctx, pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 5))); err != nil {
+		t.Fatal(err)
+	}
+	if sink.Points() != 5 {
+		t.Errorf("%d points consumed, want 5", sink.Points())
+	}
+	// A consumer that cannot take the metrics makes a retryable error.
+	sink.Fail(errors.New("disk queue full"))
+	_, err = client.Export(ctx, pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 1)))
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("failing consumer: %v, want Unavailable", err)
+	}
+	pb, _ := pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 1)).MarshalProto()
+	if code, _ := post(t, "http://"+c.Addrs().HTTP+"/v1/metrics", "application/x-protobuf", "", pb); code != 503 {
+		t.Errorf("failing consumer over HTTP: %d, want 503", code)
+	}
+}
+
+// metadataSink keeps the client metadata of the last request.
+type metadataSink struct{ got chan map[string][]string }
+
+func (m *metadataSink) ConsumeMetrics(ctx context.Context, _ pmetric.Metrics) error {
+	m.got <- otelcol.Metadata(ctx)
+	return nil
+}
+
+// TestIncludeMetadata: with include_metadata the request headers travel
+// in the context, keys in lower case.
+func TestIncludeMetadata(t *testing.T) {
+	sink := &metadataSink{got: make(chan map[string][]string, 1)}
+	c := start(t, "include_metadata = true", sink)
+	pb, _ := pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 1)).MarshalProto()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.Addrs().HTTP+"/v1/metrics", bytes.NewReader(pb))
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("X-Tenant", "blue")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case md := <-sink.got:
+		if len(md["x-tenant"]) != 1 || md["x-tenant"][0] != "blue" {
+			t.Errorf("metadata %v", md)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing consumed")
+	}
+}
+
+// TestSaysItTakesMetricsOnly: an output block naming traces consumers
+// loads, and the health says they get nothing.
+func TestSaysItTakesMetricsOnly(t *testing.T) {
+	var a Arguments
+	sink := &otelcoltest.Sink{}
+	err := discoverytest.Decode(t, `otelcol.receiver.otlp "x" {
+		http { endpoint = "127.0.0.1:0" }
+		output {
+			metrics = [sink]
+			traces  = [sink]
+		}
+	}`, "otelcol.receiver.otlp", map[string]any{"sink": sink}, &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _, _ := discoverytest.Options(t, "otelcol.receiver.otlp.x")
+	c, err := New(opts, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discoverytest.Run(t, c)
+	discoverytest.Eventually(t, 10*time.Second, func() bool { return c.Addrs().HTTP != "" }, "no server")
+	if h := c.CurrentHealth(); h.State != component.HealthHealthy || !strings.Contains(h.Message, "metrics only") {
+		t.Errorf("health %+v, want healthy saying metrics only", h)
+	}
+}
+
+// TestRestartsOnNewEndpoint: a changed http block moves the server; a
+// port in use makes the component unhealthy.
+func TestRestartsOnNewEndpoint(t *testing.T) {
+	sink := &otelcoltest.Sink{}
+	c := start(t, "", sink)
+	old := c.Addrs().HTTP
+	a := c.args
+	h := *a.HTTP
+	h.Endpoint = old // taken by the running server until it stops: restart frees it
+	h.MetricsURLPath = "/custom"
+	a.HTTP = &h
+	if err := c.Update(a); err != nil {
+		t.Fatal(err)
+	}
+	discoverytest.Eventually(t, 10*time.Second, func() bool {
+		resp, err := http.Post("http://"+c.Addrs().HTTP+"/custom", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, "the server did not move to /custom")
+}
