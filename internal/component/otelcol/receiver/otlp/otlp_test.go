@@ -57,9 +57,9 @@ func TestDefaultsAreAlloys(t *testing.T) {
 func TestConfigErrorsNamePositions(t *testing.T) {
 	rt := runtime.New(runtime.Options{Registry: component.NewRegistry(Registration)})
 	for src, want := range map[string]string{
-		"otelcol.receiver.otlp \"x\" {\n  grpc {\n    endpoint = true\n  }\n  output { }\n}": "r.alloy:3:16",
-		"otelcol.receiver.otlp \"x\" {\n  http {\n    nope = 1\n  }\n  output { }\n}":     "r.alloy:3:5",
-		"otelcol.receiver.otlp \"x\" {\n  http { }\n}":                                      "r.alloy:1:1",
+		"otelcol.receiver.otlp \"x\" {\n  grpc {\n    endpoint = true\n  }\n  output { }\n}":                   "r.alloy:3:16",
+		"otelcol.receiver.otlp \"x\" {\n  http {\n    nope = 1\n  }\n  output { }\n}":                          "r.alloy:3:5",
+		"otelcol.receiver.otlp \"x\" {\n  http { }\n}":                                                         "r.alloy:1:1",
 		"otelcol.receiver.otlp \"x\" {\n  http {\n    compression_algorithms = [\"br\"]\n  }\n  output { }\n}": "r.alloy:2:3",
 	} {
 		diags := rt.Validate("r.alloy", []byte(src))
