@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -48,6 +50,8 @@ type Component struct {
 	opts component.Options
 	next atomic.Pointer[otelcol.Fanout]
 
+	accepted, refused *prometheus.CounterVec
+
 	mu      sync.Mutex
 	args    Arguments
 	restart chan struct{} // the servers' arguments changed
@@ -69,8 +73,23 @@ var (
 // New builds the component; its servers start when it runs.
 func New(opts component.Options, args Arguments) (*Component, error) {
 	c := &Component{opts: opts, restart: make(chan struct{}, 1)}
+	c.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "otelcol_receiver_accepted_metric_points_total",
+		Help: "Number of metric points successfully pushed into the pipeline.",
+	}, []string{"transport"})
+	c.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "otelcol_receiver_refused_metric_points_total",
+		Help: "Number of metric points that could not be pushed into the pipeline.",
+	}, []string{"transport"})
 	if err := c.Update(args); err != nil {
 		return nil, err
+	}
+	if opts.Registerer != nil {
+		for _, col := range []prometheus.Collector{c.accepted, c.refused} {
+			if err := opts.Registerer.Register(col); err != nil {
+				return nil, fmt.Errorf("registering metrics: %w", err)
+			}
+		}
 	}
 	<-c.restart // Run starts the servers of the first arguments anyway
 	return c, nil
@@ -156,6 +175,10 @@ func (c *Component) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			stop()
+			if c.opts.Registerer != nil {
+				c.opts.Registerer.Unregister(c.accepted)
+				c.opts.Registerer.Unregister(c.refused)
+			}
 			return nil
 		case <-c.restart:
 		case <-retry:
@@ -200,13 +223,19 @@ func (c *Component) start(a Arguments) (stop func(), err error) {
 	return stop, nil
 }
 
-// consume hands md to the consumers.
-func (c *Component) consume(ctx context.Context, req pmetricotlp.ExportRequest) error {
-	md := req.Metrics()
-	if md.DataPointCount() == 0 && md.ResourceMetrics().Len() == 0 {
+// consume hands md to the consumers, counting its points as accepted or
+// refused under transport.
+func (c *Component) consume(ctx context.Context, transport string, md pmetric.Metrics) error {
+	if md.ResourceMetrics().Len() == 0 {
 		return nil
 	}
-	return c.next.Load().ConsumeMetrics(ctx, md)
+	n := float64(md.DataPointCount())
+	if err := c.next.Load().ConsumeMetrics(ctx, md); err != nil {
+		c.refused.WithLabelValues(transport).Add(n)
+		return err
+	}
+	c.accepted.WithLabelValues(transport).Add(n)
+	return nil
 }
 
 // metricsService is the gRPC MetricsService.
@@ -222,7 +251,7 @@ func (s *metricsService) Export(ctx context.Context, req pmetricotlp.ExportReque
 			ctx = otelcol.WithMetadata(ctx, map[string][]string(md))
 		}
 	}
-	if err := s.c.consume(ctx, req); err != nil {
+	if err := s.c.consume(ctx, "grpc", req.Metrics()); err != nil {
 		return pmetricotlp.NewExportResponse(), status.Error(codes.Unavailable, err.Error())
 	}
 	return pmetricotlp.NewExportResponse(), nil
@@ -424,7 +453,7 @@ func (c *Component) handleMetrics(h *HTTP, w http.ResponseWriter, r *http.Reques
 		}
 		ctx = otelcol.WithMetadata(ctx, m)
 	}
-	if err := c.consume(ctx, pmetricotlp.NewExportRequestFromMetrics(md)); err != nil {
+	if err := c.consume(ctx, "http", md); err != nil {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return

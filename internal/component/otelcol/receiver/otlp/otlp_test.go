@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
@@ -69,6 +70,31 @@ func TestConfigErrorsNamePositions(t *testing.T) {
 	}
 }
 
+// registries holds the metrics registry of each receiver start made.
+var registries = map[*Component]*prometheus.Registry{}
+
+// counter reads a receiver's counter by name and transport.
+func counter(t *testing.T, c *Component, name, transport string) float64 {
+	t.Helper()
+	mfs, err := registries[c].Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "transport" && l.GetValue() == transport {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
 // start runs a receiver on loopback ports feeding sink, and returns it
 // once both servers listen.
 func start(t *testing.T, extra string, sink otelcol.Consumer) *Component {
@@ -85,11 +111,12 @@ func start(t *testing.T, extra string, sink otelcol.Consumer) *Component {
 	if err := discoverytest.Decode(t, src, "otelcol.receiver.otlp", map[string]any{"sink": sink}, &a); err != nil {
 		t.Fatal(err)
 	}
-	opts, _, _ := discoverytest.Options(t, "otelcol.receiver.otlp.x")
+	opts, _, reg := discoverytest.Options(t, "otelcol.receiver.otlp.x")
 	c, err := New(opts, a)
 	if err != nil {
 		t.Fatal(err)
 	}
+	registries[c] = reg
 	discoverytest.Run(t, c)
 	discoverytest.Eventually(t, 10*time.Second, func() bool {
 		a := c.Addrs()
@@ -197,6 +224,18 @@ func TestGRPCTakesMetrics(t *testing.T) {
 	pb, _ := pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 1)).MarshalProto()
 	if code, _ := post(t, "http://"+c.Addrs().HTTP+"/v1/metrics", "application/x-protobuf", "", pb); code != 503 {
 		t.Errorf("failing consumer over HTTP: %d, want 503", code)
+	}
+	for _, m := range []struct {
+		name, transport string
+		want            float64
+	}{
+		{"otelcol_receiver_accepted_metric_points_total", "grpc", 5},
+		{"otelcol_receiver_refused_metric_points_total", "grpc", 1},
+		{"otelcol_receiver_refused_metric_points_total", "http", 1},
+	} {
+		if got := counter(t, c, m.name, m.transport); got != m.want {
+			t.Errorf("%s{transport=%q} = %v, want %v", m.name, m.transport, got, m.want)
+		}
 	}
 }
 
