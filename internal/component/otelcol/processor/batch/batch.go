@@ -175,8 +175,10 @@ func (c *Component) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	}
 	p.n += n
 	var out []pmetric.Metrics
-	if c.args.Timeout == 0 || p.n >= int(c.args.SendBatchSize) {
-		out = c.take(key, p)
+	if c.args.Timeout == 0 {
+		out = c.take(key, p, false)
+	} else if p.n >= int(c.args.SendBatchSize) {
+		out = c.take(key, p, true)
 	}
 	next := c.next
 	c.mu.Unlock()
@@ -188,19 +190,29 @@ func (c *Component) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	return errors.Join(errs...)
 }
 
-// take removes the batch under key and splits it into pieces of at most
-// send_batch_max_size data points. c.mu is held.
-func (c *Component) take(key string, p *pending) []pmetric.Metrics {
-	delete(c.batches, key)
+// take removes from the batch under key what is to be sent, in pieces of
+// at most send_batch_max_size data points. With bySize it takes pieces
+// only while the batch holds send_batch_size points, as the collector
+// does: the rest waits for a new timeout. Otherwise it takes everything.
+// c.mu is held.
+func (c *Component) take(key string, p *pending, bySize bool) []pmetric.Metrics {
 	max := int(c.args.SendBatchMaxSize)
-	if max == 0 || p.n <= max {
-		return []pmetric.Metrics{p.md}
-	}
 	var out []pmetric.Metrics
-	for p.md.DataPointCount() > max {
+	for p.n > 0 && (!bySize || p.n >= int(c.args.SendBatchSize)) {
+		if max == 0 || p.n <= max {
+			out = append(out, p.md)
+			p.md, p.n = pmetric.NewMetrics(), 0
+			break
+		}
 		out = append(out, split(max, p.md))
+		p.n -= max
 	}
-	return append(out, p.md)
+	if p.n == 0 {
+		delete(c.batches, key)
+	} else {
+		p.since = time.Now()
+	}
+	return out
 }
 
 // Run sends the batches whose timeout has passed until ctx is cancelled;
@@ -246,7 +258,7 @@ func (c *Component) due(now time.Time, flush bool) ([]sendable, time.Duration) {
 		p := c.batches[k]
 		left := p.since.Add(c.args.Timeout).Sub(now)
 		if flush || left <= 0 {
-			for _, m := range c.take(k, p) {
+			for _, m := range c.take(k, p, false) {
 				out = append(out, sendable{p.ctx, m})
 			}
 			continue

@@ -50,8 +50,9 @@ func TestDefaultsAreAlloys(t *testing.T) {
 	}
 }
 
-// TestFullBatchGoesAtOnce: the request that fills a batch sends it, split
-// to send_batch_max_size, before it returns.
+// TestFullBatchGoesAtOnce: the request that fills a batch sends
+// send_batch_max_size pieces of it while send_batch_size points are left,
+// before it returns; what is left goes later.
 func TestFullBatchGoesAtOnce(t *testing.T) {
 	sink := &otelcoltest.Sink{}
 	c := build(t, `timeout = "1h"
@@ -71,8 +72,23 @@ func TestFullBatchGoesAtOnce(t *testing.T) {
 	for _, m := range sink.All() {
 		sizes = append(sizes, m.DataPointCount())
 	}
-	if len(sizes) != 2 || sizes[0] != 8 || sizes[1] != 3 {
-		t.Fatalf("batch sizes %v, want [8 3]", sizes)
+	if len(sizes) != 1 || sizes[0] != 8 {
+		t.Fatalf("batch sizes %v, want [8]: the 3 left wait for the timeout, as in the collector", sizes)
+	}
+	// The rest goes when the component stops (or its timeout passes).
+	ctx2, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx2) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	sizes = nil
+	for _, m := range sink.All() {
+		sizes = append(sizes, m.DataPointCount())
+	}
+	if len(sizes) != 2 || sizes[1] != 3 {
+		t.Fatalf("batch sizes %v after stopping, want [8 3]", sizes)
 	}
 	// Order and content survive the split: values 0..5 then 0..4.
 	var vals []int64
