@@ -183,8 +183,8 @@ func (t *TLS) Validate() error {
 	if t.KeyPEM != "" && t.KeyFile != "" {
 		return errors.New("at most one of key_pem and key_file must be set")
 	}
-	if (t.CertPEM != "" || t.CertFile != "") != (t.KeyPEM != "" || t.KeyFile != "") {
-		return errors.New("a server certificate needs both a certificate and a key")
+	if t.CertPEM == "" && t.CertFile == "" || t.KeyPEM == "" && t.KeyFile == "" {
+		return errors.New("a server's tls block needs a certificate (cert_pem or cert_file) and its key (key_pem or key_file)")
 	}
 	if _, err := tlsVersion(t.MinVersion, tls.VersionTLS12); err != nil {
 		return fmt.Errorf("min_version: %w", err)

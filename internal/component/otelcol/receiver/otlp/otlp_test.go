@@ -4,9 +4,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -320,4 +331,67 @@ func TestRestartsOnNewEndpoint(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	}, "the server did not move to /custom")
+}
+
+// TestTLS serves OTLP/HTTP over TLS with a certificate made for the test,
+// and refuses a tls block without a certificate at its position.
+func TestTLS(t *testing.T) {
+	certPEM, keyPEM := selfSigned(t)
+	dir := t.TempDir()
+	certFile, keyFile := dir+"/cert.pem", dir+"/key.pem"
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink := &otelcoltest.Sink{}
+	c := start(t, fmt.Sprintf("tls {\n cert_file = %q\n key_file = %q\n min_version = \"1.3\"\n}", certFile, keyFile), sink)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	pb, _ := pmetricotlp.NewExportRequestFromMetrics(otelcoltest.Gauges("g", 2)).MarshalProto()
+	resp, err := client.Post("https://"+c.Addrs().HTTP+"/v1/metrics", "application/x-protobuf", bytes.NewReader(pb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || sink.Points() != 2 {
+		t.Errorf("over TLS: %s, %d points", resp.Status, sink.Points())
+	}
+	if resp.TLS == nil || resp.TLS.Version != tls.VersionTLS13 {
+		t.Errorf("connection state %+v", resp.TLS)
+	}
+
+	rt := runtime.New(runtime.Options{Registry: component.NewRegistry(Registration)})
+	diags := rt.Validate("t.alloy", []byte("otelcol.receiver.otlp \"x\" {\n  http {\n    tls {\n      min_version = \"1.2\"\n    }\n  }\n  output { }\n}"))
+	if len(diags) == 0 || !strings.Contains(diags.Error(), "t.alloy:3:5") || !strings.Contains(diags.Error(), "certificate") {
+		t.Errorf("tls without a certificate: %v", diags)
+	}
+}
+
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
