@@ -111,6 +111,8 @@ func TestForwardsOneBatchPerRequest(t *testing.T) {
 func TestPipelineToRemoteWrite(t *testing.T) {
 	var mu sync.Mutex
 	series := map[string]float64{}
+	histograms := map[string]prompb.Histogram{}
+	exemplars := map[string]string{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		raw, err := snappy.Decode(nil, body)
@@ -129,8 +131,15 @@ func TestPipelineToRemoteWrite(t *testing.T) {
 			for _, l := range ts.Labels {
 				parts = append(parts, l.Name+"="+l.Value)
 			}
+			key := strings.Join(parts, ",")
 			for _, s := range ts.Samples {
-				series[strings.Join(parts, ",")] = s.Value
+				series[key] = s.Value
+			}
+			for _, h := range ts.Histograms {
+				histograms[key] = h
+			}
+			for _, e := range ts.Exemplars {
+				exemplars[key] = fmt.Sprintf("%v %v", e.Labels, e.Value)
 			}
 		}
 	}))
@@ -152,6 +161,8 @@ otelcol.exporter.prometheus "p" {
 prometheus.remote_write "rw" {
 	endpoint {
 		url = "` + srv.URL + `/api/v1/write"
+		send_native_histograms = true
+		send_exemplars = true
 		queue_config { batch_send_deadline = "20ms" }
 	}
 }
@@ -186,7 +197,11 @@ prometheus.remote_write "rw" {
 		{"key": "k8s.pod.name", "value": {"stringValue": "pod-1"}}]},
 		"scopeMetrics": [{"metrics": [
 			{"name": "http.server.request.duration", "unit": "s", "sum": {"aggregationTemporality": 2, "isMonotonic": true,
-				"dataPoints": [{"timeUnixNano": "%d", "asDouble": 2.5, "attributes": [{"key": "http.route", "value": {"stringValue": "/pay"}}]}]}}]}]}]}`,
+				"dataPoints": [{"timeUnixNano": "%[1]d", "asDouble": 2.5, "attributes": [{"key": "http.route", "value": {"stringValue": "/pay"}}],
+					"exemplars": [{"timeUnixNano": "%[1]d", "asDouble": 0.7, "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174"}]}]}},
+			{"name": "rpc.latency", "unit": "s", "exponentialHistogram": {"aggregationTemporality": 2,
+				"dataPoints": [{"timeUnixNano": "%[1]d", "scale": 1, "count": "6", "sum": 9.5, "zeroCount": "1",
+					"positive": {"offset": 2, "bucketCounts": ["2", "0", "3"]}}]}}]}]}]}`,
 		time.Now().UnixNano())
 	resp, err := http.Post("http://"+addr+"/v1/metrics", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -210,6 +225,24 @@ prometheus.remote_write "rw" {
 		}
 		return true
 	}, "remote write did not receive %v", want)
+	discoverytest.Eventually(t, 20*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		_, ok := histograms["__name__=rpc_latency_seconds,instance=pod-1,job=shop/checkout"]
+		return ok
+	}, "remote write did not receive the native histogram")
+	mu.Lock()
+	h := histograms["__name__=rpc_latency_seconds,instance=pod-1,job=shop/checkout"]
+	ex := exemplars["__name__=http_server_request_duration_seconds_total,http_route=/pay,instance=pod-1,job=shop/checkout"]
+	mu.Unlock()
+	// OTLP buckets 2 and 4 of scale 1 are Prometheus' 3 and 5.
+	if h.Schema != 1 || h.GetCountInt() != 6 || h.Sum != 9.5 || h.GetZeroCountInt() != 1 ||
+		fmt.Sprint(h.PositiveSpans, h.PositiveDeltas) != fmt.Sprint([]prompb.BucketSpan{{Offset: 3, Length: 3}}, []int64{2, -2, 3}) {
+		t.Errorf("native histogram %+v", h)
+	}
+	if !strings.Contains(ex, "5b8efff798038103d269b633813fc60c") || !strings.Contains(ex, "0.7") {
+		t.Errorf("exemplar %q", ex)
+	}
 	for _, id := range []string{"otelcol.receiver.otlp.in", "otelcol.processor.batch.b", "otelcol.exporter.prometheus.p", "prometheus.remote_write.rw"} {
 		if info, _ := rt.Component(id); info.Health.State != component.HealthHealthy {
 			t.Errorf("%s: %+v", id, info.Health)
