@@ -395,3 +395,28 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
+
+// TestCORS answers a browser's preflight for an allowed origin only.
+func TestCORS(t *testing.T) {
+	c := start(t, "cors {\n allowed_origins = [\"https://*.example.com\"]\n allowed_headers = [\"X-Tenant\"]\n max_age = 600\n}", &otelcoltest.Sink{})
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, "http://"+c.Addrs().HTTP+"/v1/metrics", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight("https://app.example.com")
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "X-Tenant") || resp.Header.Get("Access-Control-Max-Age") != "600" {
+		t.Errorf("allowed origin: %s %v", resp.Status, resp.Header)
+	}
+	resp = preflight("https://evil.test")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("other origin allowed: %v", resp.Header)
+	}
+}
