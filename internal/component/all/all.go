@@ -13,6 +13,9 @@ import (
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
+	otelexporterprometheus "github.com/shoal-dev/shoal/internal/component/otelcol/exporter/prometheus"
+	otelprocessorbatch "github.com/shoal-dev/shoal/internal/component/otelcol/processor/batch"
+	otelreceiverotlp "github.com/shoal-dev/shoal/internal/component/otelcol/receiver/otlp"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -34,6 +37,9 @@ func Registry() *component.Registry {
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
+		otelexporterprometheus.Registration,
+		otelprocessorbatch.Registration,
+		otelreceiverotlp.Registration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,

@@ -13,7 +13,9 @@ import (
 func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
 		"discovery.dns", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
-		"local.file", "local.file_match", "prometheus.exporter.self", "prometheus.exporter.unix",
+		"local.file", "local.file_match",
+		"otelcol.exporter.prometheus", "otelcol.processor.batch", "otelcol.receiver.otlp",
+		"prometheus.exporter.self", "prometheus.exporter.unix",
 		"prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 		"remote.http", "remote.kubernetes.configmap", "remote.kubernetes.secret",
 	}
