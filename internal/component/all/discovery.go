@@ -5,10 +5,13 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
 	"github.com/shoal-dev/shoal/internal/component/discovery/digitalocean"
 	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
+	"github.com/shoal-dev/shoal/internal/component/discovery/kubelet"
 	"github.com/shoal-dev/shoal/internal/component/discovery/marathon"
+	"github.com/shoal-dev/shoal/internal/component/discovery/nerve"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
 	"github.com/shoal-dev/shoal/internal/component/discovery/openstack"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
+	"github.com/shoal-dev/shoal/internal/component/discovery/serverset"
 	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
 )
 
@@ -20,10 +23,13 @@ func more() []component.Registration {
 		consul.Registration,
 		digitalocean.Registration,
 		eureka.Registration,
+		kubelet.Registration,
 		marathon.Registration,
+		nerve.Registration,
 		nomad.Registration,
 		openstack.Registration,
 		puppetdb.Registration,
+		serverset.Registration,
 		triton.Registration,
 	}, heavy...)
 }
