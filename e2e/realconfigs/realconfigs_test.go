@@ -412,7 +412,7 @@ type componentInfo struct {
 	LocalID          string   `json:"localID"`
 	ModuleID         string   `json:"moduleID"`
 	CreatedModuleIDs []string `json:"createdModuleIDs"`
-	Health   struct {
+	Health           struct {
 		State   string `json:"state"`
 		Message string `json:"message"`
 	} `json:"health"`
