@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/nerve"
 	"github.com/shoal-dev/shoal/internal/component/discovery/nomad"
 	"github.com/shoal-dev/shoal/internal/component/discovery/openstack"
+	"github.com/shoal-dev/shoal/internal/component/discovery/process"
 	"github.com/shoal-dev/shoal/internal/component/discovery/puppetdb"
 	"github.com/shoal-dev/shoal/internal/component/discovery/serverset"
 	"github.com/shoal-dev/shoal/internal/component/discovery/triton"
@@ -28,6 +29,7 @@ func more() []component.Registration {
 		nerve.Registration,
 		nomad.Registration,
 		openstack.Registration,
+		process.Registration,
 		puppetdb.Registration,
 		serverset.Registration,
 		triton.Registration,
