@@ -3,6 +3,7 @@ package all
 import (
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery/consul"
+	"github.com/shoal-dev/shoal/internal/component/discovery/consulagent"
 	"github.com/shoal-dev/shoal/internal/component/discovery/digitalocean"
 	"github.com/shoal-dev/shoal/internal/component/discovery/eureka"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kubelet"
@@ -22,6 +23,7 @@ import (
 func more() []component.Registration {
 	return append([]component.Registration{
 		consul.Registration,
+		consulagent.Registration,
 		digitalocean.Registration,
 		eureka.Registration,
 		kubelet.Registration,
