@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -265,13 +266,16 @@ func readUID(path string) string {
 
 // containerIDRe finds a 64-hex container ID at the end of a cgroup path
 // (docker, containerd, CRI-O, systemd scopes such as docker-ID.scope).
-var containerIDRe = regexp.MustCompile(`^.*/(?:.*-)?([0-9a-f]{64})(?:\.|\s*$)`)
+// It is compiled at first use, not when every node starts.
+var containerIDRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^.*/(?:.*-)?([0-9a-f]{64})(?:\.|\s*$)`)
+})
 
 // containerIDFromCgroup returns the container ID of a /proc/PID/cgroup
 // file, or "".
 func containerIDFromCgroup(b []byte) string {
 	for line := range bytes.Lines(b) {
-		if m := containerIDRe.FindSubmatch(bytes.TrimRight(line, "\n")); len(m) > 1 {
+		if m := containerIDRe().FindSubmatch(bytes.TrimRight(line, "\n")); len(m) > 1 {
 			return string(m[1])
 		}
 	}
