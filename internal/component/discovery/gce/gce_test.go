@@ -9,9 +9,8 @@ import (
 )
 
 // The discoverer looks up Google's Application Default Credentials when it
-// is built, which off GCP may ask the metadata server (169.254.169.254),
-// and the Compute API address is fixed: only the mapping is tested, and no
-// discoverer is built here.
+// is built, which off GCP may ask the metadata server (169.254.169.254):
+// these tests build none; gce_api_test.go builds one with a key file.
 
 func TestArgumentsMapping(t *testing.T) {
 	src := `
