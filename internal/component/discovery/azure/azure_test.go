@@ -8,10 +8,9 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 )
 
-// Azure's token and Resource Manager addresses are fixed in the discoverer,
-// and the token request does not go through proxy_url, so only the mapping
-// is tested: the discoverer never runs here, and no credential chain (the
-// managed identity would ask 169.254.169.254) is ever consulted.
+// These tests check the mapping and build no discoverer, so no credential
+// chain (the managed identity would ask 169.254.169.254) is ever
+// consulted; azure_api_test.go runs one with the oauth block.
 
 func TestArgumentsMapping(t *testing.T) {
 	src := `
