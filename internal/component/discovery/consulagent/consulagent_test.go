@@ -143,3 +143,32 @@ func TestDefaultsAndValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedServicesAreReadDirectly: with services and no tags, each named
+// service is read by name without listing the agent's services, and a
+// service the agent does not have gives no targets.
+func TestNamedServicesAreReadDirectly(t *testing.T) {
+	fake := &agent{}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	a := DefaultArguments
+	a.Server = strings.TrimPrefix(srv.URL, "http://")
+	a.Services = []string{"web", "missing"}
+	a.Datacenter = "dc9"
+	_, rec := discoverytest.Start(t, "discovery.consulagent.named", 2, func(o component.Options) (*discovery.Component, error) {
+		return New(o, a)
+	})
+	ts, _ := rec.Targets()
+	for _, tg := range ts {
+		if tg["__meta_consulagent_service"] != "web" || tg["__meta_consulagent_dc"] != "dc9" {
+			t.Errorf("target %v", tg)
+		}
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	for _, p := range fake.paths {
+		if p == "/v1/agent/services" {
+			t.Errorf("listed the agent's services although services names them: %v", fake.paths)
+		}
+	}
+}
