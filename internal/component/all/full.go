@@ -4,9 +4,12 @@ package all
 
 import (
 	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/discovery/aws"
+	"github.com/shoal-dev/shoal/internal/component/discovery/azure"
 	"github.com/shoal-dev/shoal/internal/component/discovery/docker"
 	"github.com/shoal-dev/shoal/internal/component/discovery/dockerswarm"
 	"github.com/shoal-dev/shoal/internal/component/discovery/ec2"
+	"github.com/shoal-dev/shoal/internal/component/discovery/gce"
 	"github.com/shoal-dev/shoal/internal/component/discovery/hetzner"
 	"github.com/shoal-dev/shoal/internal/component/discovery/ionos"
 	"github.com/shoal-dev/shoal/internal/component/discovery/kuma"
@@ -33,6 +36,9 @@ var leftOut []string
 const leanWhy = ""
 
 var heavy = []component.Registration{
+	aws.Registration,
+	azure.Registration,
+	gce.Registration,
 	docker.Registration,
 	dockerswarm.Registration,
 	ec2.Registration,

@@ -10,6 +10,7 @@ var heavy []component.Registration
 // leftOut are the components of full.go's heavy list, which a config of
 // the lean build is told are left out rather than unknown.
 var leftOut = []string{
+	"discovery.aws", "discovery.azure", "discovery.gce",
 	"discovery.docker", "discovery.dockerswarm", "discovery.ec2", "discovery.hetzner",
 	"discovery.ionos", "discovery.kuma", "discovery.lightsail", "discovery.linode",
 	"discovery.ovhcloud", "discovery.scaleway", "discovery.uyuni",

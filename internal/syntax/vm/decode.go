@@ -180,6 +180,10 @@ func (st *state) decodeBlockValue(s *ast.BlockStmt, name string, target reflect.
 			}
 		}
 		st.decodeBlock(b, fresh.Elem())
+	case t.Kind() == reflect.Struct && t.NumField() == 0:
+		// A block that takes no arguments (discovery.azure's
+		// workload_identity): anything inside it is unknown.
+		st.decodeBlock(b, fresh.Elem())
 	default:
 		st.errorAtPos(s.NamePos, len(name), "block %q cannot be decoded into a %s", name, target.Type())
 		return
