@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
@@ -37,9 +38,27 @@ type Component struct {
 
 	mu      sync.Mutex
 	handler http.Handler // serves /metrics
+	runner  Runner       // the latest handler's work, when it has some
+	health  component.Health
+	reload  chan struct{}
 }
 
-var _ component.HTTPComponent = (*Component)(nil)
+var (
+	_ component.HTTPComponent   = (*Component)(nil)
+	_ component.HealthComponent = (*Component)(nil)
+)
+
+// Runner is a Creator's handler that has work of its own while the
+// component runs: listeners to serve (statsd), connections to close
+// (postgres). Run is called with a context that ends when the component
+// stops or an Update replaces the handler, as Alloy runs an integration;
+// the next handler's Run starts only after the previous one has returned,
+// so that it can bind the same addresses. An error from Run is logged and
+// makes the component unhealthy until the next handler runs.
+type Runner interface {
+	http.Handler
+	Run(ctx context.Context) error
+}
 
 // TargetBuilder expands the exporter's one base target into the targets
 // it exports, as Alloy's blackbox exporter does (one target per probed
@@ -51,7 +70,7 @@ type TargetBuilder func(base discovery.Target, args component.Arguments) []disco
 // does ("integrations/" + job, e.g. integrations/unix).
 func Build(name, job string, creator Creator) func(component.Options, component.Arguments) (component.Component, error) {
 	return func(opts component.Options, args component.Arguments) (component.Component, error) {
-		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator}
+		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, reload: make(chan struct{}, 1)}
 		if err := c.Update(args); err != nil {
 			return nil, err
 		}
@@ -63,7 +82,7 @@ func Build(name, job string, creator Creator) func(component.Options, component.
 // the base target by targets.
 func BuildWithTargets(name, job string, creator Creator, targets TargetBuilder) func(component.Options, component.Arguments) (component.Component, error) {
 	return func(opts component.Options, args component.Arguments) (component.Component, error) {
-		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, targets: targets}
+		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, targets: targets, reload: make(chan struct{}, 1)}
 		if err := c.Update(args); err != nil {
 			return nil, err
 		}
@@ -71,10 +90,60 @@ func BuildWithTargets(name, job string, creator Creator, targets TargetBuilder) 
 	}
 }
 
-// Run waits for cancellation: the exporter works when it is scraped.
+// Run waits for cancellation: the exporter works when it is scraped. A
+// handler that is a Runner runs until it is replaced or the component
+// stops.
 func (c *Component) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
+	var (
+		cancel context.CancelFunc
+		done   chan struct{}
+	)
+	stop := func() {
+		if cancel != nil {
+			cancel()
+			<-done
+			cancel = nil
+		}
+	}
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.reload:
+		}
+		stop()
+		c.mu.Lock()
+		r := c.runner
+		c.health = component.Health{} // nothing to add to the runtime's own
+		c.mu.Unlock()
+		if r == nil {
+			continue
+		}
+		rctx, cf := context.WithCancel(ctx)
+		cancel, done = cf, make(chan struct{})
+		go func(done chan struct{}) {
+			defer close(done)
+			err := r.Run(rctx)
+			if err == nil || rctx.Err() != nil {
+				return
+			}
+			c.opts.Logger.Error("error running exporter", "exporter", c.opts.ID, "err", err)
+			c.mu.Lock()
+			if c.runner == r {
+				c.health = component.Health{State: component.HealthUnhealthy, Message: err.Error(), Updated: time.Now()}
+			}
+			c.mu.Unlock()
+		}(done)
+	}
+}
+
+// CurrentHealth reports a Runner's failure, and otherwise nothing (the
+// runtime's own health stands).
+func (c *Component) CurrentHealth() component.Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.health
 }
 
 // Update rebuilds the handler from new arguments and publishes the target.
@@ -88,9 +157,15 @@ func (c *Component) Update(args component.Arguments) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", h)
+	r, _ := h.(Runner)
 	c.mu.Lock()
 	c.handler = mux
+	c.runner = r
 	c.mu.Unlock()
+	select {
+	case c.reload <- struct{}{}:
+	default:
+	}
 	base := Target(c.opts, c.name, c.job, instance)
 	targets := []discovery.Target{base}
 	if c.targets != nil {
