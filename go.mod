@@ -30,7 +30,11 @@ require (
 require (
 	filippo.io/edwards25519 v1.1.0 // indirect
 	github.com/blang/semver/v4 v4.0.0 // indirect
+	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
+	github.com/mdlayher/vsock v1.3.0 // indirect
 	github.com/prometheus-community/postgres_exporter v0.19.0 // indirect
+	github.com/prometheus/exporter-toolkit v0.20.0 // indirect
+	github.com/prometheus/statsd_exporter v0.28.0 // indirect
 )
 
 require (
