@@ -37,6 +37,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	os.Setenv("SHOAL_BIN", bin)
+	// The exporter tests' MariaDB and Postgres, started once on first use.
+	defer lab.StopDatabases()
 	return m.Run()
 }
 

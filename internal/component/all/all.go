@@ -13,6 +13,7 @@ import (
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/enrich"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -34,6 +35,7 @@ func Registry() *component.Registry {
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
+		enrich.Registration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,

@@ -13,7 +13,7 @@ import (
 func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
 		"discovery.dns", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
-		"local.file", "local.file_match", "prometheus.exporter.self", "prometheus.exporter.unix",
+		"local.file", "local.file_match", "prometheus.enrich", "prometheus.exporter.self", "prometheus.exporter.unix",
 		"prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 		"remote.http", "remote.kubernetes.configmap", "remote.kubernetes.secret",
 	}
