@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/cadvisor"
 	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/lab/labdb"
 )
 
 // TestExporterMySQLReachesPrometheus proves prometheus.exporter.mysql
@@ -21,7 +22,7 @@ func TestExporterMySQLReachesPrometheus(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db := lab.MariaDBOnce(t)
+	db := labdb.MariaDBOnce(t)
 	block := fmt.Sprintf(`prometheus.exporter.mysql "db" {
   data_source_name  = %q
   enable_collectors = ["info_schema.tables"]
@@ -48,7 +49,7 @@ func TestExporterPostgresReachesPrometheus(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	pg := lab.PostgresOnce(t)
+	pg := labdb.PostgresOnce(t)
 	block := fmt.Sprintf(`prometheus.exporter.postgres "pg" {
   data_source_names = [%q]
 }`, pg.DSN("lab"))

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/lab/labdb"
 )
 
 // TestMain builds shoal once for every test of this process (unless
@@ -38,7 +39,7 @@ func runMain(m *testing.M) int {
 	}
 	os.Setenv("SHOAL_BIN", bin)
 	// The exporter tests' MariaDB and Postgres, started once on first use.
-	defer lab.StopDatabases()
+	defer labdb.StopDatabases()
 	return m.Run()
 }
 

@@ -12,14 +12,14 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/exportertest"
-	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/lab/labdb"
 	"github.com/shoal-dev/shoal/internal/syntax/types"
 )
 
 // TestMain stops the MariaDB the tests share.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	lab.StopDatabases()
+	labdb.StopDatabases()
 	os.Exit(code)
 }
 
@@ -166,7 +166,7 @@ func TestUnknownCollectorsAreIgnoredWithAWarning(t *testing.T) {
 // info_schema.tables collector sees the lab table, and the target's
 // instance is Alloy's; a wrong password gives mysql_up 0.
 func TestScrapesARealMariaDB(t *testing.T) {
-	db := lab.MariaDBOnce(t)
+	db := labdb.MariaDBOnce(t)
 	a := DefaultArguments
 	a.DataSourceName = types.Secret(db.DSN(""))
 	a.EnableCollectors = []string{"info_schema.tables", "info_schema.processlist"}

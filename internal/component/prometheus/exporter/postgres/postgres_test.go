@@ -10,14 +10,14 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/discoverytest"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter/exportertest"
-	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/lab/labdb"
 	"github.com/shoal-dev/shoal/internal/syntax/types"
 )
 
 // TestMain stops the Postgres the tests share.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	lab.StopDatabases()
+	labdb.StopDatabases()
 	os.Exit(code)
 }
 
@@ -124,7 +124,7 @@ func FuzzParseURL(f *testing.F) {
 // adds its metric, and the target's instance is Alloy's; a closed port
 // gives pg_up 0.
 func TestScrapesARealPostgres(t *testing.T) {
-	pg := lab.PostgresOnce(t)
+	pg := labdb.PostgresOnce(t)
 	queries := filepath.Join(t.TempDir(), "queries.yaml")
 	if err := os.WriteFile(queries, []byte(`lab_probe:
   query: "SELECT 42::float AS answer"

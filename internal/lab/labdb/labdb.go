@@ -1,4 +1,9 @@
-package lab
+// Package labdb starts the database servers of the exporter tests:
+// throwaway instances of Debian's mariadb-server and postgresql, each with
+// its own data directory, on loopback ports. It is apart from package lab,
+// which the shoal binary links, so that the SQL drivers it uses stay out
+// of the binary.
+package labdb
 
 import (
 	"context"
@@ -11,6 +16,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,6 +24,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/lib/pq"
+
+	"github.com/shoal-dev/shoal/internal/lab"
 )
 
 // The database servers of the exporter tests (Debian's mariadb-server and
@@ -67,7 +75,7 @@ func requireBinary(t testing.TB, bin, pkg string) string {
 type MariaDB struct {
 	Addr   string // 127.0.0.1:port
 	Socket string
-	proc   *process
+	proc   *server
 }
 
 // DSN is the Go MySQL driver's data source name for the exporter user over
@@ -110,11 +118,11 @@ func startMariaDB(install, server string) (*MariaDB, error) {
 	sock := filepath.Join(dir, "mysqld.sock")
 	var lastErr error
 	for range 3 {
-		port, err := FreePort()
+		port, err := lab.FreePort()
 		if err != nil {
 			return nil, err
 		}
-		p, err := startProcess("mariadbd", filepath.Join(dir, "mariadbd.log"), server,
+		p, err := start(filepath.Join(dir, "mariadbd.log"), nil, server,
 			"--no-defaults", "--user=root", "--datadir="+data, "--socket="+sock,
 			"--port="+strconv.Itoa(port), "--bind-address=127.0.0.1", "--skip-name-resolve",
 			"--pid-file="+filepath.Join(dir, "mariadbd.pid"), "--innodb-buffer-pool-size=16M",
@@ -124,10 +132,10 @@ func startMariaDB(install, server string) (*MariaDB, error) {
 		}
 		m := &MariaDB{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Socket: sock, proc: p}
 		if lastErr = m.setUp(); lastErr != nil {
-			p.stop(10 * time.Second)
+			p.stop(syscall.SIGTERM)
 			continue
 		}
-		shared.cleanup = append(shared.cleanup, func() { p.stop(20 * time.Second) })
+		shared.cleanup = append(shared.cleanup, func() { p.stop(syscall.SIGTERM) })
 		return m, nil
 	}
 	return nil, lastErr
@@ -152,9 +160,9 @@ func (m *MariaDB) setUp() error {
 		}
 		select {
 		case <-m.proc.done:
-			return fmt.Errorf("lab: mariadbd exited before it answered:\n%s", m.proc.logTail(20))
+			return fmt.Errorf("lab: mariadbd exited before it answered:\n%s", m.proc.logTail())
 		case <-ctx.Done():
-			return fmt.Errorf("lab: mariadbd did not answer: %w\n%s", err, m.proc.logTail(20))
+			return fmt.Errorf("lab: mariadbd did not answer: %w\n%s", err, m.proc.logTail())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -180,9 +188,7 @@ func (m *MariaDB) setUp() error {
 type Postgres struct {
 	Addr      string // 127.0.0.1:port
 	SocketDir string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	logPath   string
+	proc      *server
 }
 
 // DSN is a postgres URL for the superuser and db over TCP.
@@ -263,35 +269,22 @@ func startPostgres(bindir string) (*Postgres, error) {
 	}
 	var lastErr error
 	for range 3 {
-		port, err := FreePort()
+		port, err := lab.FreePort()
 		if err != nil {
 			return nil, err
 		}
-		p := &Postgres{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), SocketDir: dir, done: make(chan struct{}),
-			logPath: filepath.Join(dir, "postgres.log")}
-		logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		p.cmd = exec.Command(filepath.Join(bindir, "postgres"), "-D", data, "-k", dir, "-h", "127.0.0.1",
+		proc, err := start(filepath.Join(dir, "postgres.log"), cred, filepath.Join(bindir, "postgres"), "-D", data, "-k", dir, "-h", "127.0.0.1",
 			"-p", strconv.Itoa(port), "-c", "fsync=off", "-c", "shared_buffers=16MB", "-c", "max_connections=40")
-		p.cmd.Stdout, p.cmd.Stderr = logf, logf
-		p.cmd.Dir = dir
-		p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := p.cmd.Start(); err != nil {
-			logf.Close()
-			return nil, fmt.Errorf("lab: start postgres: %w", err)
+		if err != nil {
+			return nil, err
 		}
-		go func() {
-			_ = p.cmd.Wait()
-			logf.Close()
-			close(p.done)
-		}()
+		p := &Postgres{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), SocketDir: dir, proc: proc}
 		if lastErr = p.setUp(); lastErr != nil {
-			p.stop()
+			proc.stop(syscall.SIGINT)
 			continue
 		}
-		shared.cleanup = append(shared.cleanup, p.stop)
+		// SIGINT is postgres' fast shutdown.
+		shared.cleanup = append(shared.cleanup, func() { proc.stop(syscall.SIGINT) })
 		return p, nil
 	}
 	return nil, lastErr
@@ -308,21 +301,6 @@ func nobody() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-// stop asks postgres for a fast shutdown (SIGINT), then kills it.
-func (p *Postgres) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-func (p *Postgres) logTail() string {
-	return (&process{logPath: p.logPath}).logTail(20)
-}
-
 // setUp waits until the server answers, then creates the lab database.
 func (p *Postgres) setUp() error {
 	db, err := sql.Open("postgres", p.DSN("postgres")+"&connect_timeout=2")
@@ -337,10 +315,10 @@ func (p *Postgres) setUp() error {
 			break
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("lab: postgres exited before it answered:\n%s", p.logTail())
+		case <-p.proc.done:
+			return fmt.Errorf("lab: postgres exited before it answered:\n%s", p.proc.logTail())
 		case <-ctx.Done():
-			return fmt.Errorf("lab: postgres did not answer: %w\n%s", err, p.logTail())
+			return fmt.Errorf("lab: postgres did not answer: %w\n%s", err, p.proc.logTail())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -348,4 +326,57 @@ func (p *Postgres) setUp() error {
 		return fmt.Errorf("lab: postgres: %w", err)
 	}
 	return nil
+}
+
+// server is a database server process.
+type server struct {
+	cmd     *exec.Cmd
+	done    chan struct{}
+	logPath string
+}
+
+// start runs bin with its output appended to logPath, as cred's user when
+// cred is not nil, in its own process group, killed if the test process
+// dies.
+func start(logPath string, cred *syscall.Credential, bin string, args ...string) (*server, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = filepath.Dir(logPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("lab: start %s: %w", filepath.Base(bin), err)
+	}
+	s := &server{cmd: cmd, done: make(chan struct{}), logPath: logPath}
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(s.done)
+	}()
+	return s, nil
+}
+
+// stop sends sig, and kills the process group after 20 seconds.
+func (s *server) stop(sig syscall.Signal) {
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+// logTail is the last 20 lines of the server's log.
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.logPath)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
 }
