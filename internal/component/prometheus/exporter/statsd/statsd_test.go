@@ -225,13 +225,11 @@ func TestReceivesOverUnixgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := runUntil(t, c)
+	// The socket appears when it is bound, and takes its mode just after.
 	discoverytest.Eventually(t, 20*time.Second, func() bool {
-		_, err := os.Stat(sock)
-		return err == nil
-	}, "the socket %s never appeared", sock)
-	if fi, _ := os.Stat(sock); fi.Mode().Perm() != 0o700 {
-		t.Errorf("socket mode %v, want 0700", fi.Mode().Perm())
-	}
+		fi, err := os.Stat(sock)
+		return err == nil && fi.Mode().Perm() == 0o700
+	}, "the socket %s never appeared with mode 0700", sock)
 	waitScrape(t, c, func() { send(t, "unixgram", sock, "lab_gram:1|c\n") }, "lab_gram 1", "statsd_exporter_unixgram_packets_total 1")
 	stop()
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
