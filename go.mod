@@ -13,12 +13,14 @@ require (
 	github.com/hashicorp/go-msgpack/v2 v2.1.5
 	github.com/hashicorp/memberlist v0.7.0
 	github.com/lib/pq v1.10.9
+	github.com/prometheus-community/postgres_exporter v0.19.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_golang/exp v0.0.0-20261019101427-217707f26b14
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.1
 	github.com/prometheus/mysqld_exporter v0.18.0
 	github.com/prometheus/prometheus v0.316.0
+	github.com/prometheus/statsd_exporter v0.28.0
 	github.com/theory/jsonpath v0.12.3
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0
@@ -40,16 +42,13 @@ require (
 	github.com/euank/go-kmsg-parser v2.0.0+incompatible // indirect
 	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
 	github.com/karrick/godirwalk v1.17.0 // indirect
-	github.com/mdlayher/vsock v1.3.0 // indirect
 	github.com/mistifyio/go-zfs v2.1.1+incompatible // indirect
 	github.com/moby/sys/mountinfo v0.7.2 // indirect
+	github.com/moby/sys/sequential v0.7.0 // indirect
 	github.com/moby/sys/userns v0.1.0 // indirect
 	github.com/opencontainers/cgroups v0.0.4 // indirect
 	github.com/opencontainers/runtime-spec v1.2.1 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
-	github.com/prometheus-community/postgres_exporter v0.19.0 // indirect
-	github.com/prometheus/exporter-toolkit v0.20.0 // indirect
-	github.com/prometheus/statsd_exporter v0.28.0 // indirect
 )
 
 require (
