@@ -39,6 +39,7 @@ type Component struct {
 	mu      sync.Mutex
 	handler http.Handler // serves /metrics
 	runner  Runner       // the latest handler's work, when it has some
+	started bool         // whether runner's Run was called
 	health  component.Health
 	reload  chan struct{}
 }
@@ -53,7 +54,10 @@ var (
 // (postgres). Run is called with a context that ends when the component
 // stops or an Update replaces the handler, as Alloy runs an integration;
 // the next handler's Run starts only after the previous one has returned,
-// so that it can bind the same addresses. An error from Run is logged and
+// so that it can bind the same addresses. A handler replaced before it
+// ran (two updates in quick succession), or left when the component stops
+// before running it, has its Run called with a context already ended, so
+// that it releases what its Creator took. An error from Run is logged and
 // makes the component unhealthy until the next handler runs.
 type Runner interface {
 	http.Handler
@@ -106,6 +110,15 @@ func (c *Component) Run(ctx context.Context) error {
 		}
 	}
 	defer stop()
+	defer func() {
+		c.mu.Lock()
+		r, started := c.runner, c.started
+		c.started = true
+		c.mu.Unlock()
+		if r != nil && !started {
+			discard(r)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -115,6 +128,7 @@ func (c *Component) Run(ctx context.Context) error {
 		stop()
 		c.mu.Lock()
 		r := c.runner
+		c.started = true
 		c.health = component.Health{} // nothing to add to the runtime's own
 		c.mu.Unlock()
 		if r == nil {
@@ -138,6 +152,14 @@ func (c *Component) Run(ctx context.Context) error {
 	}
 }
 
+// discard runs r with an ended context, so that it releases what it holds
+// without starting its work.
+func discard(r Runner) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = r.Run(ctx)
+}
+
 // CurrentHealth reports a Runner's failure, and otherwise nothing (the
 // runtime's own health stands).
 func (c *Component) CurrentHealth() component.Health {
@@ -159,9 +181,13 @@ func (c *Component) Update(args component.Arguments) error {
 	mux.Handle("/metrics", h)
 	r, _ := h.(Runner)
 	c.mu.Lock()
+	old, oldStarted := c.runner, c.started
 	c.handler = mux
-	c.runner = r
+	c.runner, c.started = r, false
 	c.mu.Unlock()
+	if old != nil && !oldStarted {
+		go discard(old)
+	}
 	select {
 	case c.reload <- struct{}{}:
 	default:

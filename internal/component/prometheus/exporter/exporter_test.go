@@ -148,3 +148,43 @@ func TestARunnerRunsUntilReplaced(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// TestARunnerReplacedBeforeItRanIsDiscarded: a handler replaced before
+// the component ran it has its Run called with an ended context (so that
+// it releases what it holds), and only the latest handler runs.
+func TestARunnerReplacedBeforeItRanIsDiscarded(t *testing.T) {
+	opts, _, _ := discoverytest.Options(t, "prometheus.exporter.test.d")
+	started, stopped := make(chan int, 10), make(chan int, 10)
+	n := 0
+	build := Build("prometheus.exporter.test", "test", func(component.Options, component.Arguments) (http.Handler, string, error) {
+		n++
+		return &runner{Handler: http.NotFoundHandler(), n: n, started: started, stopped: stopped}, "i", nil
+	})
+	c, err := build(opts, struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Update(struct{}{}); err != nil { // replaces 1, which never ran
+		t.Fatal(err)
+	}
+	wait := func(ch chan int, want int, what string) {
+		t.Helper()
+		select {
+		case got := <-ch:
+			if got != want {
+				t.Errorf("%s %d, want %d", what, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("runner %d never %s", want, what)
+		}
+	}
+	wait(started, 1, "started (discarded)")
+	wait(stopped, 1, "stopped (discarded)")
+	discoverytest.Run(t, c)
+	wait(started, 2, "started")
+	select {
+	case got := <-started:
+		t.Errorf("runner %d also started", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -248,6 +248,9 @@ func create(opts component.Options, args component.Arguments) (http.Handler, str
 // exporter's own, in that order, so that nothing is sent on a closed
 // channel.
 func (in *instance) Run(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return nil // replaced before it ran: nothing was bound
+	}
 	a := in.args
 	parser := line.NewParser()
 	if a.ParseDogStatsd {
