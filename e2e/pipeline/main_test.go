@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/internal/lab"
+	"github.com/shoal-dev/shoal/internal/lab/labdb"
 )
 
 // TestMain builds shoal once for every test of this process (unless
@@ -37,6 +38,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	os.Setenv("SHOAL_BIN", bin)
+	// The exporter tests' MariaDB and Postgres, started once on first use.
+	defer labdb.StopDatabases()
 	return m.Run()
 }
 

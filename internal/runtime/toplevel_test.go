@@ -119,8 +119,8 @@ func TestValidateTopLevelBlocks(t *testing.T) {
 		},
 		{
 			name: "an Alloy component below the level says both",
-			src:  "prometheus.enrich \"x\" {}\n",
-			want: []string{`cfg.alloy:1:1: component "prometheus.enrich" is not yet implemented in shoal (see docs/migrating-from-alloy.md for the list and what to do meanwhile); in Alloy it is experimental and also needs --stability.level=experimental`},
+			src:  "prometheus.exporter.static \"x\" {}\n",
+			want: []string{`cfg.alloy:1:1: component "prometheus.exporter.static" is not yet implemented in shoal (see docs/migrating-from-alloy.md for the list and what to do meanwhile); in Alloy it is experimental and also needs --stability.level=experimental`},
 		},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,7 @@ import (
 	otelexporterprometheus "github.com/shoal-dev/shoal/internal/component/otelcol/exporter/prometheus"
 	otelprocessorbatch "github.com/shoal-dev/shoal/internal/component/otelcol/processor/batch"
 	otelreceiverotlp "github.com/shoal-dev/shoal/internal/component/otelcol/receiver/otlp"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/enrich"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
@@ -40,6 +41,7 @@ func Registry() *component.Registry {
 		otelexporterprometheus.Registration,
 		otelprocessorbatch.Registration,
 		otelreceiverotlp.Registration,
+		enrich.Registration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,

@@ -15,7 +15,7 @@ func TestRegistryHoldsRoundOne(t *testing.T) {
 		"discovery.dns", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
 		"local.file", "local.file_match",
 		"otelcol.exporter.prometheus", "otelcol.processor.batch", "otelcol.receiver.otlp",
-		"prometheus.exporter.self", "prometheus.exporter.unix",
+		"prometheus.enrich", "prometheus.exporter.self", "prometheus.exporter.unix",
 		"prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 		"remote.http", "remote.kubernetes.configmap", "remote.kubernetes.secret",
 	}

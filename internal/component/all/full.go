@@ -19,16 +19,22 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
 	"github.com/shoal-dev/shoal/internal/component/discovery/uyuni"
 	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
+	exportercadvisor "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/cadvisor"
+	exportermysql "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/mysql"
+	exporterpostgres "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/postgres"
 	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
 	exporterredis "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/redis"
+	exporterstatsd "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/statsd"
 )
 
 // heavy holds the components whose libraries' start-up costs every node
 // memory whether a config uses them or not: the Docker client brings
 // OpenTelemetry's packages and their init work, hcloud-go, the AWS SDK
 // and Kuma's xDS protobufs theirs, the scaleway, linode, ionos, ovhcloud
-// and uyuni clients their validation tables and HTTP stacks, and the
-// blackbox, process and redis exporters their collectors. Building with
+// and uyuni clients their validation tables and HTTP stacks, the
+// blackbox, process, redis, mysql, postgres and statsd exporters their
+// collectors (mysqld_exporter's and postgres_exporter's kingpin flags
+// among them), and cAdvisor its container runtimes' clients and klog. Building with
 // -tags shoal_lean leaves them out; see docs/deploy.md, "The lean build".
 // leftOut is empty: the full build leaves nothing out.
 var leftOut []string
@@ -53,4 +59,8 @@ var heavy = []component.Registration{
 	exporterblackbox.Registration,
 	exporterprocess.Registration,
 	exporterredis.Registration,
+	exportercadvisor.Registration,
+	exportermysql.Registration,
+	exporterpostgres.Registration,
+	exporterstatsd.Registration,
 }

@@ -15,6 +15,8 @@ var leftOut = []string{
 	"discovery.ionos", "discovery.kuma", "discovery.lightsail", "discovery.linode",
 	"discovery.ovhcloud", "discovery.scaleway", "discovery.uyuni",
 	"prometheus.exporter.blackbox", "prometheus.exporter.process", "prometheus.exporter.redis",
+	"prometheus.exporter.cadvisor", "prometheus.exporter.mysql", "prometheus.exporter.postgres",
+	"prometheus.exporter.statsd",
 }
 
 const leanWhy = "it was built with -tags shoal_lean, which leaves it out to save memory; use the default build (see docs/deploy.md, \"The lean build\")"

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/shoal-dev/shoal/internal/component"
 	"github.com/shoal-dev/shoal/internal/component/discovery"
@@ -37,9 +38,31 @@ type Component struct {
 
 	mu      sync.Mutex
 	handler http.Handler // serves /metrics
+	runner  Runner       // the latest handler's work, when it has some
+	started bool         // whether runner's Run was called
+	health  component.Health
+	reload  chan struct{}
 }
 
-var _ component.HTTPComponent = (*Component)(nil)
+var (
+	_ component.HTTPComponent   = (*Component)(nil)
+	_ component.HealthComponent = (*Component)(nil)
+)
+
+// Runner is a Creator's handler that has work of its own while the
+// component runs: listeners to serve (statsd), connections to close
+// (postgres). Run is called with a context that ends when the component
+// stops or an Update replaces the handler, as Alloy runs an integration;
+// the next handler's Run starts only after the previous one has returned,
+// so that it can bind the same addresses. A handler replaced before it
+// ran (two updates in quick succession), or left when the component stops
+// before running it, has its Run called with a context already ended, so
+// that it releases what its Creator took. An error from Run is logged and
+// makes the component unhealthy until the next handler runs.
+type Runner interface {
+	http.Handler
+	Run(ctx context.Context) error
+}
 
 // TargetBuilder expands the exporter's one base target into the targets
 // it exports, as Alloy's blackbox exporter does (one target per probed
@@ -51,7 +74,7 @@ type TargetBuilder func(base discovery.Target, args component.Arguments) []disco
 // does ("integrations/" + job, e.g. integrations/unix).
 func Build(name, job string, creator Creator) func(component.Options, component.Arguments) (component.Component, error) {
 	return func(opts component.Options, args component.Arguments) (component.Component, error) {
-		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator}
+		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, reload: make(chan struct{}, 1)}
 		if err := c.Update(args); err != nil {
 			return nil, err
 		}
@@ -63,7 +86,7 @@ func Build(name, job string, creator Creator) func(component.Options, component.
 // the base target by targets.
 func BuildWithTargets(name, job string, creator Creator, targets TargetBuilder) func(component.Options, component.Arguments) (component.Component, error) {
 	return func(opts component.Options, args component.Arguments) (component.Component, error) {
-		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, targets: targets}
+		c := &Component{opts: opts, name: name, job: "integrations/" + job, creator: creator, targets: targets, reload: make(chan struct{}, 1)}
 		if err := c.Update(args); err != nil {
 			return nil, err
 		}
@@ -71,10 +94,78 @@ func BuildWithTargets(name, job string, creator Creator, targets TargetBuilder) 
 	}
 }
 
-// Run waits for cancellation: the exporter works when it is scraped.
+// Run waits for cancellation: the exporter works when it is scraped. A
+// handler that is a Runner runs until it is replaced or the component
+// stops.
 func (c *Component) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
+	var (
+		cancel context.CancelFunc
+		done   chan struct{}
+	)
+	stop := func() {
+		if cancel != nil {
+			cancel()
+			<-done
+			cancel = nil
+		}
+	}
+	defer stop()
+	defer func() {
+		c.mu.Lock()
+		r, started := c.runner, c.started
+		c.started = true
+		c.mu.Unlock()
+		if r != nil && !started {
+			discard(r)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.reload:
+		}
+		stop()
+		c.mu.Lock()
+		r := c.runner
+		c.started = true
+		c.health = component.Health{} // nothing to add to the runtime's own
+		c.mu.Unlock()
+		if r == nil {
+			continue
+		}
+		rctx, cf := context.WithCancel(ctx)
+		cancel, done = cf, make(chan struct{})
+		go func(done chan struct{}) {
+			defer close(done)
+			err := r.Run(rctx)
+			if err == nil || rctx.Err() != nil {
+				return
+			}
+			c.opts.Logger.Error("error running exporter", "exporter", c.opts.ID, "err", err)
+			c.mu.Lock()
+			if c.runner == r {
+				c.health = component.Health{State: component.HealthUnhealthy, Message: err.Error(), Updated: time.Now()}
+			}
+			c.mu.Unlock()
+		}(done)
+	}
+}
+
+// discard runs r with an ended context, so that it releases what it holds
+// without starting its work.
+func discard(r Runner) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = r.Run(ctx)
+}
+
+// CurrentHealth reports a Runner's failure, and otherwise nothing (the
+// runtime's own health stands).
+func (c *Component) CurrentHealth() component.Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.health
 }
 
 // Update rebuilds the handler from new arguments and publishes the target.
@@ -88,9 +179,19 @@ func (c *Component) Update(args component.Arguments) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", h)
+	r, _ := h.(Runner)
 	c.mu.Lock()
+	old, oldStarted := c.runner, c.started
 	c.handler = mux
+	c.runner, c.started = r, false
 	c.mu.Unlock()
+	if old != nil && !oldStarted {
+		go discard(old)
+	}
+	select {
+	case c.reload <- struct{}{}:
+	default:
+	}
 	base := Target(c.opts, c.name, c.job, instance)
 	targets := []discovery.Target{base}
 	if c.targets != nil {

@@ -1,12 +1,18 @@
 // Package exportertest holds what the exporters' tests share: the blocks of
 // one exporter found in the real Alloy configs each exporter keeps in its
-// testdata/real, decoded into its arguments.
+// testdata/real, decoded into its arguments, and a scrape of a built
+// exporter's handler.
 package exportertest
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/shoal-dev/shoal/internal/component"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/exporter"
 
 	"github.com/shoal-dev/shoal/internal/syntax/ast"
 	"github.com/shoal-dev/shoal/internal/syntax/parser"
@@ -54,4 +60,16 @@ func RealBlocks(t *testing.T, name string) []RealBlock {
 // with no references in scope.
 func (rb RealBlock) Decode(args any) error {
 	return vm.New(rb.Block).Evaluate(&vm.Scope{}, args)
+}
+
+// Scrape GETs /metrics from a built exporter's handler and returns the
+// body, failing the test unless the answer is 200.
+func Scrape(t testing.TB, c component.Component) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	c.(*exporter.Component).Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", w.Code, w.Body.String())
+	}
+	return w.Body.String()
 }
