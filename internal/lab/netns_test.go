@@ -40,6 +40,20 @@ func reach(ns, addr string) error {
 	})
 }
 
+// reachable waits up to five seconds for ns to reach addr: a new veth link
+// may drop the first packets while it comes up (and a loaded machine takes
+// longer), so one 300ms attempt proves nothing about a route.
+func reachable(ns, addr string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := reach(ns, addr)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func TestPartitionCutsHostsApartButKeepsTheWorld(t *testing.T) {
 	nw := requireNetwork(t)
 	a, err := nw.AddHost("a")
@@ -62,10 +76,10 @@ func TestPartitionCutsHostsApartButKeepsTheWorld(t *testing.T) {
 	defer onB.Close()
 	// Nothing needs to accept: a completed handshake is reachability.
 
-	if err := reach(a.NS, world.Addr().String()); err != nil {
+	if err := reachable(a.NS, world.Addr().String()); err != nil {
 		t.Fatalf("a cannot reach the world: %v", err)
 	}
-	if err := reach(a.NS, onB.Addr().String()); err != nil {
+	if err := reachable(a.NS, onB.Addr().String()); err != nil {
 		t.Fatalf("a cannot reach b: %v", err)
 	}
 	if _, err := nw.DialContext(context.Background(), "tcp", onB.Addr().String()); err != nil {
@@ -79,7 +93,7 @@ func TestPartitionCutsHostsApartButKeepsTheWorld(t *testing.T) {
 		t.Error("a reaches b across the partition")
 	}
 	for _, h := range []*Host{a, b} {
-		if err := reach(h.NS, world.Addr().String()); err != nil {
+		if err := reachable(h.NS, world.Addr().String()); err != nil {
 			t.Errorf("%s lost the world in the partition: %v", h.Name, err)
 		}
 	}
@@ -87,7 +101,7 @@ func TestPartitionCutsHostsApartButKeepsTheWorld(t *testing.T) {
 	if err := nw.Heal(); err != nil {
 		t.Fatal(err)
 	}
-	if err := reach(a.NS, onB.Addr().String()); err != nil {
+	if err := reachable(a.NS, onB.Addr().String()); err != nil {
 		t.Errorf("a cannot reach b after healing: %v", err)
 	}
 }
