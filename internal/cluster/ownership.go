@@ -55,6 +55,9 @@ type epoch struct {
 	names  []string // eligible nodes, sorted
 	hashes []uint64 // nameHash of each, same order
 	self   int      // index of this node in names, -1 if it is not eligible
+	// place is the placement plan governing the epoch (placement.go),
+	// nil for plain rendezvous hashing.
+	place *placement
 }
 
 // owner returns the index of key's owner in e.names, or -1 if no node is
@@ -62,6 +65,9 @@ type epoch struct {
 func (e *epoch) owner(key uint64) int {
 	if len(e.hashes) == 0 {
 		return -1
+	}
+	if e.place != nil {
+		return e.place.owner(e.hashes, key)
 	}
 	return ownerIndex(e.hashes, key)
 }
@@ -225,6 +231,12 @@ func computeOwnership(e *epoch, keys []uint64) *Ownership {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if e.place != nil {
+				for i, k := range keys[lo:hi] {
+					o.owners[lo+i] = int32(e.place.owner(e.hashes, k))
+				}
+				return
+			}
 			assignOwners(e.hashes, keys[lo:hi], o.owners[lo:hi])
 		}()
 	}
