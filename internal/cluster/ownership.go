@@ -105,7 +105,7 @@ type candidate struct {
 // buildView computes the eligibility epochs: the sorted times at which a
 // node becomes or stops being eligible split tick time into epochs, each
 // with its own eligible set.
-func buildView(self string, cands []candidate) *view {
+func buildView(self string, cands []candidate, plans ...*plan) *view {
 	sort.Slice(cands, func(i, j int) bool { return cands[i].name < cands[j].name })
 	hashes := make([]uint64, len(cands))
 	var bounds []int64
@@ -120,6 +120,9 @@ func buildView(self string, cands []candidate) *view {
 		if c.fbFrom < c.fbUntil {
 			bounds = append(bounds, c.fbFrom, c.fbUntil)
 		}
+	}
+	for _, p := range plans {
+		bounds = append(bounds, p.at)
 	}
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
@@ -146,9 +149,31 @@ func buildView(self string, cands []candidate) *view {
 				}
 			}
 		}
+		if p := governing(plans, s); p != nil {
+			e.place = newPlacement(p, e.names)
+		}
 		v.epochs = append(v.epochs, e)
 	}
 	return v
+}
+
+// governing returns the newest plan with at ≤ t, nil for none.
+func governing(plans []*plan, t int64) *plan {
+	var out *plan
+	for _, p := range plans {
+		if p.at <= t && p.newer(out) {
+			out = p
+		}
+	}
+	return out
+}
+
+// planOf is the plan governing the epoch, nil for none.
+func (e *epoch) planOf() *plan {
+	if e.place == nil {
+		return nil
+	}
+	return e.place.plan
 }
 
 // index returns the index of the epoch containing tick t.
@@ -178,7 +203,7 @@ func (v *view) losesAt(i int) bool {
 	if prev.self < 0 {
 		return false
 	}
-	if cur.self < 0 {
+	if cur.self < 0 || prev.planOf() != cur.planOf() {
 		return true
 	}
 	for _, n := range cur.names {

@@ -118,11 +118,11 @@ func moved(a, b map[uint64]string) int {
 }
 
 type placementFigures struct {
-	unweighted, weighted         float64
-	joinPlain, joinWeighted      int
-	leavePlain, leaveWeighted    int
-	plansInitial, plansJoin      int
-	bestPossible                 float64
+	unweighted, weighted      float64
+	joinPlain, joinWeighted   int
+	leavePlain, leaveWeighted int
+	plansInitial, plansJoin   int
+	bestPossible              float64
 }
 
 // simulatePlacement measures one fleet shape: balance unweighted and
