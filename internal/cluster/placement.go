@@ -124,7 +124,7 @@ func (p *plan) weightOf(name string) uint32 {
 }
 
 // neglog2 is -log2(u) in fixed point with log2Frac fractional bits, where
-// u = (x+1)/2^64 ∈ (0, 1]; it is at least 1. Integer arithmetic only:
+// u = x/2^64 ∈ (0, 1); it is at least 1. Integer arithmetic only:
 // the fractional bits come from repeated squaring of the mantissa.
 func neglog2(x uint64) uint64 {
 	x |= 1
