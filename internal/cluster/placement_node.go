@@ -178,6 +178,11 @@ func (n *Node) maybePlan(now time.Time) *plan {
 		return nil
 	}
 	prev := n.planAtLocked(at)
+	if prev == nil && now.UnixMilli()-n.local.Since < n.cfg.PlanInterval.Milliseconds() {
+		// The first plan waits until every node has scraped its targets
+		// for a while: early reports are incomplete.
+		return nil
+	}
 	if len(ps.plans) > 0 && ps.plans[len(ps.plans)-1].at > now.UnixMilli() {
 		return nil // one is pending
 	}
