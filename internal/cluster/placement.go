@@ -53,9 +53,9 @@ const (
 	log2Frac = 24
 	// replanAbove, improveBy, balanceTol and weightSlack are fractions of
 	// the mean load; see makePlan.
-	replanAbove = 0.09
+	replanAbove = 0.07
 	improveBy   = 0.01
-	balanceTol  = 0.07
+	balanceTol  = 0.04
 	weightSlack = 0.02
 	// reportSlack is the relative change in a named target's series that
 	// makes a node send a new report.
@@ -367,7 +367,15 @@ func makePlan(in planInput) *plan {
 		} else {
 			o = ownerIndex(hs, h.key)
 		}
-		if deficit[o] < float64(h.load)/2 {
+		// A target pinned to a node that is leaving must move anyway:
+		// it goes where it fits best.
+		free := false
+		if in.prev != nil {
+			if i, ok := slices.BinarySearchFunc(in.prev.pins, h.key, func(p pin, k uint64) int { return cmp.Compare(p.key, k) }); ok {
+				free = !slices.Contains(in.eligible, in.prev.names[in.prev.pins[i].node])
+			}
+		}
+		if free || deficit[o] < float64(h.load)/2 {
 			for j := range deficit {
 				if deficit[j] > deficit[o] {
 					o = j
@@ -377,9 +385,10 @@ func makePlan(in planInput) *plan {
 		deficit[o] -= float64(h.load)
 		p.pins = append(p.pins, pin{key: h.key, node: uint16(o), load: h.load})
 	}
+	tol := balanceTol * mean
+	refinePins(p.pins, heavy, deficit, tol)
 	slices.SortFunc(p.pins, func(a, b pin) int { return cmp.Compare(a.key, b.key) })
 	// Even out the rest with the weights, only beyond the tolerance.
-	tol := balanceTol * mean
 	floor := max(1, float64(lightSum)*0.001)
 	target := make([]float64, n)
 	var st float64
@@ -411,6 +420,50 @@ func makePlan(in planInput) *plan {
 		return nil
 	}
 	return p
+}
+
+// refinePins moves heavy targets from nodes over the tolerance to the
+// node furthest under it while that saves moves: moving a heavy target is
+// one move, and the weights even out what remains beyond the tolerance by
+// moving about one light target per unit of series (light targets carry
+// about one unit each, relative to the heavy ones). It changes pins and
+// deficit in place.
+func refinePins(pins []pin, heavy []loadEntry, deficit []float64, tol float64) {
+	if len(deficit) < 2 || len(pins) == 0 {
+		return
+	}
+	var light float64 = 1
+	excess := func(r float64) float64 { return max(0, abs(r)-tol) }
+	for range min(len(pins), 256) {
+		j := 0
+		for k := range deficit {
+			if deficit[k] > deficit[j] {
+				j = k
+			}
+		}
+		best, bestGain := -1, 0.0
+		for x, pn := range pins {
+			i := int(pn.node)
+			if i == j || deficit[i] >= 0 {
+				continue
+			}
+			l := float64(pn.load)
+			before := excess(deficit[i]) + excess(deficit[j])
+			after := excess(deficit[i]+l) + excess(deficit[j]-l)
+			// Series no longer evened out by light targets, in moves,
+			// less the one move of the heavy target.
+			if gain := (before-after)/2/light - 1; gain > bestGain {
+				best, bestGain = x, gain
+			}
+		}
+		if best < 0 {
+			return
+		}
+		pn := &pins[best]
+		deficit[pn.node] += float64(pn.load)
+		deficit[j] -= float64(pn.load)
+		pn.node = uint16(j)
+	}
 }
 
 func abs(f float64) float64 {

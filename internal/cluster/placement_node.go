@@ -156,9 +156,18 @@ func (n *Node) placementStep() {
 // The planner is the eligible node with the smallest name among those
 // that report (nodes with placement on); the plan takes effect Δ from
 // now, like a join, so that every node has it before it governs.
+//
+// When the eligible set is about to change (a join or a leave at s+Δ)
+// and that tick is at least Δ/2 away, the plan takes effect at that very
+// tick, so the targets move once, not at the join and again at the plan.
 func (n *Node) maybePlan(now time.Time) *plan {
+	v := n.view.Load()
 	at := now.UnixMilli() + n.delta
-	e := n.view.Load().at(at)
+	if nb := v.nextBoundary(now.UnixMilli()); nb <= at && nb-now.UnixMilli() >= n.delta/2 &&
+		!slices.Equal(v.at(nb).names, v.at(now.UnixMilli()).names) {
+		at = nb
+	}
+	e := v.at(at)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	ps := &n.place

@@ -285,11 +285,11 @@ func (ts *Targets) Index(addr string) int {
 	return -1
 }
 
-// SeriesOf returns the number of series the target at addr exposes
-// (besides lab_scrapes_total), 0 for an unknown address.
+// SeriesOf returns the number of series the target at addr exposes,
+// lab_scrapes_total included, 0 for an unknown address.
 func (ts *Targets) SeriesOf(addr string) int {
 	if i := ts.Index(addr); i >= 0 {
-		return len(ts.targets[i].series)
+		return len(ts.targets[i].series) + 1
 	}
 	return 0
 }
