@@ -124,14 +124,39 @@ func (p *plan) weightOf(name string) uint32 {
 }
 
 // neglog2 is -log2(u) in fixed point with log2Frac fractional bits, where
-// u = x/2^64 ∈ (0, 1); it is at least 1. Integer arithmetic only:
-// the fractional bits come from repeated squaring of the mantissa.
+// u = x/2^64 ∈ (0, 1); it is at least 1. Integer arithmetic only: the
+// fraction of log2 of the mantissa comes from a table of 4097 values
+// (log2Table, made at start by repeated squaring, exactly alike on every
+// machine) and linear interpolation between them, within 2^-25 of the
+// true value.
 func neglog2(x uint64) uint64 {
 	x |= 1
 	msb := 63 - bits.LeadingZeros64(x)
 	m := x << (63 - msb) // mantissa in [1, 2), Q63
+	i := (m >> (63 - log2TableBits)) & (1<<log2TableBits - 1)
+	r := (m >> (63 - log2TableBits - 20)) & (1<<20 - 1)
+	lo, hi := log2Table[i], log2Table[i+1]
+	frac := lo + ((hi-lo)*r)>>20
+	l := uint64(msb)<<log2Frac | frac
+	return max(1, uint64(64)<<log2Frac-l)
+}
+
+const log2TableBits = 12
+
+// log2Table[i] is log2(1 + i/4096) in fixed point, for i in [0, 4096].
+var log2Table = func() (t [1<<log2TableBits + 1]uint64) {
+	for i := range t {
+		t[i] = log2FracSquaring(uint64(1)<<63 | uint64(i)<<(63-log2TableBits))
+	}
+	t[1<<log2TableBits] = 1 << log2Frac // log2(2)
+	return t
+}()
+
+// log2FracSquaring is log2(m/2^63) for a mantissa m in [2^63, 2^64), in
+// fixed point with log2Frac fractional bits, by repeated squaring.
+func log2FracSquaring(m uint64) uint64 {
 	var frac uint64
-	for i := 0; i < log2Frac; i++ {
+	for range log2Frac {
 		hi, lo := bits.Mul64(m, m) // m² in Q126
 		frac <<= 1
 		if hi >= 1<<63 {
@@ -141,8 +166,7 @@ func neglog2(x uint64) uint64 {
 			m = hi<<1 | lo>>63
 		}
 	}
-	l := uint64(msb)<<log2Frac | frac
-	return max(1, uint64(64)<<log2Frac-l)
+	return frac
 }
 
 // weightedOwnerIndex returns the index of the highest w_i / -log2(u_i),
