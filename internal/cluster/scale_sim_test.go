@@ -128,7 +128,7 @@ func retransmits(n int) int { return retransmitMult * int(math.Ceil(math.Log10(f
 
 type gossipCost struct {
 	probes, records, pushPull, reports, plans float64
-	recordSize, reportSize, planSize, state int
+	recordSize, reportSize, planSize, state   int
 }
 
 func (g gossipCost) String() string {
