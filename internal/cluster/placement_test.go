@@ -191,3 +191,36 @@ func FuzzPlacementMessages(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkOwnershipRecomputeWeighted100kTargets100Nodes is
+// BenchmarkOwnershipRecompute100kTargets100Nodes under a placement plan:
+// every (key, node) pair pays the fixed-point -log2 and a multiplication.
+func BenchmarkOwnershipRecomputeWeighted100kTargets100Nodes(b *testing.B) {
+	keys := sortedKeys(100_000)
+	f := newSimFleet(100_000, 1, 500, 100, 1)
+	f.replan()
+	e := viewOf("shoal-0", names(100)).at(0)
+	e.place = newPlacement(f.plan, e.names)
+	b.ResetTimer()
+	for b.Loop() {
+		computeOwnership(e, keys)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/recompute")
+}
+
+func BenchmarkOwnsWeighted100Nodes(b *testing.B) {
+	f := newSimFleet(100_000, 1, 500, 100, 1)
+	f.replan()
+	n := &Node{enabled: true}
+	v := viewOf("shoal-0", names(100))
+	v.epochs[0].place = newPlacement(f.plan, v.epochs[0].names)
+	n.view.Store(v)
+	keys := randomKeys(1024)
+	now := time.Now().UnixMilli()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		n.Owns(keys[i&1023], now)
+		i++
+	}
+}
