@@ -359,8 +359,13 @@ func (n *Node) placementLocalState() []byte {
 	for _, r := range n.place.reports {
 		parts = append(parts, r.encode())
 	}
-	for _, p := range n.place.plans {
-		parts = append(parts, p.encode())
+	// The governing plan and later ones: older plans serve only the
+	// holds of nodes that already have them.
+	now := n.nowMs()
+	for i, p := range n.place.plans {
+		if p.at > now || i == len(n.place.plans)-1 || n.place.plans[i+1].at > now {
+			parts = append(parts, p.encode())
+		}
 	}
 	n.mu.Unlock()
 	if len(parts) == 0 {
