@@ -106,7 +106,8 @@ func TestPlacementBySeriesBalancesAndHandsOffExactly(t *testing.T) {
 	}
 	readyAll(t, nodes...)
 	var cur atomic.Pointer[[]*tnode]
-	cur.Store(&nodes)
+	initial := slices.Clone(nodes)
+	cur.Store(&initial)
 	get := func() []*tnode { return *cur.Load() }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -145,7 +146,8 @@ func TestPlacementBySeriesBalancesAndHandsOffExactly(t *testing.T) {
 	eventually(t, 10*time.Second, "f to participate", func() bool { return f.Self().State == Participant })
 	h := f.Self().Since.UnixMilli() + f.delta
 	nodes = append(slices.Clone(nodes), f)
-	cur.Store(&nodes)
+	grown := slices.Clone(nodes)
+	cur.Store(&grown)
 	waitBoundary(t, nodes, h)
 	checkSplitAt(t, nodes, keys, h)
 	eventually(t, 30*time.Second, "a plan with f", func() bool {
