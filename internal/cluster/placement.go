@@ -497,8 +497,8 @@ func abs(f float64) float64 {
 	return f
 }
 
-// Wire formats. A report and a plan travel as direct messages (reliable
-// streams, since a plan with many pins exceeds a packet) and in
+// Wire formats. A report and a plan travel as direct messages (packets:
+// HTTP/2 POSTs of up to 4 MiB over this transport) and in
 // memberlist's push/pull state, so a node that joins or heals a
 // partition gets them in its first exchange.
 const (

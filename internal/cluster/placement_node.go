@@ -319,8 +319,13 @@ func (n *Node) takePlanLocked(p *plan) bool {
 // forgetReportLocked drops the report of a peer that died or left.
 func (n *Node) forgetReportLocked(name string) { delete(n.place.reports, name) }
 
-// sendToPeers sends each message to every live peer over a reliable
-// stream, in the background: a plan with many pins exceeds a packet.
+// sendToPeers sends each message to every live peer as a packet. Over
+// this transport a packet is an HTTP/2 POST of up to maxPacketSize (4
+// MiB), far above a plan's largest (8,192 pins of ~20 bytes), queued per
+// peer so one slow peer cannot stall the rest. Memberlist's reliable
+// streams are not used: a stream that its sender closes right after
+// writing can be cancelled before its data is flushed. What a peer misses
+// reaches it by push/pull.
 func (n *Node) sendToPeers(msgs [][]byte) {
 	ml := n.memberlistNow()
 	if ml == nil {
@@ -335,15 +340,13 @@ func (n *Node) sendToPeers(msgs [][]byte) {
 	}
 	n.mu.Unlock()
 	for i := range to {
-		go func(node memberlist.Node) {
-			for _, m := range msgs {
-				if err := ml.SendReliable(&node, m); err != nil {
-					n.log.Debug("placement message not sent", "peer", node.Name, "err", err)
-					return
-				}
-				n.metrics.placementBytes.Add(float64(len(m)))
+		for _, m := range msgs {
+			if err := ml.SendBestEffort(&to[i], m); err != nil {
+				n.log.Debug("placement message not sent", "peer", to[i].Name, "err", err)
+				continue
 			}
-		}(to[i])
+			n.metrics.placementBytes.Add(float64(len(m)))
+		}
 	}
 }
 
