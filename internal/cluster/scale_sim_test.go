@@ -92,9 +92,15 @@ func TestScaleSimulation(t *testing.T) {
 
 	// Partition heal.
 	for _, split := range []int{50, 10} {
-		res := healSimulation(nodes, split, healRuns)
-		t.Logf("partition %d/%d healed by one push/pull: every node knows every other after %s median, %s worst of %d runs (%d-ms gossip rounds); + Δ until ownership moves",
-			nodes-split, split, res.median, res.worst, healRuns, gossipRound.Milliseconds())
+		for _, rejoin := range []time.Duration{0, bootstrapRetry} {
+			res := healSimulation(nodes, split, healRuns, rejoin)
+			how := "one push/pull (memberlist alone)"
+			if rejoin > 0 {
+				how = fmt.Sprintf("the minority's rejoins within %s (join.go)", rejoin)
+			}
+			t.Logf("partition %d/%d healed by %s: every node knows every other after %s median, %s p95, %s worst of %d runs (%d-ms gossip rounds); + Δ until ownership moves",
+				nodes-split, split, how, res.median, res.p95, res.worst, healRuns, gossipRound.Milliseconds())
+		}
 	}
 	t.Logf("simulation took %s", time.Since(start).Round(time.Second))
 }
@@ -176,7 +182,7 @@ func gossipModel(f *simFleet, n int) gossipCost {
 	return g
 }
 
-type healResult struct{ median, worst time.Duration }
+type healResult struct{ median, p95, worst time.Duration }
 
 // healSimulation models memberlist's epidemic after a partition of n
 // nodes into n-k and k heals: one node of each side exchange their state
@@ -185,9 +191,12 @@ type healResult struct{ median, worst time.Duration }
 // pending broadcasts to gossipFanout random peers; a node that learns a
 // record broadcasts it in turn; each broadcast is sent retransmits(n)
 // times. Every node also starts a push/pull with a random peer every
-// pushPullInterval(n), at a random phase. It returns the time until
-// every node knows every record, over runs.
-func healSimulation(n, k, runs int) healResult {
+// pushPullInterval(n), at a random phase. With rejoin > 0 every node of
+// the smaller side also rejoins (a push/pull with a random node of the
+// other) at a random moment within rejoin, as a node in a minority of
+// the fleet it remembers does. It returns the time until every node
+// knows every record, over runs.
+func healSimulation(n, k, runs int, rejoin time.Duration) healResult {
 	r := rand.New(rand.NewPCG(uint64(n), uint64(k)))
 	var times []time.Duration
 	ppRounds := int(pushPullInterval(n) / gossipRound)
@@ -228,6 +237,10 @@ func healSimulation(n, k, runs int) healResult {
 			}
 		}
 		merge(0, n-1) // the rejoin
+		rejoinAt := make([]int, n)
+		for i := n - k; i < n && rejoin > 0; i++ {
+			rejoinAt[i] = 1 + r.IntN(int(rejoin/gossipRound))
+		}
 		done := func() bool {
 			for i := range n {
 				for j := range n {
@@ -268,6 +281,9 @@ func healSimulation(n, k, runs int) healResult {
 				learn(m.to, m.rec)
 			}
 			for i := range n {
+				if rejoinAt[i] == round {
+					merge(i, r.IntN(n-k))
+				}
 				if (round+phase[i])%ppRounds == 0 {
 					to := r.IntN(n - 1)
 					if to >= i {
@@ -280,5 +296,5 @@ func healSimulation(n, k, runs int) healResult {
 		times = append(times, time.Duration(round)*gossipRound)
 	}
 	slices.Sort(times)
-	return healResult{median: times[len(times)/2], worst: times[len(times)-1]}
+	return healResult{median: times[len(times)/2], p95: times[len(times)*95/100], worst: times[len(times)-1]}
 }
