@@ -166,4 +166,8 @@ if [[ "$SCALE" == 1 ]]; then
 fi
 
 cat "$WORK"/0-machine.md "$WORK"/1-pipeline.md "$WORK"/2-handoff.md "$WORK"/3-gobench.md "$WORK"/4-scale.md >"$OUT"
+# Hand-written records that a run does not measure are kept as they are.
+if [[ -f bench/PLACEMENT.md ]]; then
+	{ echo; cat bench/PLACEMENT.md; } >>"$OUT"
+fi
 log "wrote $OUT"
