@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -222,5 +223,49 @@ func BenchmarkOwnsWeighted100Nodes(b *testing.B) {
 	for b.Loop() {
 		n.Owns(keys[i&1023], now)
 		i++
+	}
+}
+
+// Nodes that hold the same plans, received in any order, split their
+// epochs at the same ticks and name the same owner for every key at
+// every tick: the order of plans is total (at, then version, then
+// planner). A plan boundary is a boundary at which a node may lose keys,
+// so it flushes its deliveries there as at a join.
+func TestPlansGovernAlikeInAnyOrder(t *testing.T) {
+	f := newSimFleet(2600, 1, 500, 5, 3)
+	f.replan()
+	p1 := f.plan
+	p2 := *p1
+	p2.planner, p2.version, p2.at = "node-001", p1.version+1, p1.at // same tick, newer version
+	p3 := *p1
+	p3.at = p1.at + 5000
+	p3.weights = slices.Clone(p1.weights)
+	p3.weights[0] *= 3
+	cands := candidatesOf(f.nodes)
+	orders := [][]*plan{{p1, &p2, &p3}, {&p3, &p2, p1}, {&p2, &p3, p1}}
+	var views []*view
+	for _, o := range orders {
+		views = append(views, buildView("node-000", slices.Clone(cands), o...))
+	}
+	for _, tick := range []int64{p1.at - 1, p1.at, p3.at - 1, p3.at, p3.at + 1} {
+		want := views[0].at(tick)
+		if tick >= p1.at && want.planOf() == nil {
+			t.Fatalf("tick %d: no plan governs", tick)
+		}
+		for i, v := range views[1:] {
+			e := v.at(tick)
+			for _, k := range f.keys {
+				if a, b := want.ownerName(k), e.ownerName(k); a != b {
+					t.Fatalf("order %d, tick %d, key %x: owner %q, want %q", i+1, tick, k, b, a)
+				}
+			}
+		}
+	}
+	if got := views[0].at(p1.at).planOf(); got != &p2 {
+		t.Fatalf("at the shared tick the plan of version %d governs, want the newer %d", got.version, p2.version)
+	}
+	v := views[0]
+	if i := v.index(p3.at); !v.losesAt(i) {
+		t.Fatal("a plan boundary is not one at which the node may lose keys: it would not flush its deliveries")
 	}
 }
