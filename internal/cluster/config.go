@@ -141,6 +141,18 @@ type Config struct {
 	// (--cluster.hold-timeout, default 2 × the default remote_timeout of
 	// 30s).
 	HoldTimeout time.Duration
+
+	// Placement is what ownership balances (--cluster.placement, shoal's
+	// own): "targets" (the default) splits the targets evenly by
+	// rendezvous hashing; "series" measures the series of each target and
+	// places heavy targets and weights the rest so that the series are
+	// balanced (see placement.go and docs/clustering.md). Every node of a
+	// fleet must run the same setting.
+	Placement string
+
+	// PlanInterval is the least time between two placement plans while
+	// the eligible set stays the same (--cluster.placement-interval).
+	PlanInterval time.Duration
 }
 
 // Defaults of the fields that are not zero.
@@ -170,6 +182,8 @@ func DefaultConfig() Config {
 		ProbeTimeout:        DefaultProbeTimeout,
 		SuspicionMult:       DefaultSuspicionMult,
 		HoldTimeout:         DefaultHoldTimeout,
+		Placement:           PlacementTargets,
+		PlanInterval:        DefaultPlanInterval,
 	}
 }
 
@@ -199,6 +213,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ProbeInterval, "cluster.probe-interval", c.ProbeInterval, "Failure-detector probe interval.")
 	fs.DurationVar(&c.ProbeTimeout, "cluster.probe-timeout", c.ProbeTimeout, "Failure-detector probe timeout.")
 	fs.IntVar(&c.SuspicionMult, "cluster.suspicion-mult", c.SuspicionMult, "Multiplier of the time a suspected node has to refute before it is declared dead.")
+	fs.StringVar(&c.Placement, "cluster.placement", c.Placement, "What ownership balances: \"targets\" (rendezvous hashing) or \"series\" (weighted by each target's measured series; shoal's own).")
+	fs.DurationVar(&c.PlanInterval, "cluster.placement-interval", c.PlanInterval, "Least time between two placement plans while membership stays the same (--cluster.placement=series).")
 	fs.DurationVar(&c.HoldTimeout, "cluster.hold-timeout", c.HoldTimeout, "Longest time samples of a taken-over target wait for the previous owner's deliveries.")
 }
 
@@ -225,6 +241,14 @@ func (c *Config) Validate() error {
 	}
 	if c.HoldTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--cluster.hold-timeout must be positive, got %s", c.HoldTimeout))
+	}
+	switch c.Placement {
+	case "", PlacementTargets, PlacementSeries:
+	default:
+		errs = append(errs, fmt.Errorf("--cluster.placement must be %q or %q, got %q", PlacementTargets, PlacementSeries, c.Placement))
+	}
+	if c.Placement == PlacementSeries && c.PlanInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--cluster.placement-interval must be positive, got %s", c.PlanInterval))
 	}
 	if c.EnableTLS && (c.TLSCertPath == "") != (c.TLSKeyPath == "") {
 		errs = append(errs, errors.New("--cluster.tls-cert-path and --cluster.tls-key-path must be given together"))

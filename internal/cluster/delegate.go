@@ -59,6 +59,9 @@ func (d *delegate) NotifyAlive(node *memberlist.Node) error {
 // NotifyMsg receives direct messages: announcements, death notices and
 // clock probes (clock.go).
 func (d *delegate) NotifyMsg(b []byte) {
+	if d.n.receivePlacement(b) {
+		return
+	}
 	if d.n.handleClockMessage(b) {
 		return
 	}
@@ -92,8 +95,8 @@ func (d *delegate) NotifyMsg(b []byte) {
 	}
 }
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
-func (d *delegate) LocalState(join bool) []byte                { return nil }
-func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
+func (d *delegate) LocalState(join bool) []byte                { return d.n.placementLocalState() }
+func (d *delegate) MergeRemoteState(buf []byte, join bool)     { d.n.placementMergeState(buf) }
 
 func (d *delegate) NotifyJoin(node *memberlist.Node) {
 	d.n.metrics.gossipEvents.WithLabelValues("node_join").Inc()
@@ -214,6 +217,7 @@ func (n *Node) onGone(node *memberlist.Node) {
 		n.log.Info("peer gone", "peer", node.Name, "left", p.left)
 		n.releaseHoldsLocked(p.name, 0, true)
 		n.updateDriftGaugesLocked()
+		n.forgetReportLocked(p.name)
 	}
 	n.mu.Unlock()
 	n.metrics.clockOffset.DeleteLabelValues(node.Name)

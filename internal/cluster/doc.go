@@ -7,7 +7,9 @@
 // periodic rejoin (join.go); the peers remembered under --storage.path,
 // which a restarted node rejoins before it participates (memory.go); the
 // eligibility epochs and rendezvous hashing that decide which node owns a
-// target at a tick (ownership.go); the handoff holds and delivery
+// target at a tick (ownership.go); placement by load, which weights that
+// hashing by measured series through gossiped reports and plans that take
+// effect on the tick grid (placement.go, placement_node.go); the handoff holds and delivery
 // watermarks that keep samples in order across a move (handoff.go);
 // peers' clock offsets and the skew rule that keeps a node with a wrong
 // clock out (clock.go); configuration and target-set drift (drift.go);

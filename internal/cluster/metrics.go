@@ -35,6 +35,8 @@ type metrics struct {
 	refuted        *prometheus.CounterVec
 	skewExcluded   prometheus.Gauge
 	skewStepBacks  prometheus.Counter
+	plans          prometheus.Counter
+	placementBytes prometheus.Counter
 	collectorFuncs []prometheus.Collector
 }
 
@@ -119,6 +121,12 @@ func newMetrics(clusterName string) *metrics {
 		skewStepBacks: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shoal_cluster_clock_skew_step_backs_total", Help: "Times this node stepped back from participant to viewer because its clock drifted from the fleet's.",
 		}),
+		plans: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_cluster_placement_plans_total", Help: "Placement plans this node made as the planner (--cluster.placement=series).",
+		}),
+		placementBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shoal_cluster_placement_sent_bytes_total", Help: "Bytes of load reports and placement plans sent directly to peers (push/pull state not included).",
+		}),
 	}
 	for _, r := range refuseReasons {
 		m.recordsRefused.WithLabelValues(r)
@@ -159,7 +167,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.ready, m.minimumSize, m.targetsOwned, m.configDrift, m.targetDrift,
 		m.clockOffset, m.refutations, m.refused, m.holds, m.metaTruncated,
 		m.recordsRefused, m.refuted,
-		m.skewExcluded, m.skewStepBacks,
+		m.skewExcluded, m.skewStepBacks, m.plans, m.placementBytes,
 	}
 	cs = append(cs, m.collectorFuncs...)
 	for _, c := range cs {

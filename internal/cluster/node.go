@@ -110,6 +110,8 @@ type Node struct {
 	crashed         bool
 	// memoryErrLogged: a failure to save the peer memory was logged.
 	memoryErrLogged bool
+	// place is placement by load (placement_node.go).
+	place placementState
 
 	recompute   chan struct{}
 	metaPush    chan struct{}
@@ -171,6 +173,8 @@ func New(cfg Config, opts Options) (*Node, error) {
 		done:         make(chan struct{}),
 	}
 	n.local = record{State: Viewer, Since: n.nowMs(), HandoffDelay: n.delta}
+	n.place.obs = make(map[uint64]loadObs)
+	n.place.reports = make(map[string]*loadReport)
 	n.memory = newPeerMemory(opts.DataDir, cfg.Name, cfg.NodeName)
 	empty := map[string]*Ownership{}
 	n.tables.Store(&empty)
@@ -324,7 +328,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.credLoop, n.memoryLoop, n.clockReplyLoop} {
+	for _, f := range []func(context.Context){n.joinLoop, n.metaLoop, n.mainLoop, n.tablesLoop, n.credLoop, n.memoryLoop, n.clockReplyLoop, n.placementLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -678,8 +682,9 @@ func (n *Node) rebuild() {
 			cands = append(cands, c)
 		}
 	}
+	plans := n.plansForViewLocked()
 	n.mu.Unlock()
-	v := buildView(n.name, cands)
+	v := buildView(n.name, cands, plans...)
 	old := n.view.Swap(v)
 	if old == nil || !sameView(old, v) {
 		n.log.Info("eligible nodes changed", "view", describeView(v, now.UnixMilli()))
@@ -713,7 +718,8 @@ func sameView(a, b *view) bool {
 		return false
 	}
 	for i := range a.epochs {
-		if a.epochs[i].start != b.epochs[i].start || !slices.Equal(a.epochs[i].names, b.epochs[i].names) {
+		if a.epochs[i].start != b.epochs[i].start || !slices.Equal(a.epochs[i].names, b.epochs[i].names) ||
+			a.epochs[i].planOf() != b.epochs[i].planOf() {
 			return false
 		}
 	}

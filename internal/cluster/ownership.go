@@ -55,6 +55,9 @@ type epoch struct {
 	names  []string // eligible nodes, sorted
 	hashes []uint64 // nameHash of each, same order
 	self   int      // index of this node in names, -1 if it is not eligible
+	// place is the placement plan governing the epoch (placement.go),
+	// nil for plain rendezvous hashing.
+	place *placement
 }
 
 // owner returns the index of key's owner in e.names, or -1 if no node is
@@ -62,6 +65,9 @@ type epoch struct {
 func (e *epoch) owner(key uint64) int {
 	if len(e.hashes) == 0 {
 		return -1
+	}
+	if e.place != nil {
+		return e.place.owner(e.hashes, key)
 	}
 	return ownerIndex(e.hashes, key)
 }
@@ -99,7 +105,7 @@ type candidate struct {
 // buildView computes the eligibility epochs: the sorted times at which a
 // node becomes or stops being eligible split tick time into epochs, each
 // with its own eligible set.
-func buildView(self string, cands []candidate) *view {
+func buildView(self string, cands []candidate, plans ...*plan) *view {
 	sort.Slice(cands, func(i, j int) bool { return cands[i].name < cands[j].name })
 	hashes := make([]uint64, len(cands))
 	var bounds []int64
@@ -114,6 +120,9 @@ func buildView(self string, cands []candidate) *view {
 		if c.fbFrom < c.fbUntil {
 			bounds = append(bounds, c.fbFrom, c.fbUntil)
 		}
+	}
+	for _, p := range plans {
+		bounds = append(bounds, p.at)
 	}
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
@@ -140,9 +149,31 @@ func buildView(self string, cands []candidate) *view {
 				}
 			}
 		}
+		if p := governing(plans, s); p != nil {
+			e.place = newPlacement(p, e.names)
+		}
 		v.epochs = append(v.epochs, e)
 	}
 	return v
+}
+
+// governing returns the newest plan with at ≤ t, nil for none.
+func governing(plans []*plan, t int64) *plan {
+	var out *plan
+	for _, p := range plans {
+		if p.at <= t && p.newer(out) {
+			out = p
+		}
+	}
+	return out
+}
+
+// planOf is the plan governing the epoch, nil for none.
+func (e *epoch) planOf() *plan {
+	if e.place == nil {
+		return nil
+	}
+	return e.place.plan
 }
 
 // index returns the index of the epoch containing tick t.
@@ -172,7 +203,7 @@ func (v *view) losesAt(i int) bool {
 	if prev.self < 0 {
 		return false
 	}
-	if cur.self < 0 {
+	if cur.self < 0 || prev.planOf() != cur.planOf() {
 		return true
 	}
 	for _, n := range cur.names {
@@ -225,6 +256,12 @@ func computeOwnership(e *epoch, keys []uint64) *Ownership {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if e.place != nil {
+				for i, k := range keys[lo:hi] {
+					o.owners[lo+i] = int32(e.place.owner(e.hashes, k))
+				}
+				return
+			}
 			assignOwners(e.hashes, keys[lo:hi], o.owners[lo:hi])
 		}()
 	}

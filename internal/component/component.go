@@ -131,6 +131,13 @@ type Cluster interface {
 	Changes() <-chan struct{}
 }
 
+// LoadObserver is implemented by a Cluster that places targets by their
+// load (--cluster.placement=series): the scrape loop reports the series
+// of every scrape it owns.
+type LoadObserver interface {
+	ObserveSeries(key uint64, series int, interval time.Duration)
+}
+
 // Delivery is what the cluster needs of a remote_write component.
 type Delivery interface {
 	// Watermark is a Unix ms time such that every sample stamped at or

@@ -86,6 +86,8 @@ type Report struct {
 
 	PerTarget []TargetFigures
 	Notes     []string
+	// Series is set by the weighted scenario.
+	Series SeriesFigures
 }
 
 // Compute derives a Report from an Observation.
@@ -372,6 +374,24 @@ func (r Report) String() string {
 		parts = append(parts, fmt.Sprintf("%s=%d", n, r.Nodes[n]))
 	}
 	fmt.Fprintf(&b, "  balance          %.3f (%s)\n", r.Balance, strings.Join(parts, " "))
+	if r.Series.Nodes != nil {
+		start := "unweighted"
+		if r.Series.PlansAtStart > 0 {
+			start = fmt.Sprintf("%d plans already made", r.Series.PlansAtStart)
+		}
+		fmt.Fprintf(&b, "  series balance   %.3f at start (%s), %.3f planned, %.3f after the join, %.3f at end\n",
+			r.Series.Start, start, r.Series.Balanced, r.Series.Joined, r.Series.End)
+		sn := make([]string, 0, len(r.Series.Nodes))
+		for n := range r.Series.Nodes {
+			sn = append(sn, n)
+		}
+		sort.Strings(sn)
+		sp := make([]string, 0, len(sn))
+		for _, n := range sn {
+			sp = append(sp, fmt.Sprintf("%s=%d", n, r.Series.Nodes[n]))
+		}
+		fmt.Fprintf(&b, "  series per node  %s\n", strings.Join(sp, " "))
+	}
 	if r.Overlap > 0 || r.Uncovered > 0 {
 		fmt.Fprintf(&b, "  ownership        %d claimed twice, %d by nobody\n", r.Overlap, r.Uncovered)
 	}

@@ -18,6 +18,9 @@ func RegisterFlags(fs *flag.FlagSet) *ScenarioOptions {
 	fs.DurationVar(&o.HandoffDelay, "handoff-delay", defaultHandoff, "--cluster.handoff-delay of every node")
 	fs.DurationVar(&o.Observe, "observe", 0, "how long to watch a steady fleet (default 10 intervals)")
 	fs.StringVar(&o.Binary, "shoal", os.Getenv("SHOAL_BIN"), "shoal binary (default: $SHOAL_BIN, or go build ./cmd/shoal)")
+	fs.IntVar(&o.HeavyEvery, "heavy-every", 0, "every Nth target is heavy (weighted scenario default 100: 1%)")
+	fs.IntVar(&o.HeavySeries, "heavy-series", 0, "series of a heavy target (weighted scenario default 500 × -series)")
+	fs.DurationVar(&o.PlanInterval, "placement-interval", 0, "--cluster.placement-interval in the weighted scenario (default 15s)")
 	fs.BoolVar(&o.KeepDir, "keep", false, "keep the nodes' configs, data and logs")
 	fs.BoolVar(&o.Module, "module", false, "define the clustered scrape inside a declare block, as Helm charts do")
 	fs.Func("receiver", "how the counting receiver answers a request with a rejected sample: all (Prometheus) or partial (Mimir)", func(s string) error {

@@ -56,6 +56,15 @@ type ScenarioOptions struct {
 	// Endpoint holds extra attribute lines for the remote write endpoint
 	// block, e.g. `protobuf_message = "io.prometheus.write.v2.Request"`.
 	Endpoint string
+	// HeavyEvery makes every HeavyEvery-th target (0, N, 2N, ...) heavy:
+	// it exposes HeavySeries series instead of Series. 0 keeps every
+	// target alike. The weighted scenario defaults them to 100 and 500 ×
+	// Series: 1% of the targets carry 500 times the series of the rest.
+	HeavyEvery  int
+	HeavySeries int
+	// PlanInterval is --cluster.placement-interval in the weighted
+	// scenario (default 15s).
+	PlanInterval time.Duration
 }
 
 // Sink is a remote write receiver a scenario writes to. The lab's
@@ -113,6 +122,9 @@ type Rig struct {
 	Receiver *Receiver // nil when Opts.Sink is set
 	Fleet    *Fleet
 	Network  *Network // with Partitioned
+
+	series   SeriesFigures  // the weighted scenario's, as they are measured
+	seriesOf map[string]int // series by target address
 }
 
 // sink is where the nodes write: Opts.Sink, or else the lab's receiver.
@@ -138,7 +150,16 @@ func NewRig(ctx context.Context, o ScenarioOptions, nodes int) (*Rig, error) {
 		host, listen = WorldIP, nw.Listen
 	}
 	var err error
-	if r.Targets, err = StartTargets(o.Targets, o.Series, WithListener(host, listen)); err != nil {
+	topts := []TargetOption{WithListener(host, listen)}
+	if o.HeavyEvery > 0 {
+		topts = append(topts, WithSeries(func(i int) int {
+			if i%o.HeavyEvery == 0 {
+				return o.HeavySeries
+			}
+			return o.Series
+		}))
+	}
+	if r.Targets, err = StartTargets(o.Targets, o.Series, topts...); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -542,7 +563,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // ScenarioNames lists the scenarios RunScenario knows.
 func ScenarioNames() []string {
-	return []string{"split", "crash", "rolling", "scaleup", "scaledown", "partition"}
+	return []string{"split", "crash", "rolling", "scaleup", "scaledown", "partition", "weighted"}
 }
 
 // StartScenario validates a scenario's name and starts its rig: the
@@ -554,6 +575,31 @@ func StartScenario(ctx context.Context, name string, o ScenarioOptions) (*Rig, e
 	switch name {
 	case "scaleup":
 		nodes = o.Nodes - 1
+	case "weighted":
+		nodes = o.Nodes - 1
+		if o.HeavyEvery == 0 {
+			o.HeavyEvery = 100
+		}
+		if o.HeavySeries == 0 {
+			o.HeavySeries = 500 * o.Series
+		}
+		if o.PlanInterval == 0 {
+			o.PlanInterval = 15 * time.Second
+		}
+		fleet, interval := o.Fleet, o.PlanInterval
+		o.Fleet = func(fc *FleetConfig) {
+			if fleet != nil {
+				fleet(fc)
+			}
+			extra := fc.Flags
+			fc.Flags = func(node string) []string {
+				var f []string
+				if extra != nil {
+					f = extra(node)
+				}
+				return append(f, "--cluster.placement=series", "--cluster.placement-interval="+interval.String())
+			}
+		}
 	case "partition":
 		o.Partitioned = true
 	case "split", "crash", "rolling", "scaledown":
@@ -677,6 +723,10 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		if err := sleepCtx(ctx, o.Observe/2); err != nil {
 			return Report{}, err
 		}
+	case "weighted":
+		if err := r.runWeighted(ctx, converge, &moved, &ideal); err != nil {
+			return Report{}, err
+		}
 	case "partition":
 		nodes := r.Fleet.Running()
 		alone, rest := []string{nodes[0].Name}, []string{}
@@ -706,6 +756,12 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 	r.WaitDelivered(ctx, to)
 	rep := r.Report(ctx, name, from, to)
 	rep.Moved, rep.IdealMoved = moved, ideal
+	if name == "weighted" {
+		rep.Series = r.series
+		rep.Series.End, rep.Series.Nodes = r.SeriesBalance(r.CurrentOwners(ctx))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("an even split of targets would move about %d targets on this join (%d targets / %d nodes)",
+			r.Opts.Targets/len(r.Fleet.Running()), r.Opts.Targets, len(r.Fleet.Running())))
+	}
 	return rep, nil
 }
 
@@ -750,4 +806,104 @@ func movedTargets(before, after map[string][]string) int {
 		}
 	}
 	return n
+}
+
+// SeriesFigures are the weighted scenario's measures of balance in
+// series (largest node ÷ mean).
+type SeriesFigures struct {
+	// Start is the split when the window opened; PlansAtStart the plans
+	// the fleet had made by then (0: Start is the unweighted split).
+	Start        float64
+	PlansAtStart int
+	// Balanced is the split once the plan settled, before the join;
+	// Joined after the join's plan; End when the window closed.
+	Balanced, Joined, End float64
+	// Nodes is the series per node at the end.
+	Nodes map[string]int
+	// Reached is false when a split did not come within 1.1 in time.
+	Reached bool
+}
+
+// SeriesBalance returns the largest node's series over the mean, over
+// the running nodes, and the series per node.
+func (r *Rig) SeriesBalance(owners map[string][]string) (float64, map[string]int) {
+	per := map[string]int{}
+	for _, n := range r.Fleet.Running() {
+		per[n.Name] = 0
+	}
+	if r.seriesOf == nil {
+		r.seriesOf = map[string]int{}
+		for _, a := range r.Targets.Addrs() {
+			r.seriesOf[a] = r.Targets.SeriesOf(a)
+		}
+	}
+	for node, ts := range owners {
+		if _, ok := per[node]; !ok {
+			continue
+		}
+		for _, a := range ts {
+			per[node] += r.seriesOf[a]
+		}
+	}
+	return Balance(per), per
+}
+
+// plans is the number of placement plans the running nodes have made.
+func (r *Rig) plans(ctx context.Context) int {
+	total := 0.0
+	for _, n := range r.Fleet.Running() {
+		if v, found, err := n.Metric(ctx, "shoal_cluster_placement_plans_total"); err == nil && found {
+			total += v
+		}
+	}
+	return int(total)
+}
+
+// runWeighted is the weighted scenario inside the window: the fleet
+// places by series; it waits for the plan to balance the series, adds a
+// node, and waits for the plan that follows. Every handoff, the plans'
+// included, lies within the window, so its figures count the ticks
+// missed and doubled across the re-balance.
+func (r *Rig) runWeighted(ctx context.Context, converge func(string) error, moved, ideal *int) error {
+	const goal = 1.1
+	r.series.Start, _ = r.SeriesBalance(r.CurrentOwners(ctx))
+	r.series.PlansAtStart = r.plans(ctx)
+	r.progress("series balance at the window's start %.3f (%d plans made)", r.series.Start, r.series.PlansAtStart)
+	balanced := func(what string, into *float64) bool {
+		wctx, cancel := context.WithTimeout(ctx, 3*r.Opts.PlanInterval+30*time.Second)
+		defer cancel()
+		err := WaitFor(wctx, func() bool {
+			*into, _ = r.SeriesBalance(r.CurrentOwners(wctx))
+			return *into <= goal
+		})
+		r.progress("series balance %s %.3f", what, *into)
+		return err == nil
+	}
+	ok := balanced("once planned", &r.series.Balanced)
+	if err := sleepCtx(ctx, r.Opts.HandoffDelay+2*r.Opts.Interval); err != nil {
+		return err
+	}
+	before := r.CurrentOwners(ctx)
+	r.progress("adding a node")
+	n, err := r.Fleet.Add(ctx)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	err = n.WaitReady(wctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if err := converge("after the join"); err != nil {
+		return err
+	}
+	ok = balanced("after the join", &r.series.Joined) && ok
+	if err := converge("after the join's plan"); err != nil {
+		return err
+	}
+	after := r.CurrentOwners(ctx)
+	*moved, *ideal = movedTargets(before, after), leastMoves(before, after)
+	r.series.Reached = ok
+	return sleepCtx(ctx, r.Opts.Observe/2)
 }

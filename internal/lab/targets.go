@@ -88,6 +88,15 @@ type targetsConfig struct {
 	host     string
 	listen   func(network, addr string) (net.Listener, error)
 	dir      string
+	// series, when set, gives each target its own number of series.
+	series func(i int) int
+}
+
+// WithSeries gives target i series(i) series instead of StartTargets'
+// seriesPerTarget: a fleet whose targets differ in load, as
+// kube-state-metrics differs from a node exporter.
+func WithSeries(series func(i int) int) TargetOption {
+	return func(c *targetsConfig) { c.series = series }
 }
 
 // WithKind chooses the kind of each target; the default is KindNormal.
@@ -186,7 +195,11 @@ func StartTargets(n, seriesPerTarget int, opts ...TargetOption) (*Targets, error
 		ts.dir, ts.ownDir = dir, true
 	}
 	for i := range n {
-		t, err := ts.start(i, seriesPerTarget)
+		s := seriesPerTarget
+		if cfg.series != nil {
+			s = cfg.series(i)
+		}
+		t, err := ts.start(i, s)
 		if err != nil {
 			ts.Close()
 			return nil, err
@@ -270,6 +283,15 @@ func (ts *Targets) Index(addr string) int {
 		}
 	}
 	return -1
+}
+
+// SeriesOf returns the number of series the target at addr exposes,
+// lab_scrapes_total included, 0 for an unknown address.
+func (ts *Targets) SeriesOf(addr string) int {
+	if i := ts.Index(addr); i >= 0 {
+		return len(ts.targets[i].series) + 1
+	}
+	return 0
 }
 
 // Kind returns the kind of target i.

@@ -4,8 +4,11 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
 
 	"github.com/shoal-dev/shoal/internal/sample"
 )
@@ -137,5 +140,72 @@ func TestHoldQueueDropsOldestBeyondItsBound(t *testing.T) {
 	q.release(func(b *sample.Batch) { out = append(out, b.Samples[0].T) })
 	if !slices.Equal(out, []int64{2, 3}) {
 		t.Fatalf("released %v, want [2 3]", out)
+	}
+}
+
+// observingCluster is a fakeCluster that places by load: it records what
+// the scrape loop reports.
+type observingCluster struct {
+	fakeCluster
+	mu       sync.Mutex
+	observed map[uint64][]int
+	interval time.Duration
+}
+
+func (o *observingCluster) ObserveSeries(key uint64, series int, interval time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.observed[key] = append(o.observed[key], series)
+	o.interval = interval
+}
+
+// With placement by series, every owned scrape reports the target's
+// series (after metric relabeling) to the cluster, and a tick the node
+// does not own reports nothing.
+func TestOwnedScrapesReportTheirSeriesToTheCluster(t *testing.T) {
+	tgt := newTextTarget(t, "a 1\nb 2\nc 3\ndropped 4\n")
+	l := targetLabels(tgt.addr())
+	cfg := testConfig()
+	cfg.Clustered = true
+	cfg.MetricRelabel = []*relabel.Config{{
+		SourceLabels: model.LabelNames{"__name__"}, Regex: relabel.MustNewRegexp("dropped"), Action: relabel.Drop,
+		Separator: ";", Replacement: "$1", NameValidationScheme: cfg.ValidationScheme,
+	}}
+	ivMs := cfg.Interval.Milliseconds()
+	owns := func(_ uint64, t int64) bool { return (t/ivMs)%2 == 0 }
+	cl := &observingCluster{fakeCluster: fakeCluster{owns: owns}, observed: map[uint64][]int{}}
+	h := newHarness(t, cl)
+	if err := h.engine.SetTargets([]labels.Labels{l}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	tk := newTicker(h, l, cfg, 1)
+	owned := 0
+	for range 4 {
+		if owns(0, tk.next) {
+			tk.tick(t)
+			owned++
+		} else {
+			tk.skip(t)
+		}
+	}
+	waitUntil(t, "the last tick to be handled", func() bool { return h.clock.pending() == 1 })
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if len(cl.observed) != 1 {
+		t.Fatalf("observed %d targets, want 1: %v", len(cl.observed), cl.observed)
+	}
+	for _, got := range cl.observed {
+		if len(got) != owned {
+			t.Fatalf("%d observations, want one per owned tick (%d)", len(got), owned)
+		}
+		for _, s := range got {
+			if s != 3 {
+				t.Fatalf("observed %d series, want 3 (the dropped one not counted)", s)
+			}
+		}
+	}
+	if cl.interval != cfg.Interval {
+		t.Fatalf("observed with interval %s, want %s", cl.interval, cfg.Interval)
 	}
 }

@@ -375,6 +375,11 @@ func (l *loop) scrapeInto(ctx context.Context, t int64, b *sample.Batch) bool {
 		timeout: tg.timeout, sampleLimit: cfg.SampleLimit, bodySize: bodySize,
 	})
 	l.reported = true
+	if err == nil && cfg.Clustered {
+		if obs, ok := l.cluster().(component.LoadObserver); ok {
+			obs.ObserveSeries(tg.key, res.added, time.Duration(tg.intervalMs())*time.Millisecond)
+		}
+	}
 	l.setStatus(start, dur, err)
 	if err != nil {
 		l.logger().Debug("scrape failed", "err", err)
