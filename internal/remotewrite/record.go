@@ -186,6 +186,16 @@ func (e *recordEncoder) reset() {
 	e.defBytes = 0
 }
 
+// handOff ends the encoder's segment as reset does, but returns its series
+// table instead of clearing it: the caller may keep it while the segment
+// is read. The next table starts at the same capacity.
+func (e *recordEncoder) handOff() []internedSeries {
+	old := e.series
+	e.series = make([]internedSeries, 0, len(old))
+	e.reset()
+	return old
+}
+
 // mark returns the encoder's state for rollback: the number of series it
 // has defined, and the bytes of their definitions.
 func (e *recordEncoder) mark() encoderMark {

@@ -3,6 +3,8 @@ package remotewrite
 import (
 	"sync/atomic"
 	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
 )
 
 // queueBytesPerSample appends nb scrapes of series series to a queue whose
@@ -63,5 +65,51 @@ func TestSegmentsGrowWhileDefinitionsDominate(t *testing.T) {
 	}
 	if grownSegs < 2 {
 		t.Errorf("growing segments: %d segments, want rotation still to happen", grownSegs)
+	}
+}
+
+// TestPreviousSegmentLabelsKeptUntilRead: after a rotation, a shard still
+// reading the sealed segment gets each series' labels from the encoder's
+// table of that segment instead of decoding its own copy, and the table is
+// released once every consumer has acknowledged past the segment.
+func TestPreviousSegmentLabelsKeptUntilRead(t *testing.T) {
+	q, err := openQueue(queueOptions{dir: t.TempDir(), segmentBytes: 4 << 10, maxBytes: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close()
+	c, err := q.addConsumer("lagging", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := makeBatches(20, 50, 1_700_000_000_000)
+	want := bs[0].Samples[7].Labels
+	first := q.activeStart.Load()
+	for _, b := range bs {
+		if err := q.append(b); err != nil {
+			t.Fatal(err)
+		}
+		if q.activeStart.Load() != first {
+			break
+		}
+	}
+	if q.activeStart.Load() == first {
+		t.Fatal("the first segment was never sealed")
+	}
+	got, ok := q.segmentLabels(first, 7)
+	if !ok || !labels.Equal(got, want) {
+		t.Fatalf("labels of ref 7 in the sealed segment: %v (kept %v), want %v", got, ok, want)
+	}
+	if _, ok := q.segmentLabels(first, 50); ok {
+		t.Fatal("a ref the sealed segment never defined has labels")
+	}
+	// The consumer acknowledges past the sealed segment: the next append
+	// releases its table, and a reader would decode.
+	q.ack(c, 0, Position{Off: q.activeStart.Load()})
+	if err := q.append(bs[len(bs)-1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := q.segmentLabels(first, 7); ok || q.prevSeries != nil && q.prevStart == first {
+		t.Fatal("the sealed segment's table is still kept after every consumer passed it")
 	}
 }

@@ -297,10 +297,11 @@ func (s *shard) consume(rec record) {
 			break
 		}
 		if ent.def {
-			// While the record's segment is the one being written, the
+			// While the record's segment is the one being written (or
+			// the one before, until every shard is past it), the
 			// encoder still holds the labels it was given: take them
 			// instead of a decoded copy.
-			ls, ok := s.e.q.activeLabels(rec.segStart, ent.ref)
+			ls, ok := s.e.q.segmentLabels(rec.segStart, ent.ref)
 			var err error
 			if !ok {
 				ls, err = decodeLabels(&s.sb, ent)
