@@ -64,12 +64,14 @@ type shard struct {
 	idx, n int
 	rd     segReader
 	skip   Position // items before it were acknowledged before a restart
-	// series holds the shard's own series of the segment by ref. It is a
-	// map rather than a slice indexed by ref (refs are dense in a
-	// segment) because a slice would cost every shard 8 bytes for each
-	// series of the segment, its own or not: 250 MB for 16 shards
-	// reading a segment of a million series.
-	series  map[uint64]*seriesInfo
+	// series holds the shard's own series of the segment: ref → index
+	// in alloc. It is a map rather than a slice indexed by ref (refs are
+	// dense in a segment) because a slice would cost every shard 8 bytes
+	// for each series of the segment, its own or not: 250 MB for 16
+	// shards reading a segment of a million series. 32-bit keys and
+	// values (a segment's refs fit: see consume) take half the slot of a
+	// pointer keyed by a uint64.
+	series  map[uint32]uint32
 	alloc   seriesAlloc
 	items   []item
 	arena   []byte
@@ -277,6 +279,7 @@ func (s *shard) readOff() uint64 { return max(s.rd.pos, s.skip.Off) }
 func (s *shard) consume(rec record) {
 	if rec.newSegment {
 		clear(s.series)
+		s.alloc.reset()
 	}
 	defsOnly := rec.off < s.skip.Off
 	var own uint32
@@ -306,7 +309,7 @@ func (s *shard) consume(rec record) {
 			if !ok {
 				ls, err = decodeLabels(&s.sb, ent)
 			}
-			if err == nil && ent.ref > (rec.end-rec.segStart)/minEntryBytes {
+			if err == nil && (ent.ref > (rec.end-rec.segStart)/minEntryBytes || ent.ref >= math.MaxUint32) {
 				// Refs count the segment's entries, each of which takes
 				// bytes before this one's end.
 				err = fmt.Errorf("%w: ref %d beyond its segment", errCorrupt, ent.ref)
@@ -317,14 +320,19 @@ func (s *shard) consume(rec record) {
 				break
 			}
 			if s.series == nil {
-				s.series = make(map[uint64]*seriesInfo)
+				s.series = make(map[uint32]uint32)
 			}
-			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
+			i, si := s.alloc.info()
+			s.e.processSeries(s.lb, si, ls)
+			s.series[uint32(ent.ref)] = i
 		}
 		if defsOnly {
 			continue
 		}
-		si := s.series[ent.ref]
+		var si *seriesInfo
+		if i, ok := s.series[uint32(ent.ref)]; ok {
+			si = s.alloc.at(i)
+		}
 		ir := itemReader{b: ent.items, left: ent.count}
 		for {
 			it, ok := ir.next()
@@ -392,8 +400,7 @@ func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 
 // processSeries applies external labels (only where the series lacks the
 // name, as Prometheus does) and then write_relabel_config.
-func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels) *seriesInfo {
-	si := a.info()
+func (e *endpoint) processSeries(lb *labels.Builder, si *seriesInfo, ls labels.Labels) {
 	out := ls
 	if !e.ext.IsEmpty() || len(e.cfg.WriteRelabel) > 0 {
 		lb.Reset(ls)
@@ -404,35 +411,50 @@ func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.L
 		})
 		if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
 			si.dropped = true
-			return si
+			return
 		}
 		out = lb.Labels()
 	}
 	if out.IsEmpty() {
 		si.dropped = true
-		return si
+		return
 	}
 	si.ls = out
 	si.up = out.Get(labels.MetricName) == "up"
 	var buf [256]byte
 	t := append(append(append(buf[:0], out.Get("job")...), 0xff), out.Get("instance")...)
 	si.target = xxhash.Sum64(t)
-	return si
 }
 
-// seriesAlloc hands out seriesInfo from chunks, so that the thousands of
-// series of a segment cost a few allocations; a chunk is freed when no
+// seriesAlloc hands out the seriesInfo of a segment from chunks, so that
+// the thousands of series of a segment cost a few allocations and keep
+// their addresses (pending items point to them); a chunk is freed when no
 // series in it is referred to any more.
 type seriesAlloc struct {
-	infos []seriesInfo
+	chunks [][]seriesInfo
+	n      uint32
 }
 
-func (a *seriesAlloc) info() *seriesInfo {
-	if len(a.infos) == cap(a.infos) {
-		a.infos = make([]seriesInfo, 0, 256)
+const seriesChunk = 256
+
+// info returns a new seriesInfo and its index.
+func (a *seriesAlloc) info() (uint32, *seriesInfo) {
+	i := a.n
+	if i%seriesChunk == 0 {
+		a.chunks = append(a.chunks, make([]seriesInfo, seriesChunk))
 	}
-	a.infos = a.infos[:len(a.infos)+1]
-	return &a.infos[len(a.infos)-1]
+	a.n++
+	return i, &a.chunks[i/seriesChunk][i%seriesChunk]
+}
+
+// at returns the seriesInfo of index i.
+func (a *seriesAlloc) at(i uint32) *seriesInfo { return &a.chunks[i/seriesChunk][i%seriesChunk] }
+
+// reset forgets every series (at a new segment); pending items keep their
+// chunks alive.
+func (a *seriesAlloc) reset() {
+	clear(a.chunks)
+	a.chunks, a.n = a.chunks[:0], 0
 }
 
 // sendPrefix sends up to max_samples_per_send of the oldest items and
