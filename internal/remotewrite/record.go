@@ -165,7 +165,7 @@ type recordEncoder struct {
 	// map's slots (about 13 bytes per series); the rare series whose
 	// truncated hash collides is defined again (see lookup).
 	refs    map[uint32]uint32
-	series  []internedSeries  // by ref
+	series  []internedSeries // by ref
 	body    []byte
 	scratch []byte
 	// defBytes is the size of the series definitions written in the
