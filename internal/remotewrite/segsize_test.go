@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -111,5 +112,17 @@ func TestPreviousSegmentLabelsKeptUntilRead(t *testing.T) {
 	}
 	if _, ok := q.segmentLabels(first, 7); ok || q.prevSeries != nil && q.prevStart == first {
 		t.Fatal("the sealed segment's table is still kept after every consumer passed it")
+	}
+}
+
+// TestPerSeriesStructsStaySmall: a shard keeps a seriesInfo, and the
+// encoder an internedSeries, for each of up to millions of series of a
+// segment; a field added carelessly costs megabytes.
+func TestPerSeriesStructsStaySmall(t *testing.T) {
+	if n := unsafe.Sizeof(seriesInfo{}); n > 48 {
+		t.Errorf("seriesInfo is %d bytes, want at most 48", n)
+	}
+	if n := unsafe.Sizeof(internedSeries{}); n > 32 {
+		t.Errorf("internedSeries is %d bytes, want at most 32", n)
 	}
 }

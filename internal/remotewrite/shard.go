@@ -27,23 +27,28 @@ import (
 // labels after external labels and write relabelling. Without those, they
 // are the very labels the scrape cache holds: a series' labels are kept
 // once in the process, and encoded into each request that carries it.
+//
+// It is 48 bytes, one per series of the segment in some shard: the fields
+// are ordered, and target and mdGen truncated to 32 bits, to that end.
 type seriesInfo struct {
 	ls labels.Labels
-	// target hashes the series' job and instance: the samples of one
-	// scrape share it and their timestamp, which makes them one tick group.
-	target uint64
+	// md is the series' metric metadata as of the store's generation
+	// mdGen (its low 32 bits), for remote write 2.0.
+	md *sample.Metadata
 	// gen and group place the series in the request being encoded: its
 	// group is valid while gen equals the shard's encode generation.
 	gen   uint64
 	group int32
+	// target hashes the series' job and instance (32 bits of it): the
+	// samples of one scrape share it and their timestamp, which makes
+	// them one tick group. A collision only merges two groups for
+	// bisection.
+	target uint32
+	mdGen  uint32
 	// up marks the `up` series of a scrape: each scrape writes exactly one
 	// sample of it, so a rejected duplicate of it is one doubled tick.
 	up      bool
 	dropped bool
-	// md is the series' metric metadata as of the store's generation
-	// mdGen, for remote write 2.0.
-	md    *sample.Metadata
-	mdGen uint64
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -423,7 +428,7 @@ func (e *endpoint) processSeries(lb *labels.Builder, si *seriesInfo, ls labels.L
 	si.up = out.Get(labels.MetricName) == "up"
 	var buf [256]byte
 	t := append(append(append(buf[:0], out.Get("job")...), 0xff), out.Get("instance")...)
-	si.target = xxhash.Sum64(t)
+	si.target = uint32(xxhash.Sum64(t))
 }
 
 // seriesAlloc hands out the seriesInfo of a segment from chunks, so that
@@ -878,7 +883,7 @@ func (s *shard) seriesMeta(si *seriesInfo) *sample.Metadata {
 	if !s.e.cfg.MetadataSend || s.e.meta == nil {
 		return nil
 	}
-	if g := s.e.meta.gen.Load(); si.mdGen != g {
+	if g := uint32(s.e.meta.gen.Load()); si.mdGen != g {
 		si.md = s.e.meta.lookup(si.ls.Get(labels.MetricName))
 		si.mdGen = g
 	}
