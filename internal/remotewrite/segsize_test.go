@@ -126,3 +126,28 @@ func TestPerSeriesStructsStaySmall(t *testing.T) {
 		t.Errorf("internedSeries is %d bytes, want at most 32", n)
 	}
 }
+
+// TestScratchPoolReusesAndForgetsSeries: a returned scratch is lent again
+// with its buffers, and keeps no pointer to the series of the request it
+// encoded (which would keep a shard's old segment alive).
+func TestScratchPoolReusesAndForgetsSeries(t *testing.T) {
+	var p scratchPool
+	sc := p.get()
+	sc.gser = append(sc.gser, &seriesInfo{})
+	sc.points = append(sc.points, Point{Hist: []byte{1}})
+	sc.rw.buf = append(sc.rw.buf, make([]byte, 1000)...)
+	p.put(sc)
+	again := p.get()
+	if again != sc {
+		t.Fatal("the pool lent a new scratch while one was free")
+	}
+	if sc.gser[:1][0] != nil || sc.points[:1][0].Hist != nil {
+		t.Error("a returned scratch still refers to the series or items it encoded")
+	}
+	if cap(again.rw.buf) < 1000 {
+		t.Error("the request buffer was not kept")
+	}
+	if other := p.get(); other == sc {
+		t.Error("one scratch lent twice")
+	}
+}

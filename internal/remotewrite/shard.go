@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -93,17 +94,54 @@ type shard struct {
 	lastSent           int64
 
 	// send scratch
+	encV2 bool // the last encode was remote write 2.0
+	comp  []byte
+	gen   uint64 // encode generation, see seriesInfo.gen
+}
+
+// encodeScratch is what encoding a request needs besides its compressed
+// form: the uncompressed request (hundreds of KiB at
+// max_samples_per_send 2,000) and the grouping of its items. A shard
+// borrows one from its endpoint for each encode, so an endpoint holds as
+// many as shards encode at once (about the number of cores) rather than
+// one per shard: 50 shards kept 20 MB of them.
+type encodeScratch struct {
 	rw     RequestWriter
 	rw2    RequestWriterV2
-	encV2  bool // the last encode was remote write 2.0
-	comp   []byte
-	gen    uint64 // encode generation, see seriesInfo.gen
 	gser   []*seriesInfo
 	fill   []int
 	counts []int
 	points []Point
 	exs    [][]byte
 	order  []int
+}
+
+// scratchPool lends encodeScratch; unlike a sync.Pool it keeps them
+// across garbage collections, so the buffers are not grown again.
+type scratchPool struct {
+	mu   sync.Mutex
+	free []*encodeScratch
+}
+
+func (p *scratchPool) get() *encodeScratch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		sc := p.free[n-1]
+		p.free = p.free[:n-1]
+		return sc
+	}
+	return &encodeScratch{}
+}
+
+// put returns sc, dropping what it refers to in the shard's state.
+func (p *scratchPool) put(sc *encodeScratch) {
+	clear(sc.gser)
+	clear(sc.points)
+	clear(sc.exs)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, sc)
 }
 
 func newShard(e *endpoint, idx, n int, start Position) *shard {
@@ -807,40 +845,42 @@ func (s *shard) count(items []item) {
 // encode builds the snappy-compressed WriteRequest for items, one
 // TimeSeries per series, keeping each series' order.
 func (s *shard) encode(items []item) []byte {
+	sc := s.e.scratch.get()
+	defer s.e.scratch.put(sc)
 	s.gen++
-	s.counts = s.counts[:0]
-	s.order = s.order[:0]
-	s.gser = s.gser[:0]
+	sc.counts = sc.counts[:0]
+	sc.order = sc.order[:0]
+	sc.gser = sc.gser[:0]
 	for _, it := range items {
 		if it.s.gen != s.gen {
-			it.s.gen, it.s.group = s.gen, int32(len(s.gser))
-			s.counts = append(s.counts, 0, 0)
-			s.gser = append(s.gser, it.s)
+			it.s.gen, it.s.group = s.gen, int32(len(sc.gser))
+			sc.counts = append(sc.counts, 0, 0)
+			sc.gser = append(sc.gser, it.s)
 		}
 		g := int(it.s.group)
 		if it.kind == kindExemplar {
-			s.counts[2*g+1]++
+			sc.counts[2*g+1]++
 		} else {
-			s.counts[2*g]++
+			sc.counts[2*g]++
 		}
-		s.order = append(s.order, g)
+		sc.order = append(sc.order, g)
 	}
 	// Offsets of each group's points and exemplars in flat slices.
 	np, nx := 0, 0
-	for g := 0; g < len(s.counts); g += 2 {
-		p, x := s.counts[g], s.counts[g+1]
-		s.counts[g], s.counts[g+1] = np, nx
+	for g := 0; g < len(sc.counts); g += 2 {
+		p, x := sc.counts[g], sc.counts[g+1]
+		sc.counts[g], sc.counts[g+1] = np, nx
 		np += p
 		nx += x
 	}
-	s.points = slices.Grow(s.points[:0], np)[:np]
-	s.exs = slices.Grow(s.exs[:0], nx)[:nx]
-	s.fill = append(s.fill[:0], s.counts...) // next free slot per group
-	fill := s.fill
+	sc.points = slices.Grow(sc.points[:0], np)[:np]
+	sc.exs = slices.Grow(sc.exs[:0], nx)[:nx]
+	sc.fill = append(sc.fill[:0], sc.counts...) // next free slot per group
+	fill := sc.fill
 	for i, it := range items {
-		g := s.order[i]
+		g := sc.order[i]
 		if it.kind == kindExemplar {
-			s.exs[fill[2*g+1]] = s.arena[it.rawOff : it.rawOff+it.rawLen]
+			sc.exs[fill[2*g+1]] = s.arena[it.rawOff : it.rawOff+it.rawLen]
 			fill[2*g+1]++
 			continue
 		}
@@ -848,31 +888,31 @@ func (s *shard) encode(items []item) []byte {
 		if it.kind == kindHist {
 			p.Hist = s.arena[it.rawOff : it.rawOff+it.rawLen]
 		}
-		s.points[fill[2*g]] = p
+		sc.points[fill[2*g]] = p
 		fill[2*g]++
 	}
 	s.encV2 = s.e.v2()
 	if s.encV2 {
-		s.rw2.Reset()
+		sc.rw2.Reset()
 	} else {
-		s.rw.Reset()
+		sc.rw.Reset()
 	}
-	for g := 0; g < len(s.counts); g += 2 {
+	for g := 0; g < len(sc.counts); g += 2 {
 		pEnd, xEnd := np, nx
-		if g+2 < len(s.counts) {
-			pEnd, xEnd = s.counts[g+2], s.counts[g+3]
+		if g+2 < len(sc.counts) {
+			pEnd, xEnd = sc.counts[g+2], sc.counts[g+3]
 		}
-		si := s.gser[g/2]
+		si := sc.gser[g/2]
 		if s.encV2 {
-			s.rw2.AddSeries(si.ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd], s.seriesMeta(si))
+			sc.rw2.AddSeries(si.ls, sc.points[sc.counts[g]:pEnd], sc.exs[sc.counts[g+1]:xEnd], s.seriesMeta(si))
 			continue
 		}
-		s.rw.AddSeriesLabels(si.ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
+		sc.rw.AddSeriesLabels(si.ls, sc.points[sc.counts[g]:pEnd], sc.exs[sc.counts[g+1]:xEnd])
 	}
 	if s.encV2 {
-		s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw2.Bytes())
+		s.comp = snappy.Encode(s.comp[:cap(s.comp)], sc.rw2.Bytes())
 	} else {
-		s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
+		s.comp = snappy.Encode(s.comp[:cap(s.comp)], sc.rw.Bytes())
 	}
 	return s.comp
 }
