@@ -151,3 +151,39 @@ func TestScratchPoolReusesAndForgetsSeries(t *testing.T) {
 		t.Error("one scratch lent twice")
 	}
 }
+
+// TestShardSeriesByAscendingRefs: a shard finds its series by ref in
+// order, out of order and not at all; a ref defined again keeps its place;
+// a ref lower than those defined before and new to the shard is refused
+// (the encoder never writes one).
+func TestShardSeriesByAscendingRefs(t *testing.T) {
+	s := &shard{}
+	for _, ref := range []uint32{3, 7, 8, 20} {
+		si := s.define(ref)
+		if si == nil {
+			t.Fatalf("ref %d refused", ref)
+		}
+		si.target = ref
+	}
+	for _, ref := range []uint32{3, 7, 8, 20, 8, 3, 20, 7} {
+		if si := s.lookup(ref); si == nil || si.target != ref {
+			t.Fatalf("ref %d: found %v", ref, si)
+		}
+	}
+	for _, ref := range []uint32{0, 4, 21} {
+		if si := s.lookup(ref); si != nil {
+			t.Fatalf("ref %d, never defined, found %v", ref, si)
+		}
+	}
+	if si := s.define(7); si == nil || si.target != 0 || s.lookup(7) != si {
+		t.Fatalf("ref 7 defined again: %v", si)
+	}
+	if si := s.define(5); si != nil {
+		t.Fatalf("ref 5, lower than refs defined before, was accepted")
+	}
+	s.refs, s.cursor = s.refs[:0], 0
+	s.alloc.reset()
+	if s.lookup(3) != nil || s.define(1) == nil || s.lookup(1) == nil {
+		t.Fatal("after a new segment the shard does not start over")
+	}
+}
