@@ -46,10 +46,15 @@
 //     cache's own, not a copy) for the active segment, and a shard reading
 //     that segment takes them from it rather than decoding a second copy
 //     (unless external labels or write relabelling change them); labels are
-//     encoded into each request as it is built. After a restart, or for a
-//     shard reading a sealed segment, labels are decoded from the disk.
+//     encoded into each request as it is built. When a segment is sealed,
+//     the encoder's table of it is kept until every endpoint has
+//     acknowledged past it, so shards that lag behind the rotation still
+//     share the labels. After a restart, or for a shard reading an older
+//     segment, labels are decoded from the disk: replay holds the series
+//     of the one segment it reads, never the whole queue.
 //     A shard keeps only its own series of the segment it reads, in a map
-//     by ref, so the shard count does not multiply the memory per series.
+//     from ref to an index in chunks of series, so the shard count does
+//     not multiply the memory per series.
 //
 // # Sending
 //

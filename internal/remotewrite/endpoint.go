@@ -177,6 +177,8 @@ type endpoint struct {
 	c      *consumer
 	client *client
 	meta   *metaStore
+	// scratch lends the shards what encoding a request needs.
+	scratch scratchPool
 	// fellBack is set when a ProtoV2 endpoint's receiver turned out to
 	// speak only 1.0: it is sent 1.0 from then on.
 	fellBack atomic.Bool

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -197,3 +198,53 @@ func (memFile) Truncate(int64) error               { return os.ErrPermission }
 func (memFile) Sync() error                        { return nil }
 func (memFile) Close() error                       { return nil }
 func (memFile) Stat() (os.FileInfo, error)         { return nil, os.ErrInvalid }
+
+// FuzzShardConsume feeds the records of an arbitrary segment to two
+// shards, as after a restart (nothing of the segment in memory): whatever
+// the refs and definitions, no item is kept without its series, and the
+// shards' series stay in ascending ref order.
+func FuzzShardConsume(f *testing.F) {
+	enc := &recordEncoder{}
+	var good []byte
+	for _, b := range makeBatches(3, 6, 1000) {
+		good, _ = enc.encodeBatch(good, b, nil)
+	}
+	f.Add(good)
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0x21
+	f.Add(flipped)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		q := &queue{opts: queueOptions{
+			logger: slog.New(slog.DiscardHandler),
+			open: func(string, int, os.FileMode) (queueFile, error) {
+				return memFile{bytes.NewReader(data)}, nil
+			},
+		}}
+		q.segs = []*segment{{start: 0, end: uint64(len(data)), info: emptySeal()}}
+		q.end.Store(uint64(len(data)))
+		q.activeStart.Store(math.MaxUint64) // no encoder table: decode
+		e := &endpoint{q: q, cfg: EndpointConfig{Queue: DefaultQueueConfig}, m: newMetrics(nil).forEndpoint("f", "u"), logger: slog.New(slog.DiscardHandler)}
+		for idx := range 2 {
+			s := newShard(e, idx, 2, Position{})
+			for i := 0; ; i++ {
+				if i > len(data)+10 {
+					t.Fatalf("the reader did not finish %d bytes", len(data))
+				}
+				rec, err := s.rd.next()
+				if err != nil {
+					break
+				}
+				s.consume(rec)
+			}
+			s.rd.close()
+			if !slices.IsSorted(s.refs) || len(s.refs) != int(s.alloc.n) {
+				t.Fatalf("shard %d: refs %v for %d series", idx, s.refs, s.alloc.n)
+			}
+			for _, it := range s.items {
+				if it.s == nil {
+					t.Fatalf("shard %d kept an item without its series", idx)
+				}
+			}
+		}
+	})
+}

@@ -2,8 +2,11 @@ package remotewrite
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,7 +22,9 @@ import (
 // instance, job) to a queue with the default segment policy (grow) and
 // with fixed 64 MiB segments, and reports the queue's bytes per sample.
 // It then reopens the queue and reads all of it back as one shard would,
-// reporting the replay's time and the peak of the heap meanwhile. The queue
+// reporting the replay's time and the peak of the heap meanwhile (and, on
+// Linux, the process's peak RSS over the replay: VmHWM after resetting it
+// through /proc/self/clear_refs, so it includes the test binary). The queue
 // has the default bound (1 GiB), so fixed segments at 1M series drop the
 // oldest before the end.
 // (sampled every 10 ms, after a GC that leaves only the reader's state).
@@ -82,6 +87,9 @@ func benchManySeries(b *testing.B, series int, grow bool) {
 
 	runtime.GC()
 	debug.FreeOSMemory()
+	// Reset the process's peak RSS (Linux), so that VmHWM after the
+	// replay is the replay's own peak.
+	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	base := ms.HeapAlloc
@@ -146,4 +154,22 @@ func benchManySeries(b *testing.B, series int, grow bool) {
 	b.ReportMetric(float64(queued), "replayed-samples")
 	b.ReportMetric(elapsed.Seconds(), "replay-s")
 	b.ReportMetric(float64(peak.Load()-min(base, peak.Load()))/(1<<20), "replay-peak-heap-MiB")
+	if hwm, ok := vmHWM(); ok && hwmReset {
+		b.ReportMetric(float64(hwm)/(1<<20), "replay-peak-RSS-MiB")
+	}
+}
+
+// vmHWM is the process's peak resident set size, from /proc/self/status.
+func vmHWM() (int64, bool) {
+	st, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(st), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }

@@ -110,13 +110,21 @@ type queue struct {
 	// f is the active segment; nil when the last one was sealed (or given
 	// up after a write that could not be undone) and the next could not
 	// be created: the next append tries again.
-	f      queueFile
-	enc    recordEncoder
-	buf    []byte
-	stats  []recordStat
-	blocks []block
-	dirty  bool // the active segment has unsynced writes
-	wait   chan struct{}
+	f   queueFile
+	enc recordEncoder
+	// prevSeries is the encoder's series table of the segment before the
+	// active one, [prevStart, prevEnd), kept until every consumer has
+	// acknowledged past it: a shard still reading that segment takes a
+	// series' labels from it instead of decoding a copy of its own (with a
+	// million series, a lagging shard's decoded copies were 90 MB). nil
+	// once released.
+	prevSeries         []internedSeries
+	prevStart, prevEnd uint64
+	buf                []byte
+	stats              []recordStat
+	blocks             []block
+	dirty              bool // the active segment has unsynced writes
+	wait               chan struct{}
 	// notify holds readers waiting for the end to reach an offset (see
 	// notifyAt); each channel has a buffer of one.
 	notify    map[chan struct{}]uint64
@@ -316,7 +324,11 @@ func (q *queue) startSegment(start uint64) error {
 	}
 	q.f = f
 	q.segs = append(q.segs, &segment{start: start, end: start, info: emptySeal(), lastWrite: time.Now()})
-	q.enc.reset()
+	if prev := q.activeStart.Load(); len(q.enc.series) > 0 && prev < start {
+		q.prevSeries, q.prevStart, q.prevEnd = q.enc.handOff(), prev, start
+	} else {
+		q.enc.reset()
+	}
 	q.end.Store(start)
 	q.activeStart.Store(start)
 	return nil
@@ -399,6 +411,9 @@ func (q *queue) append(b *sample.Batch) error {
 		}
 	}
 	q.enforceSize()
+	if q.prevSeries != nil && q.lowLocked() >= q.prevEnd {
+		q.prevSeries = nil
+	}
 	return nil
 }
 
@@ -650,16 +665,20 @@ func (q *queue) waitCh() <-chan struct{} {
 	return q.wait
 }
 
-// activeLabels returns the labels that the encoder gave ref in the segment
-// starting at segStart, if that segment is still being written (false
-// otherwise: the caller decodes them from the record).
-func (q *queue) activeLabels(segStart, ref uint64) (labels.Labels, bool) {
+// segmentLabels returns the labels that the encoder gave ref in the
+// segment starting at segStart, if that segment is still being written or
+// is the one before and still kept (false otherwise: the caller decodes
+// them from the record).
+func (q *queue) segmentLabels(segStart, ref uint64) (labels.Labels, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.activeStart.Load() != segStart || ref >= uint64(len(q.enc.series)) {
-		return labels.EmptyLabels(), false
+	switch {
+	case q.activeStart.Load() == segStart && ref < uint64(len(q.enc.series)):
+		return q.enc.series[ref].ls, true
+	case q.prevSeries != nil && q.prevStart == segStart && ref < uint64(len(q.prevSeries)):
+		return q.prevSeries[ref].ls, true
 	}
-	return q.enc.series[ref].ls, true
+	return labels.EmptyLabels(), false
 }
 
 // notifyAt signals ch (which has a buffer of one) once the committed end

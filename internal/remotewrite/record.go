@@ -160,8 +160,12 @@ type internedSeries struct {
 // recordEncoder turns batches into framed records. It interns series per
 // segment: reset must be called when a segment begins.
 type recordEncoder struct {
-	refs    map[uint64]uint32 // labels hash → ref, for series not predicted by next
-	series  []internedSeries  // by ref
+	// refs maps the low 32 bits of a series' labels hash to its ref, for
+	// series not predicted by next. 32 bits rather than 64 halve the
+	// map's slots (about 13 bytes per series); the rare series whose
+	// truncated hash collides is defined again (see lookup).
+	refs    map[uint32]uint32
+	series  []internedSeries // by ref
 	body    []byte
 	scratch []byte
 	// defBytes is the size of the series definitions written in the
@@ -178,12 +182,22 @@ type encoderMark struct {
 
 func (e *recordEncoder) reset() {
 	if e.refs == nil {
-		e.refs = make(map[uint64]uint32)
+		e.refs = make(map[uint32]uint32)
 	}
 	clear(e.refs)
 	clear(e.series)
 	e.series = e.series[:0]
 	e.defBytes = 0
+}
+
+// handOff ends the encoder's segment as reset does, but returns its series
+// table instead of clearing it: the caller may keep it while the segment
+// is read. The next table starts at the same capacity.
+func (e *recordEncoder) handOff() []internedSeries {
+	old := e.series
+	e.series = make([]internedSeries, 0, len(old))
+	e.reset()
+	return old
 }
 
 // mark returns the encoder's state for rollback: the number of series it
@@ -201,8 +215,8 @@ func (e *recordEncoder) rollback(m encoderMark) {
 		return
 	}
 	for _, s := range e.series[mark:] {
-		if r, ok := e.refs[s.hash]; ok && int(r) >= mark {
-			delete(e.refs, s.hash)
+		if r, ok := e.refs[uint32(s.hash)]; ok && int(r) >= mark {
+			delete(e.refs, uint32(s.hash))
 		}
 	}
 	clear(e.series[mark:])
@@ -361,13 +375,13 @@ func (e *recordEncoder) lookup(ls labels.Labels, prev int) (ref int, hash uint64
 		}
 	}
 	hash = ls.Hash()
-	if r, found := e.refs[hash]; found && labels.Equal(e.series[r].ls, ls) {
+	if r, found := e.refs[uint32(hash)]; found && labels.Equal(e.series[r].ls, ls) {
 		return int(r), hash, true
 	}
 	// On a hash collision the newer series takes the slot; the older one
 	// is simply defined again under a new ref if it comes back.
 	ref = len(e.series)
-	e.refs[hash] = uint32(ref)
+	e.refs[uint32(hash)] = uint32(ref)
 	e.series = append(e.series, internedSeries{ls: ls, hash: hash})
 	return ref, hash, false
 }

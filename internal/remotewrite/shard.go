@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -27,23 +28,28 @@ import (
 // labels after external labels and write relabelling. Without those, they
 // are the very labels the scrape cache holds: a series' labels are kept
 // once in the process, and encoded into each request that carries it.
+//
+// It is 48 bytes, one per series of the segment in some shard: the fields
+// are ordered, and target and mdGen truncated to 32 bits, to that end.
 type seriesInfo struct {
 	ls labels.Labels
-	// target hashes the series' job and instance: the samples of one
-	// scrape share it and their timestamp, which makes them one tick group.
-	target uint64
+	// md is the series' metric metadata as of the store's generation
+	// mdGen (its low 32 bits), for remote write 2.0.
+	md *sample.Metadata
 	// gen and group place the series in the request being encoded: its
 	// group is valid while gen equals the shard's encode generation.
 	gen   uint64
 	group int32
+	// target hashes the series' job and instance (32 bits of it): the
+	// samples of one scrape share it and their timestamp, which makes
+	// them one tick group. A collision only merges two groups for
+	// bisection.
+	target uint32
+	mdGen  uint32
 	// up marks the `up` series of a scrape: each scrape writes exactly one
 	// sample of it, so a rejected duplicate of it is one doubled tick.
 	up      bool
 	dropped bool
-	// md is the series' metric metadata as of the store's generation
-	// mdGen, for remote write 2.0.
-	md    *sample.Metadata
-	mdGen uint64
 }
 
 // item is one pending sample or exemplar; raw (a histogram or exemplar
@@ -64,12 +70,17 @@ type shard struct {
 	idx, n int
 	rd     segReader
 	skip   Position // items before it were acknowledged before a restart
-	// series holds the shard's own series of the segment by ref. It is a
-	// map rather than a slice indexed by ref (refs are dense in a
-	// segment) because a slice would cost every shard 8 bytes for each
-	// series of the segment, its own or not: 250 MB for 16 shards
-	// reading a segment of a million series.
-	series  map[uint64]*seriesInfo
+	// refs are the shard's own refs of the segment, ascending (a segment
+	// defines its series in ref order), and alloc.at(i) is the series of
+	// refs[i]. Not a slice indexed by ref (refs are dense in a segment),
+	// which would cost every shard 8 bytes for each series of the
+	// segment, its own or not (250 MB for 16 shards reading a segment of
+	// a million series), nor a map (about 20 bytes a series): 4 bytes a
+	// series, found by trying the one after the last found (entries come
+	// in the order of the definitions, scrape after scrape) and else by
+	// binary search.
+	refs    []uint32
+	cursor  int
 	alloc   seriesAlloc
 	items   []item
 	arena   []byte
@@ -86,17 +97,54 @@ type shard struct {
 	lastSent           int64
 
 	// send scratch
+	encV2 bool // the last encode was remote write 2.0
+	comp  []byte
+	gen   uint64 // encode generation, see seriesInfo.gen
+}
+
+// encodeScratch is what encoding a request needs besides its compressed
+// form: the uncompressed request (hundreds of KiB at
+// max_samples_per_send 2,000) and the grouping of its items. A shard
+// borrows one from its endpoint for each encode, so an endpoint holds as
+// many as shards encode at once (about the number of cores) rather than
+// one per shard: 50 shards kept 20 MB of them.
+type encodeScratch struct {
 	rw     RequestWriter
 	rw2    RequestWriterV2
-	encV2  bool // the last encode was remote write 2.0
-	comp   []byte
-	gen    uint64 // encode generation, see seriesInfo.gen
 	gser   []*seriesInfo
 	fill   []int
 	counts []int
 	points []Point
 	exs    [][]byte
 	order  []int
+}
+
+// scratchPool lends encodeScratch; unlike a sync.Pool it keeps them
+// across garbage collections, so the buffers are not grown again.
+type scratchPool struct {
+	mu   sync.Mutex
+	free []*encodeScratch
+}
+
+func (p *scratchPool) get() *encodeScratch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		sc := p.free[n-1]
+		p.free = p.free[:n-1]
+		return sc
+	}
+	return &encodeScratch{}
+}
+
+// put returns sc, dropping what it refers to in the shard's state.
+func (p *scratchPool) put(sc *encodeScratch) {
+	clear(sc.gser)
+	clear(sc.points)
+	clear(sc.exs)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, sc)
 }
 
 func newShard(e *endpoint, idx, n int, start Position) *shard {
@@ -276,7 +324,8 @@ func (s *shard) readOff() uint64 { return max(s.rd.pos, s.skip.Off) }
 // consume takes the shard's items from one record.
 func (s *shard) consume(rec record) {
 	if rec.newSegment {
-		clear(s.series)
+		s.refs, s.cursor = s.refs[:0], 0
+		s.alloc.reset()
 	}
 	defsOnly := rec.off < s.skip.Off
 	var own uint32
@@ -297,33 +346,37 @@ func (s *shard) consume(rec record) {
 			break
 		}
 		if ent.def {
-			// While the record's segment is the one being written, the
+			// While the record's segment is the one being written (or
+			// the one before, until every shard is past it), the
 			// encoder still holds the labels it was given: take them
 			// instead of a decoded copy.
-			ls, ok := s.e.q.activeLabels(rec.segStart, ent.ref)
+			ls, ok := s.e.q.segmentLabels(rec.segStart, ent.ref)
 			var err error
 			if !ok {
 				ls, err = decodeLabels(&s.sb, ent)
 			}
-			if err == nil && ent.ref > (rec.end-rec.segStart)/minEntryBytes {
+			if err == nil && (ent.ref > (rec.end-rec.segStart)/minEntryBytes || ent.ref >= math.MaxUint32) {
 				// Refs count the segment's entries, each of which takes
 				// bytes before this one's end.
 				err = fmt.Errorf("%w: ref %d beyond its segment", errCorrupt, ent.ref)
+			}
+			var si *seriesInfo
+			if err == nil {
+				if si = s.define(uint32(ent.ref)); si == nil {
+					err = fmt.Errorf("%w: ref %d defined after a higher one", errCorrupt, ent.ref)
+				}
 			}
 			if err != nil {
 				s.e.m.damaged.WithLabelValues("record").Inc()
 				s.e.logger.Error("skipping damaged queue entry", "offset", rec.off, "err", err)
 				break
 			}
-			if s.series == nil {
-				s.series = make(map[uint64]*seriesInfo)
-			}
-			s.series[ent.ref] = s.e.processSeries(s.lb, &s.alloc, ls)
+			s.e.processSeries(s.lb, si, ls)
 		}
 		if defsOnly {
 			continue
 		}
-		si := s.series[ent.ref]
+		si := s.lookup(uint32(ent.ref))
 		ir := itemReader{b: ent.items, left: ent.count}
 		for {
 			it, ok := ir.next()
@@ -367,6 +420,38 @@ func (s *shard) consume(rec record) {
 	}
 }
 
+// define returns a new seriesInfo for ref, or its own if ref was defined
+// before (emptied); nil when ref is lower than a ref defined before and
+// not one of them, which a segment written by the encoder never holds.
+func (s *shard) define(ref uint32) *seriesInfo {
+	if n := len(s.refs); n == 0 || s.refs[n-1] < ref {
+		s.refs = append(s.refs, ref)
+		_, si := s.alloc.info()
+		return si
+	}
+	i, ok := slices.BinarySearch(s.refs, ref)
+	if !ok {
+		return nil
+	}
+	si := s.alloc.at(uint32(i))
+	*si = seriesInfo{}
+	return si
+}
+
+// lookup returns the series of ref, or nil if the shard has no such ref.
+func (s *shard) lookup(ref uint32) *seriesInfo {
+	if c := s.cursor; c < len(s.refs) && s.refs[c] == ref {
+		s.cursor = c + 1
+		return s.alloc.at(uint32(c))
+	}
+	i, ok := slices.BinarySearch(s.refs, ref)
+	if !ok {
+		return nil
+	}
+	s.cursor = i + 1
+	return s.alloc.at(uint32(i))
+}
+
 // keep applies the endpoint's filters to one item, counting what it drops.
 func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 	m := s.e.m
@@ -391,8 +476,7 @@ func (s *shard) keep(si *seriesInfo, it recItem, now time.Time) bool {
 
 // processSeries applies external labels (only where the series lacks the
 // name, as Prometheus does) and then write_relabel_config.
-func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.Labels) *seriesInfo {
-	si := a.info()
+func (e *endpoint) processSeries(lb *labels.Builder, si *seriesInfo, ls labels.Labels) {
 	out := ls
 	if !e.ext.IsEmpty() || len(e.cfg.WriteRelabel) > 0 {
 		lb.Reset(ls)
@@ -403,35 +487,50 @@ func (e *endpoint) processSeries(lb *labels.Builder, a *seriesAlloc, ls labels.L
 		})
 		if len(e.cfg.WriteRelabel) > 0 && !relabel.ProcessBuilder(lb, e.cfg.WriteRelabel...) {
 			si.dropped = true
-			return si
+			return
 		}
 		out = lb.Labels()
 	}
 	if out.IsEmpty() {
 		si.dropped = true
-		return si
+		return
 	}
 	si.ls = out
 	si.up = out.Get(labels.MetricName) == "up"
 	var buf [256]byte
 	t := append(append(append(buf[:0], out.Get("job")...), 0xff), out.Get("instance")...)
-	si.target = xxhash.Sum64(t)
-	return si
+	si.target = uint32(xxhash.Sum64(t))
 }
 
-// seriesAlloc hands out seriesInfo from chunks, so that the thousands of
-// series of a segment cost a few allocations; a chunk is freed when no
+// seriesAlloc hands out the seriesInfo of a segment from chunks, so that
+// the thousands of series of a segment cost a few allocations and keep
+// their addresses (pending items point to them); a chunk is freed when no
 // series in it is referred to any more.
 type seriesAlloc struct {
-	infos []seriesInfo
+	chunks [][]seriesInfo
+	n      uint32
 }
 
-func (a *seriesAlloc) info() *seriesInfo {
-	if len(a.infos) == cap(a.infos) {
-		a.infos = make([]seriesInfo, 0, 256)
+const seriesChunk = 256
+
+// info returns a new seriesInfo and its index.
+func (a *seriesAlloc) info() (uint32, *seriesInfo) {
+	i := a.n
+	if i%seriesChunk == 0 {
+		a.chunks = append(a.chunks, make([]seriesInfo, seriesChunk))
 	}
-	a.infos = a.infos[:len(a.infos)+1]
-	return &a.infos[len(a.infos)-1]
+	a.n++
+	return i, &a.chunks[i/seriesChunk][i%seriesChunk]
+}
+
+// at returns the seriesInfo of index i.
+func (a *seriesAlloc) at(i uint32) *seriesInfo { return &a.chunks[i/seriesChunk][i%seriesChunk] }
+
+// reset forgets every series (at a new segment); pending items keep their
+// chunks alive.
+func (a *seriesAlloc) reset() {
+	clear(a.chunks)
+	a.chunks, a.n = a.chunks[:0], 0
 }
 
 // sendPrefix sends up to max_samples_per_send of the oldest items and
@@ -779,40 +878,42 @@ func (s *shard) count(items []item) {
 // encode builds the snappy-compressed WriteRequest for items, one
 // TimeSeries per series, keeping each series' order.
 func (s *shard) encode(items []item) []byte {
+	sc := s.e.scratch.get()
+	defer s.e.scratch.put(sc)
 	s.gen++
-	s.counts = s.counts[:0]
-	s.order = s.order[:0]
-	s.gser = s.gser[:0]
+	sc.counts = sc.counts[:0]
+	sc.order = sc.order[:0]
+	sc.gser = sc.gser[:0]
 	for _, it := range items {
 		if it.s.gen != s.gen {
-			it.s.gen, it.s.group = s.gen, int32(len(s.gser))
-			s.counts = append(s.counts, 0, 0)
-			s.gser = append(s.gser, it.s)
+			it.s.gen, it.s.group = s.gen, int32(len(sc.gser))
+			sc.counts = append(sc.counts, 0, 0)
+			sc.gser = append(sc.gser, it.s)
 		}
 		g := int(it.s.group)
 		if it.kind == kindExemplar {
-			s.counts[2*g+1]++
+			sc.counts[2*g+1]++
 		} else {
-			s.counts[2*g]++
+			sc.counts[2*g]++
 		}
-		s.order = append(s.order, g)
+		sc.order = append(sc.order, g)
 	}
 	// Offsets of each group's points and exemplars in flat slices.
 	np, nx := 0, 0
-	for g := 0; g < len(s.counts); g += 2 {
-		p, x := s.counts[g], s.counts[g+1]
-		s.counts[g], s.counts[g+1] = np, nx
+	for g := 0; g < len(sc.counts); g += 2 {
+		p, x := sc.counts[g], sc.counts[g+1]
+		sc.counts[g], sc.counts[g+1] = np, nx
 		np += p
 		nx += x
 	}
-	s.points = slices.Grow(s.points[:0], np)[:np]
-	s.exs = slices.Grow(s.exs[:0], nx)[:nx]
-	s.fill = append(s.fill[:0], s.counts...) // next free slot per group
-	fill := s.fill
+	sc.points = slices.Grow(sc.points[:0], np)[:np]
+	sc.exs = slices.Grow(sc.exs[:0], nx)[:nx]
+	sc.fill = append(sc.fill[:0], sc.counts...) // next free slot per group
+	fill := sc.fill
 	for i, it := range items {
-		g := s.order[i]
+		g := sc.order[i]
 		if it.kind == kindExemplar {
-			s.exs[fill[2*g+1]] = s.arena[it.rawOff : it.rawOff+it.rawLen]
+			sc.exs[fill[2*g+1]] = s.arena[it.rawOff : it.rawOff+it.rawLen]
 			fill[2*g+1]++
 			continue
 		}
@@ -820,31 +921,31 @@ func (s *shard) encode(items []item) []byte {
 		if it.kind == kindHist {
 			p.Hist = s.arena[it.rawOff : it.rawOff+it.rawLen]
 		}
-		s.points[fill[2*g]] = p
+		sc.points[fill[2*g]] = p
 		fill[2*g]++
 	}
 	s.encV2 = s.e.v2()
 	if s.encV2 {
-		s.rw2.Reset()
+		sc.rw2.Reset()
 	} else {
-		s.rw.Reset()
+		sc.rw.Reset()
 	}
-	for g := 0; g < len(s.counts); g += 2 {
+	for g := 0; g < len(sc.counts); g += 2 {
 		pEnd, xEnd := np, nx
-		if g+2 < len(s.counts) {
-			pEnd, xEnd = s.counts[g+2], s.counts[g+3]
+		if g+2 < len(sc.counts) {
+			pEnd, xEnd = sc.counts[g+2], sc.counts[g+3]
 		}
-		si := s.gser[g/2]
+		si := sc.gser[g/2]
 		if s.encV2 {
-			s.rw2.AddSeries(si.ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd], s.seriesMeta(si))
+			sc.rw2.AddSeries(si.ls, sc.points[sc.counts[g]:pEnd], sc.exs[sc.counts[g+1]:xEnd], s.seriesMeta(si))
 			continue
 		}
-		s.rw.AddSeriesLabels(si.ls, s.points[s.counts[g]:pEnd], s.exs[s.counts[g+1]:xEnd])
+		sc.rw.AddSeriesLabels(si.ls, sc.points[sc.counts[g]:pEnd], sc.exs[sc.counts[g+1]:xEnd])
 	}
 	if s.encV2 {
-		s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw2.Bytes())
+		s.comp = snappy.Encode(s.comp[:cap(s.comp)], sc.rw2.Bytes())
 	} else {
-		s.comp = snappy.Encode(s.comp[:cap(s.comp)], s.rw.Bytes())
+		s.comp = snappy.Encode(s.comp[:cap(s.comp)], sc.rw.Bytes())
 	}
 	return s.comp
 }
@@ -855,7 +956,7 @@ func (s *shard) seriesMeta(si *seriesInfo) *sample.Metadata {
 	if !s.e.cfg.MetadataSend || s.e.meta == nil {
 		return nil
 	}
-	if g := s.e.meta.gen.Load(); si.mdGen != g {
+	if g := uint32(s.e.meta.gen.Load()); si.mdGen != g {
 		si.md = s.e.meta.lookup(si.ls.Get(labels.MetricName))
 		si.mdGen = g
 	}

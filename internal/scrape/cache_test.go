@@ -61,3 +61,51 @@ func TestSeriesCacheReusesAndShrinksEntries(t *testing.T) {
 		t.Fatalf("abort: %d stale markers, want 100", n)
 	}
 }
+
+// TestSeriesCacheHashCollisions: raw series of different lengths whose
+// hashes collide keep their own labels, staleness and reuse, whichever of
+// them came first and whichever leaves first.
+func TestSeriesCacheHashCollisions(t *testing.T) {
+	c := newSeriesCache()
+	// Only lengths tell colliding series apart: s="1", s="10" and
+	// s="100" have lengths 8, 9 and 10.
+	series := []int{1, 10, 100}
+	scrape := func(ids ...int) (stale int) {
+		c.begin()
+		for _, i := range ids {
+			raw := []byte(fmt.Sprintf("m{s=\"%d\"}", i))
+			e := c.get(raw)
+			if e == nil {
+				e = c.add(raw, labels.FromStrings("__name__", "m", "s", fmt.Sprint(i)))
+			} else if got := e.lset.Get("s"); got != fmt.Sprint(i) {
+				t.Fatalf("series %d: cached labels are those of s=%s", i, got)
+			}
+			e.seen = c.iter
+			c.track(e)
+		}
+		c.commit(func(labels.Labels) { stale++ })
+		return stale
+	}
+	c.hash = func([]byte) uint64 { return 7 } // every series collides
+	if n := scrape(series...); n != 0 || c.len() != 3 {
+		t.Fatalf("first scrape: %d stale, %d cached; want 0 and 3", n, c.len())
+	}
+	if n := scrape(series...); n != 0 || c.len() != 3 {
+		t.Fatalf("second scrape: %d stale, %d cached; want 0 and 3", n, c.len())
+	}
+	// The first series of the probe chain leaves; the others stay found.
+	if n := scrape(10, 100); n != 1 || c.len() != 2 {
+		t.Fatalf("third scrape: %d stale, %d cached; want 1 and 2", n, c.len())
+	}
+	if n := scrape(1, 10, 100); n != 0 || c.len() != 3 {
+		t.Fatalf("fourth scrape: %d stale, %d cached; want 0 and 3", n, c.len())
+	}
+	var live []string
+	c.live(func(ls labels.Labels) { live = append(live, ls.Get("s")) })
+	if len(live) != 3 {
+		t.Fatalf("live series %v, want 3", live)
+	}
+	if n := scrape(); n != 3 || c.len() != 0 {
+		t.Fatalf("empty scrape: %d stale, %d cached; want 3 and 0", n, c.len())
+	}
+}

@@ -38,9 +38,10 @@
 //
 // Each target has one goroutine (about 8 KiB of stack while idle), a small
 // struct with its definition and status, and, while this node owns it, a
-// series cache of one map entry per exposed series (the raw series bytes as
-// key and an index into a dense slice of entries holding the final labels
-// and three 32-bit iteration counters: roughly 2× the series' text size)
+// series cache of one map entry per exposed series (the 64-bit hash of the
+// raw series bytes as key and an index into a dense slice of entries
+// holding the final labels, the raw length and three 32-bit iteration
+// counters: the final labels plus about 60 bytes)
 // and, for a directly scraped target, one kept TCP connection. Bodies are
 // read into buffers taken from a pool shared by the engine, sized by the
 // target's last body; gzip readers, response readers and sample batches are
