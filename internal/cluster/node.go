@@ -111,6 +111,9 @@ type Node struct {
 	// memoryErrLogged: a failure to save the peer memory was logged.
 	memoryErrLogged bool
 
+	// replicas: components with a hot standby (standby.go).
+	replicas replicated
+
 	recompute   chan struct{}
 	metaPush    chan struct{}
 	refuted     chan struct{}
