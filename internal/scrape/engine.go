@@ -48,6 +48,7 @@ type Engine struct {
 	logger *slog.Logger
 	clock  Clock
 	m      *metrics
+	sm     *standbyMetrics
 	pools  pools
 
 	receiverBox atomic.Pointer[receiverBox]
@@ -85,6 +86,7 @@ func New(opts Options) *Engine {
 		e.clock = realClock{}
 	}
 	e.m = newMetrics(opts.Registerer, e.ownedCount, e.holdingCount)
+	e.sm = newStandbyMetrics(opts.Registerer)
 	return e
 }
 
