@@ -3,9 +3,10 @@
 //
 //	go run ./cmd/lab SCENARIO [flags]
 //
-// SCENARIO is split, crash, rolling, scaleup, scaledown or partition (the
-// last needs root, for network namespaces). The defaults are 3 nodes, 300
-// targets and a 2 s interval. The scenarios themselves live in
+// SCENARIO is split, crash, standby (the crash with replicas = 2),
+// rolling, scaleup, scaledown or partition (the last needs root, for
+// network namespaces). The defaults are 3 nodes, 300 targets and a 2 s
+// interval. The scenarios themselves live in
 // internal/lab; this command only parses flags.
 package main
 

@@ -19,6 +19,7 @@ func RegisterFlags(fs *flag.FlagSet) *ScenarioOptions {
 	fs.DurationVar(&o.Observe, "observe", 0, "how long to watch a steady fleet (default 10 intervals)")
 	fs.StringVar(&o.Binary, "shoal", os.Getenv("SHOAL_BIN"), "shoal binary (default: $SHOAL_BIN, or go build ./cmd/shoal)")
 	fs.BoolVar(&o.KeepDir, "keep", false, "keep the nodes' configs, data and logs")
+	fs.IntVar(&o.Replicas, "replicas", 0, "the clustering block's replicas (the standby scenario defaults to 2)")
 	fs.BoolVar(&o.Module, "module", false, "define the clustered scrape inside a declare block, as Helm charts do")
 	fs.Func("receiver", "how the counting receiver answers a request with a rejected sample: all (Prometheus) or partial (Mimir)", func(s string) error {
 		switch s {

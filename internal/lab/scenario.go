@@ -53,6 +53,9 @@ type ScenarioOptions struct {
 	// Prometheus' own handler over a TSDB, say. Its counts by instance
 	// feed WaitDelivered and the report.
 	Sink Sink
+	// Replicas is the clustering block's replicas (2: a hot standby for
+	// every target); 0 or 1 leaves it out. The standby scenario sets 2.
+	Replicas int
 	// Endpoint holds extra attribute lines for the remote write endpoint
 	// block, e.g. `protobuf_message = "io.prometheus.write.v2.Request"`.
 	Endpoint string
@@ -201,7 +204,7 @@ prometheus.scrape "lab" {
 
   clustering {
     enabled = true
-  }
+%s  }
 }
 
 prometheus.remote_write "rx" {
@@ -210,7 +213,7 @@ prometheus.remote_write "rx" {
     retry_on_http_400_by_bisection = %t
 %s  }
 }
-`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.sink().URL(), r.Opts.Mode == AllOrNothing, r.endpointExtra())
+`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.replicasLine(), r.sink().URL(), r.Opts.Mode == AllOrNothing, r.endpointExtra())
 }
 
 // moduleConfig is Config with the scrape inside a custom component, the
@@ -542,7 +545,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // ScenarioNames lists the scenarios RunScenario knows.
 func ScenarioNames() []string {
-	return []string{"split", "crash", "rolling", "scaleup", "scaledown", "partition"}
+	return []string{"split", "crash", standbyName, "rolling", "scaleup", "scaledown", "partition"}
 }
 
 // StartScenario validates a scenario's name and starts its rig: the
@@ -556,6 +559,10 @@ func StartScenario(ctx context.Context, name string, o ScenarioOptions) (*Rig, e
 		nodes = o.Nodes - 1
 	case "partition":
 		o.Partitioned = true
+	case standbyName:
+		if o.Replicas == 0 {
+			o.Replicas = 2
+		}
 	case "split", "crash", "rolling", "scaledown":
 	default:
 		return nil, fmt.Errorf("lab: unknown scenario %q (known: %s)", name, strings.Join(ScenarioNames(), ", "))
@@ -612,7 +619,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		if err := sleepCtx(ctx, o.Observe); err != nil {
 			return Report{}, err
 		}
-	case "crash":
+	case "crash", standbyName:
 		if err := sleepCtx(ctx, o.Observe/2); err != nil {
 			return Report{}, err
 		}
@@ -706,6 +713,10 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 	r.WaitDelivered(ctx, to)
 	rep := r.Report(ctx, name, from, to)
 	rep.Moved, rep.IdealMoved = moved, ideal
+	if isCrash(name) || o.Replicas >= 2 {
+		rx := r.ReceiverFigures(ctx, rep)
+		rep.Receiver = &rx
+	}
 	return rep, nil
 }
 
