@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -56,6 +57,9 @@ type loop struct {
 	hold    holdQueue
 	holding bool // counted in the engine's holding gauge
 	sb      standbyBuffer
+	// inflight is the tick whose batch this loop is scraping for its
+	// receiver, 0 when none (see Engine.InFlight).
+	inflight atomic.Int64
 }
 
 func newLoop(e *Engine, lc *loopConfig) *loop {
@@ -261,6 +265,8 @@ func (l *loop) tick(ctx context.Context, t int64) {
 	}
 	gate := cl.Hold(key, t)
 	l.takeover(ctx, gate)
+	l.inflight.Store(t)
+	defer l.inflight.Store(0)
 	b := l.e.pools.getBatch()
 	if !l.scrapeInto(ctx, t, b) {
 		l.e.pools.putBatch(b)

@@ -244,3 +244,38 @@ func closed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+// A node's delivery watermark (the minimum over its remote_write
+// components) says that every sample stamped at or before it was
+// acknowledged, but only of the samples those components had received:
+// a tick being scraped is in none of them yet, and a remote_write
+// component with nothing pending reports now. A standby that trusted it
+// could drop tick t while its primary is still scraping t, and lose t if
+// the primary then crashed. With replicas = 2 the engine therefore takes
+// part in the watermark too (Engine.InFlight): it stays below the oldest
+// tick an owned target is scraping until its batch is handed on.
+
+// InFlight is the engine's side of the node's delivery watermark: below
+// the oldest tick whose batch this node is scraping and has not yet
+// handed to its receiver. The component registers it with the cluster
+// (Cluster.AddDelivery) while it runs with replicas = 2.
+func (e *Engine) InFlight() component.Delivery { return inFlight{e} }
+
+type inFlight struct{ e *Engine }
+
+// Watermark is the oldest tick in flight minus 1ms, or now − 1ms.
+func (f inFlight) Watermark() int64 {
+	e := f.e
+	wm := unixMs(e.clock.Now()) - 1
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range e.loops {
+		if t := l.inflight.Load(); t != 0 {
+			wm = min(wm, t-1)
+		}
+	}
+	return wm
+}
+
+// Flush has nothing to send: the batches go to the receivers at once.
+func (inFlight) Flush() {}

@@ -255,3 +255,23 @@ func TestReplicasAreValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The engine's watermark stays below a tick being scraped, so that a
+// standby never drops a tick its primary has not yet handed on.
+func TestInFlightWatermarkStaysBelowTheTickBeingScraped(t *testing.T) {
+	f := newFakeStandby()
+	h, _, _ := standbyRig(t, f, 2)
+	now := h.clock.Now().UnixMilli()
+	d := h.engine.InFlight()
+	if wm := d.Watermark(); wm != now-1 {
+		t.Fatalf("watermark %d with nothing in flight, want now−1 = %d", wm, now-1)
+	}
+	h.engine.mu.Lock()
+	for _, l := range h.engine.loops {
+		l.inflight.Store(now - 5000)
+	}
+	h.engine.mu.Unlock()
+	if wm := d.Watermark(); wm != now-5001 {
+		t.Fatalf("watermark %d with tick %d in flight, want %d", wm, now-5000, now-5001)
+	}
+}

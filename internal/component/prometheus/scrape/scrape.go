@@ -105,6 +105,7 @@ func (c *Component) Run(ctx context.Context) error {
 			wg.Wait()
 			if sc, ok := c.opts.Cluster.(component.StandbyCluster); ok {
 				sc.SetReplicas(c.opts.ID, 0)
+				sc.AddDelivery(c.opts.ID, nil)
 			}
 			return nil
 		case <-changes:
@@ -156,6 +157,13 @@ func (c *Component) Update(args component.Arguments) error {
 			replicas = max(cfg.Replicas, 1)
 		}
 		sc.SetReplicas(c.opts.ID, replicas)
+		// With a standby, the node's watermark must not pass a tick
+		// still being scraped (see scrape.Engine.InFlight).
+		if replicas >= 2 {
+			sc.AddDelivery(c.opts.ID, c.engine.InFlight())
+		} else {
+			sc.AddDelivery(c.opts.ID, nil)
+		}
 	}
 	return nil
 }
