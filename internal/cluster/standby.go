@@ -18,7 +18,7 @@ import (
 // while a component with replicas ≥ 2 runs, instead of watermarkIdle: what
 // the primary delivered but had not yet gossiped when it crashed is sent
 // twice by its standby, so this period bounds the doubled ticks.
-const watermarkReplicated = time.Second
+const watermarkReplicated = 500 * time.Millisecond
 
 // Standby reports whether this node is the standby of key at tick t, and
 // names the primary (the owner). The standby is the owner the epoch would
@@ -63,8 +63,9 @@ func (e *epoch) without(i int) epoch {
 }
 
 // Delivered returns the last delivery watermark peer gossiped, and
-// whether it is alive (false once it is declared dead or has left, or if
-// it is unknown).
+// whether it is alive: false once it is declared dead or has left, when
+// its address refuses connections (its process is gone: ownership and
+// holds already treat it as dead, see peerRefused), or if it is unknown.
 func (n *Node) Delivered(peer string) (watermark int64, alive bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -72,7 +73,7 @@ func (n *Node) Delivered(peer string) (watermark int64, alive bool) {
 	if p == nil {
 		return 0, false
 	}
-	return p.rec.Watermark, p.alive
+	return p.rec.Watermark, p.alive && !p.refused
 }
 
 // replicated holds, per component, its replicas setting; the node gossips

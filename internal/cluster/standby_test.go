@@ -85,6 +85,11 @@ func TestDeliveredReportsTheLastGossipedWatermark(t *testing.T) {
 	if wm, alive := n.Delivered("b"); wm != 1234 || !alive {
 		t.Fatalf("Delivered(b) = %d, %v; want 1234, true", wm, alive)
 	}
+	n.peers["b"].refused = true
+	if wm, alive := n.Delivered("b"); wm != 1234 || alive {
+		t.Fatalf("Delivered(b refusing connections) = %d, %v; want 1234, false: its process is gone", wm, alive)
+	}
+	n.peers["b"].refused = false
 	n.peers["b"].alive = false
 	if wm, alive := n.Delivered("b"); wm != 1234 || alive {
 		t.Fatalf("Delivered(dead b) = %d, %v; want its last watermark 1234, false", wm, alive)

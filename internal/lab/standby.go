@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ type ReceiverFigures struct {
 	// receiver rejected as duplicates or out of order.
 	StandbyTicks, TakeoverTicks         int
 	DuplicateRejects, OutOfOrderRejects int
+	// MissedAt names up to ten missed ticks, target@time.
+	MissedAt []string
 }
 
 // String is one line per figure.
@@ -43,28 +46,60 @@ func (f ReceiverFigures) String() string {
 		"  receiver load    %d samples, %.1f a tick\n"+
 		"  standby ticks    %d scraped, %d sent at a takeover\n"+
 		"  rejected         %d duplicate, %d out of order (counted by the nodes)\n",
-		f.Missed, f.Doubled, f.Samples, f.PerTick, f.StandbyTicks, f.TakeoverTicks, f.DuplicateRejects, f.OutOfOrderRejects)
+		f.Missed, f.Doubled, f.Samples, f.PerTick, f.StandbyTicks, f.TakeoverTicks, f.DuplicateRejects, f.OutOfOrderRejects) +
+		missedLine(f.MissedAt)
+}
+
+func missedLine(at []string) string {
+	if len(at) == 0 {
+		return ""
+	}
+	return "  missed at        " + strings.Join(at, " ") + "\n"
 }
 
 // ReceiverFigures computes rep's window as the sink saw it.
 func (r *Rig) ReceiverFigures(ctx context.Context, rep Report) ReceiverFigures {
 	var f ReceiverFigures
-	by := r.sink().ByInstanceBetween(rep.From, rep.To)
 	ivl := rep.Interval.Milliseconds()
 	from, to := rep.From.UnixMilli(), rep.To.UnixMilli()
+	// The window's last ticks may still be on their way: wait (bounded)
+	// until every target's last tick before To is in, or past.
+	var by map[string]InstanceStats
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	_ = WaitFor(wctx, func() bool {
+		by = r.sink().ByInstanceBetween(rep.From, rep.To)
+		for _, tf := range rep.PerTarget {
+			last := firstTickAtOrAfter(to, ivl, tf.Offset) - ivl
+			ups := by[tf.Addr].UpTimes
+			if last >= from && (len(ups) == 0 || slices.Max(ups) < last-ivl/4) {
+				return false
+			}
+		}
+		return true
+	})
+	cancel()
 	expected := 0
 	for _, tf := range rep.PerTarget {
 		st := by[tf.Addr]
 		f.Samples += st.Accepted
+		// The samples carry the grid time exactly; the offset derived
+		// from the scrape log may be off by the wake quantum.
+		off := tf.Offset
+		if len(st.UpTimes) > 0 {
+			off = mod(st.UpTimes[0], ivl)
+		}
 		seen := map[int64]int{}
 		for _, t := range st.UpTimes {
-			seen[tickOf(t, ivl, tf.Offset)]++
+			seen[tickOf(t, ivl, off)]++
 		}
-		for t := firstTickAtOrAfter(from, ivl, tf.Offset); t < to; t += ivl {
+		for t := firstTickAtOrAfter(from, ivl, off); t < to; t += ivl {
 			expected++
 			switch c := seen[t]; {
 			case c == 0:
 				f.Missed++
+				if len(f.MissedAt) < 10 {
+					f.MissedAt = append(f.MissedAt, tf.Addr+"@"+time.UnixMilli(t).UTC().Format("15:04:05.000"))
+				}
 			case c > 1:
 				f.Doubled += c - 1
 			}
