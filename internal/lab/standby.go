@@ -155,28 +155,28 @@ func (s PrometheusSink) ByInstanceBetween(from, to time.Time) map[string]Instanc
 	lo, hi := from.UnixMilli(), to.UnixMilli()
 	rng := fmt.Sprintf("[%dms]", hi-lo+1)
 	at := time.UnixMilli(hi - 1)
-	ups, err := s.P.rangeSelect(ctx, "up"+rng, at)
+	// Every series' raw samples: count_over_time would drop the names
+	// and collide.
+	all, err := s.P.rangeSelect(ctx, `{instance!=""}`+rng, at)
 	if err != nil {
 		return out
 	}
-	for _, ss := range ups {
+	for _, ss := range all {
 		inst := string(ss.Metric["instance"])
+		up := ss.Metric["__name__"] == "up"
 		st := out[inst]
+		st.Series++
 		for _, p := range ss.Values {
-			if t := int64(p.Timestamp); t >= lo && t < hi {
+			t := int64(p.Timestamp)
+			if t < lo || t >= hi {
+				continue
+			}
+			st.Accepted++
+			if up {
 				st.UpTimes = append(st.UpTimes, t)
 			}
 		}
 		out[inst] = st
-	}
-	counts, err := s.P.Query(ctx, `sum by (instance) (count_over_time({instance!=""}`+rng+`))`, at)
-	if err == nil {
-		for _, smp := range counts {
-			inst := string(smp.Metric["instance"])
-			st := out[inst]
-			st.Accepted = int(smp.Value)
-			out[inst] = st
-		}
 	}
 	return out
 }
