@@ -66,6 +66,7 @@ func newLoop(e *Engine, lc *loopConfig) *loop {
 	l := &loop{e: e, cur: lc, cfg: lc, wake: make(chan struct{}, 1)}
 	l.hold.maxSamples = e.opts.HoldMaxSamples
 	l.sb.maxSamples = e.opts.HoldMaxSamples
+	l.sb.total, l.sb.maxTotal = &e.standbySamples, int64(e.opts.StandbyMaxSamples)
 	l.status = TargetStatus{Key: lc.t.key, Job: lc.t.job, URL: lc.t.url, Labels: lc.t.public, Health: HealthUnknown}
 	return l
 }

@@ -2,6 +2,7 @@ package scrape
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -35,6 +36,11 @@ type standbyBuffer struct {
 	q          []standbyBatch
 	samples    int
 	maxSamples int
+	// total counts the samples of every buffer of the engine, bounded by
+	// maxTotal: during a receiver outage the primaries' watermarks stall
+	// and every standby buffer fills at once.
+	total    *atomic.Int64
+	maxTotal int64
 	// awaiting: the node took the target over from a live primary; the
 	// buffer waits for the handoff hold to be resolved.
 	awaiting bool
@@ -50,7 +56,11 @@ type standbyBatch struct {
 func (s *standbyBuffer) push(t int64, b *sample.Batch) (dropped []*sample.Batch) {
 	s.q = append(s.q, standbyBatch{t: t, b: b})
 	s.samples += b.Len()
-	for s.maxSamples > 0 && s.samples > s.maxSamples && len(s.q) > 1 {
+	if s.total != nil {
+		s.total.Add(int64(b.Len()))
+	}
+	for len(s.q) > 1 && (s.maxSamples > 0 && s.samples > s.maxSamples ||
+		s.total != nil && s.maxTotal > 0 && s.total.Load() > s.maxTotal) {
 		dropped = append(dropped, s.pop())
 	}
 	return dropped
@@ -61,7 +71,15 @@ func (s *standbyBuffer) pop() *sample.Batch {
 	s.q[0] = standbyBatch{}
 	s.q = s.q[1:]
 	s.samples -= b.Len()
+	if s.total != nil {
+		s.total.Add(-int64(b.Len()))
+	}
 	return b
+}
+
+// reset empties a buffer whose batches are gone, keeping its bounds.
+func (s *standbyBuffer) reset() {
+	*s = standbyBuffer{maxSamples: s.maxSamples, total: s.total, maxTotal: s.maxTotal}
 }
 
 // trim returns the batches the watermark covers (t ≤ wm), oldest first,
@@ -91,7 +109,7 @@ type standbyMetrics struct {
 	covered  prometheus.Counter
 }
 
-func newStandbyMetrics(reg prometheus.Registerer) *standbyMetrics {
+func newStandbyMetrics(reg prometheus.Registerer, buffered func() float64) *standbyMetrics {
 	c := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
@@ -102,7 +120,10 @@ func newStandbyMetrics(reg prometheus.Registerer) *standbyMetrics {
 		covered:  c("shoal_scrape_standby_covered_batches_total", "Ticks a standby dropped because its primary's watermark covered them or it handed off alive."),
 	}
 	if reg != nil {
-		for _, col := range []prometheus.Collector{m.ticks, m.takeover, m.dropped, m.covered} {
+		for _, col := range []prometheus.Collector{m.ticks, m.takeover, m.dropped, m.covered,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "shoal_scrape_standby_buffered_samples", Help: "Samples a standby holds until its primaries' watermarks cover them.",
+			}, buffered)} {
 			register(reg, col)
 		}
 	}
@@ -204,7 +225,7 @@ func (l *loop) resolveStandby(ctx context.Context) {
 		l.send(ctx, b)
 		l.e.pools.putBatch(b)
 	}
-	l.sb = standbyBuffer{maxSamples: l.sb.maxSamples}
+	l.sb.reset()
 }
 
 // sendStandby sends the buffer, in order, ahead of anything later.
@@ -218,15 +239,18 @@ func (l *loop) sendStandby(ctx context.Context) {
 		l.e.sm.takeover.Inc()
 		l.deliver(ctx, b, nil)
 	}
-	l.sb = standbyBuffer{maxSamples: l.sb.maxSamples}
+	l.sb.reset()
 }
 
 // dropStandby forgets the buffer.
 func (l *loop) dropStandby() {
+	if len(l.sb.q) == 0 && l.sb.primary == "" && !l.sb.awaiting {
+		return
+	}
 	for _, b := range l.sb.take() {
 		l.e.pools.putBatch(b)
 	}
-	l.sb = standbyBuffer{maxSamples: l.sb.maxSamples}
+	l.sb.reset()
 }
 
 func (l *loop) recycleCovered(bs []*sample.Batch) {

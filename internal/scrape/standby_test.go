@@ -3,6 +3,7 @@ package scrape
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -273,5 +274,25 @@ func TestInFlightWatermarkStaysBelowTheTickBeingScraped(t *testing.T) {
 	h.engine.mu.Unlock()
 	if wm := d.Watermark(); wm != now-5001 {
 		t.Fatalf("watermark %d with tick %d in flight, want %d", wm, now-5000, now-5001)
+	}
+}
+
+// The buffers of all targets share a bound too: past it, a pushing
+// target drops its own oldest batches, and the shared count follows.
+func TestStandbyBuffersShareAnEngineWideBound(t *testing.T) {
+	var total atomic.Int64
+	a := standbyBuffer{maxSamples: 100, total: &total, maxTotal: 6}
+	b := standbyBuffer{maxSamples: 100, total: &total, maxTotal: 6}
+	mk := func() *sample.Batch { return &sample.Batch{Samples: make([]sample.Sample, 2)} }
+	a.push(1, mk())
+	a.push(2, mk())
+	b.push(1, mk())
+	if d := b.push(2, mk()); len(d) != 1 || total.Load() != 6 {
+		t.Fatalf("dropped %d batches, %d samples held; want 1 dropped and 6 held", len(d), total.Load())
+	}
+	a.trim(2)
+	b.take()
+	if total.Load() != 0 {
+		t.Fatalf("%d samples counted once every buffer is empty", total.Load())
 	}
 }
