@@ -204,4 +204,4 @@ var _ Sink = PrometheusSink{}
 // standbyName is the scenario's name in ScenarioNames.
 const standbyName = "standby"
 
-func isCrash(name string) bool { return name == "crash" || strings.EqualFold(name, standbyName) }
+func isCrash(name string) bool { return name == "crash" || name == standbyName }
