@@ -3,12 +3,13 @@
 //
 //	go run ./cmd/lab SCENARIO [flags]
 //
-// SCENARIO is split, crash, rolling, scaleup, scaledown, partition (which
-// needs root, for network namespaces), weighted (a scale-up with
-// --cluster.placement=series over targets of which 1% carry 500 times the
-// series of the rest) or discovery, which measures --cluster.share-discovery
-// (flags -nodes, -refresh, -window, -targets, -unshared, -secure). The defaults are 3 nodes, 300
-// targets and a 2 s interval. The scenarios themselves live in
+// SCENARIO is split, crash, standby (the crash with replicas = 2),
+// rolling, scaleup, scaledown, partition (which needs root, for network
+// namespaces), weighted (a scale-up with --cluster.placement=series over
+// targets of which 1% carry 500 times the series of the rest) or
+// discovery, which measures --cluster.share-discovery (flags -nodes,
+// -refresh, -window, -targets, -unshared, -secure). The defaults are 3
+// nodes, 300 targets and a 2 s interval. The scenarios themselves live in
 // internal/lab; this command only parses flags.
 package main
 

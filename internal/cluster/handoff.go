@@ -228,7 +228,7 @@ func (n *Node) refreshWatermark(now time.Time) {
 	// yet been gossiped past the handoff.
 	hot := n.lastLoss != 0 && n.local.Watermark < n.lastLoss-1 &&
 		now.UnixMilli()-n.lastLoss < n.cfg.HoldTimeout.Milliseconds()
-	push := wm != n.local.Watermark && (hot || now.Sub(n.lastMetaWM) >= watermarkIdle)
+	push := wm != n.local.Watermark && (hot || now.Sub(n.lastMetaWM) >= n.watermarkPeriod())
 	if push {
 		n.local.Watermark = wm
 		n.lastMetaWM = now

@@ -113,6 +113,9 @@ type Node struct {
 	// place is placement by load (placement_node.go).
 	place placementState
 
+	// replicas: components with a hot standby (standby.go).
+	replicas replicated
+
 	recompute   chan struct{}
 	metaPush    chan struct{}
 	refuted     chan struct{}

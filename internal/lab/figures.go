@@ -88,6 +88,10 @@ type Report struct {
 	Notes     []string
 	// Series is set by the weighted scenario.
 	Series SeriesFigures
+
+	// Receiver, for the crash and standby scenarios, is the window as
+	// the receiver saw it (see standby.go).
+	Receiver *ReceiverFigures
 }
 
 // Compute derives a Report from an Observation.
@@ -363,6 +367,9 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "  staleness marks  %d\n", r.StaleMarkers)
 	if r.Moved > 0 || r.IdealMoved > 0 {
 		fmt.Fprintf(&b, "  targets moved    %d (ideal %d)\n", r.Moved, r.IdealMoved)
+	}
+	if r.Receiver != nil {
+		b.WriteString(r.Receiver.String())
 	}
 	nodes := make([]string, 0, len(r.Nodes))
 	for n := range r.Nodes {

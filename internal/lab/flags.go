@@ -22,6 +22,7 @@ func RegisterFlags(fs *flag.FlagSet) *ScenarioOptions {
 	fs.IntVar(&o.HeavySeries, "heavy-series", 0, "series of a heavy target (weighted scenario default 500 × -series)")
 	fs.DurationVar(&o.PlanInterval, "placement-interval", 0, "--cluster.placement-interval in the weighted scenario (default 15s)")
 	fs.BoolVar(&o.KeepDir, "keep", false, "keep the nodes' configs, data and logs")
+	fs.IntVar(&o.Replicas, "replicas", 0, "the clustering block's replicas (the standby scenario defaults to 2)")
 	fs.BoolVar(&o.Module, "module", false, "define the clustered scrape inside a declare block, as Helm charts do")
 	fs.Func("receiver", "how the counting receiver answers a request with a rejected sample: all (Prometheus) or partial (Mimir)", func(s string) error {
 		switch s {

@@ -53,6 +53,9 @@ type ScenarioOptions struct {
 	// Prometheus' own handler over a TSDB, say. Its counts by instance
 	// feed WaitDelivered and the report.
 	Sink Sink
+	// Replicas is the clustering block's replicas (2: a hot standby for
+	// every target); 0 or 1 leaves it out. The standby scenario sets 2.
+	Replicas int
 	// Endpoint holds extra attribute lines for the remote write endpoint
 	// block, e.g. `protobuf_message = "io.prometheus.write.v2.Request"`.
 	Endpoint string
@@ -222,7 +225,7 @@ prometheus.scrape "lab" {
 
   clustering {
     enabled = true
-  }
+%s  }
 }
 
 prometheus.remote_write "rx" {
@@ -231,7 +234,7 @@ prometheus.remote_write "rx" {
     retry_on_http_400_by_bisection = %t
 %s  }
 }
-`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.sink().URL(), r.Opts.Mode == AllOrNothing, r.endpointExtra())
+`, r.Targets.FileSD(), r.Opts.Interval.String(), r.Opts.Timeout.String(), r.replicasLine(), r.sink().URL(), r.Opts.Mode == AllOrNothing, r.endpointExtra())
 }
 
 // moduleConfig is Config with the scrape inside a custom component, the
@@ -563,7 +566,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // ScenarioNames lists the scenarios RunScenario knows.
 func ScenarioNames() []string {
-	return []string{"split", "crash", "rolling", "scaleup", "scaledown", "partition", "weighted"}
+	return []string{"split", "crash", standbyName, "rolling", "scaleup", "scaledown", "partition", "weighted"}
 }
 
 // StartScenario validates a scenario's name and starts its rig: the
@@ -602,6 +605,10 @@ func StartScenario(ctx context.Context, name string, o ScenarioOptions) (*Rig, e
 		}
 	case "partition":
 		o.Partitioned = true
+	case standbyName:
+		if o.Replicas == 0 {
+			o.Replicas = 2
+		}
 	case "split", "crash", "rolling", "scaledown":
 	default:
 		return nil, fmt.Errorf("lab: unknown scenario %q (known: %s)", name, strings.Join(ScenarioNames(), ", "))
@@ -658,7 +665,7 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		if err := sleepCtx(ctx, o.Observe); err != nil {
 			return Report{}, err
 		}
-	case "crash":
+	case "crash", standbyName:
 		if err := sleepCtx(ctx, o.Observe/2); err != nil {
 			return Report{}, err
 		}
@@ -761,6 +768,10 @@ func (r *Rig) Run(ctx context.Context, name string) (Report, error) {
 		rep.Series.End, rep.Series.Nodes = r.SeriesBalance(r.CurrentOwners(ctx))
 		rep.Notes = append(rep.Notes, fmt.Sprintf("an even split of targets would move about %d targets on this join (%d targets / %d nodes)",
 			r.Opts.Targets/len(r.Fleet.Running()), r.Opts.Targets, len(r.Fleet.Running())))
+	}
+	if isCrash(name) || o.Replicas >= 2 {
+		rx := r.ReceiverFigures(ctx, rep)
+		rep.Receiver = &rx
 	}
 	return rep, nil
 }

@@ -154,6 +154,10 @@ type Config struct {
 	// the engine owns every target. ExcludedLabels are left out of the key.
 	Clustered      bool
 	ExcludedLabels []string
+
+	// Replicas is the number of nodes that scrape each clustered target:
+	// 1 (or 0), its owner; 2, its owner and a hot standby (standby.go).
+	Replicas int
 }
 
 // DefaultConfig returns Alloy's defaults for prometheus.scrape.
@@ -207,6 +211,9 @@ func (c *Config) Validate() error {
 	if c.BodySizeLimit < 0 || c.SampleLimit < 0 || c.LabelLimit < 0 || c.LabelNameLengthLimit < 0 ||
 		c.LabelValueLengthLimit < 0 || c.NativeHistogramBucketLimit < 0 || c.TargetLimit < 0 {
 		errs = append(errs, errors.New("limits cannot be negative"))
+	}
+	if c.Replicas < 0 || c.Replicas > 2 {
+		errs = append(errs, fmt.Errorf("clustering replicas must be 1 or 2, got %d", c.Replicas))
 	}
 	if err := c.HTTPClient.Validate(); err != nil {
 		errs = append(errs, err)

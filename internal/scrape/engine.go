@@ -33,6 +33,10 @@ type Options struct {
 	// HoldMaxSamples bounds the samples one target holds during a handoff;
 	// beyond it the oldest batches are dropped. 0 means 100,000.
 	HoldMaxSamples int
+	// StandbyMaxSamples bounds the samples all targets' standby buffers
+	// hold together (replicas = 2); each target's is also bounded by
+	// HoldMaxSamples. 0 means 1,000,000.
+	StandbyMaxSamples int
 	// WakeQuantum lets loops wake for their ticks only on multiples of it,
 	// the last one at or before the tick (at most a tenth of the interval
 	// earlier), so that ticks close together start together and the
@@ -48,11 +52,14 @@ type Engine struct {
 	logger *slog.Logger
 	clock  Clock
 	m      *metrics
+	sm     *standbyMetrics
 	pools  pools
 
 	receiverBox atomic.Pointer[receiverBox]
 	forced      atomic.Pointer[error]
 	holding     atomic.Int64 // loops holding samples now
+	// standbySamples is what the standby buffers hold (standby.go).
+	standbySamples atomic.Int64
 
 	mu       sync.Mutex
 	cfg      *Config
@@ -80,11 +87,15 @@ func New(opts Options) *Engine {
 	if opts.HoldMaxSamples <= 0 {
 		opts.HoldMaxSamples = 100_000
 	}
+	if opts.StandbyMaxSamples <= 0 {
+		opts.StandbyMaxSamples = 1_000_000
+	}
 	e := &Engine{opts: opts, logger: opts.Logger, clock: opts.Clock, loops: map[uint64]*loop{}}
 	if e.clock == nil {
 		e.clock = realClock{}
 	}
 	e.m = newMetrics(opts.Registerer, e.ownedCount, e.holdingCount)
+	e.sm = newStandbyMetrics(opts.Registerer, func() float64 { return float64(e.standbySamples.Load()) })
 	return e
 }
 

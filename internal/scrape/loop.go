@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -55,11 +56,17 @@ type loop struct {
 	carried []labels.Labels
 	hold    holdQueue
 	holding bool // counted in the engine's holding gauge
+	sb      standbyBuffer
+	// inflight is the tick whose batch this loop is scraping for its
+	// receiver, 0 when none (see Engine.InFlight).
+	inflight atomic.Int64
 }
 
 func newLoop(e *Engine, lc *loopConfig) *loop {
 	l := &loop{e: e, cur: lc, cfg: lc, wake: make(chan struct{}, 1)}
 	l.hold.maxSamples = e.opts.HoldMaxSamples
+	l.sb.maxSamples = e.opts.HoldMaxSamples
+	l.sb.total, l.sb.maxTotal = &e.standbySamples, int64(e.opts.StandbyMaxSamples)
 	l.status = TargetStatus{Key: lc.t.key, Job: lc.t.job, URL: lc.t.url, Labels: lc.t.public, Health: HealthUnknown}
 	return l
 }
@@ -240,10 +247,16 @@ func (l *loop) tick(ctx context.Context, t int64) {
 	if !owned {
 		if wasOwned {
 			// Moved to another node: it continues the series, so no
-			// staleness markers, and this node forgets them.
+			// staleness markers, and this node forgets them (unless it
+			// stays the target's standby).
 			l.e.m.targetsMoved.Inc()
-			l.forget()
 			l.logger().Debug("target moved to another node", "tick", t)
+		}
+		if l.standbyTick(ctx, t) {
+			return
+		}
+		if wasOwned || l.parser != nil {
+			l.forget()
 		}
 		return
 	}
@@ -252,6 +265,9 @@ func (l *loop) tick(ctx context.Context, t int64) {
 		l.logger().Debug("target moved to this node", "tick", t)
 	}
 	gate := cl.Hold(key, t)
+	l.takeover(ctx, gate)
+	l.inflight.Store(t)
+	defer l.inflight.Store(0)
 	b := l.e.pools.getBatch()
 	if !l.scrapeInto(ctx, t, b) {
 		l.e.pools.putBatch(b)
@@ -275,6 +291,11 @@ func (l *loop) forget() {
 // at the tick it would have scraped next.
 func (l *loop) endOfRun(ctx context.Context, t int64) {
 	l.ended = true
+	if !l.owned {
+		// A standby's series are the owner's to end.
+		l.dropStandby()
+		l.forget()
+	}
 	b := l.e.pools.getBatch()
 	n := 0
 	if l.parser != nil {
@@ -296,6 +317,7 @@ func (l *loop) endOfRun(ctx context.Context, t int64) {
 // shutdown ends the loop when the engine stops: no markers, and held
 // samples are lost (they were waiting for another node's delivery).
 func (l *loop) shutdown() {
+	l.dropStandby()
 	if n := l.hold.drop(); n > 0 {
 		l.e.m.heldDropped.Add(float64(n))
 	}
@@ -432,6 +454,7 @@ func (l *loop) deliver(ctx context.Context, b *sample.Batch, gate <-chan struct{
 }
 
 func (l *loop) releaseHeld(ctx context.Context) {
+	l.resolveStandby(ctx)
 	l.hold.release(func(b *sample.Batch) {
 		l.send(ctx, b)
 		l.e.pools.putBatch(b)

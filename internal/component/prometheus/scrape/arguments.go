@@ -70,6 +70,10 @@ type Clustering struct {
 	// ExcludedLabels are left out of the target key, for labels that
 	// differ between nodes (such as a node's own hostname).
 	ExcludedLabels []string `alloy:"excluded_labels,attr,optional"`
+	// Replicas is shoal's own: 2 gives every target a hot standby that
+	// scrapes it too and sends what a crashed owner could not (see
+	// docs/clustering.md). 1, the default, is Alloy's behaviour.
+	Replicas int `alloy:"replicas,attr,optional"`
 }
 
 // DefaultArguments are Alloy's defaults.
@@ -126,6 +130,7 @@ func (a *Arguments) Config(id string) (engine.Config, error) {
 	cfg.ExtraMetrics = a.ExtraMetrics
 	cfg.Clustered = a.Clustering.Enabled
 	cfg.ExcludedLabels = a.Clustering.ExcludedLabels
+	cfg.Replicas = a.Clustering.Replicas
 
 	var errs []error
 	cfg.Protocols = cfg.Protocols[:0]

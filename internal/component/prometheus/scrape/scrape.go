@@ -103,6 +103,10 @@ func (c *Component) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
+			if sc, ok := c.opts.Cluster.(component.StandbyCluster); ok {
+				sc.SetReplicas(c.opts.ID, 0)
+				sc.AddDelivery(c.opts.ID, nil)
+			}
 			return nil
 		case <-changes:
 			// Ownership is asked at every tick; the debug info and the
@@ -147,6 +151,20 @@ func (c *Component) Update(args component.Arguments) error {
 		c.opts.Cluster.SetTargets(c.opts.ID, nil)
 	}
 	c.clustered = cfg.Clustered
+	if sc, ok := c.opts.Cluster.(component.StandbyCluster); ok {
+		replicas := 1
+		if cfg.Clustered {
+			replicas = max(cfg.Replicas, 1)
+		}
+		sc.SetReplicas(c.opts.ID, replicas)
+		// With a standby, the node's watermark must not pass a tick
+		// still being scraped (see scrape.Engine.InFlight).
+		if replicas >= 2 {
+			sc.AddDelivery(c.opts.ID, c.engine.InFlight())
+		} else {
+			sc.AddDelivery(c.opts.ID, nil)
+		}
+	}
 	return nil
 }
 
