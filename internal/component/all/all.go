@@ -15,6 +15,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/operator"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
@@ -34,6 +35,9 @@ func Registry() *component.Registry {
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
+		operator.ServiceMonitorsRegistration,
+		operator.PodMonitorsRegistration,
+		operator.ProbesRegistration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
