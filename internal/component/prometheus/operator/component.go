@@ -15,6 +15,7 @@ import (
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	promdiscovery "github.com/prometheus/prometheus/discovery"
 	promk8s "github.com/prometheus/prometheus/discovery/kubernetes"
@@ -580,6 +581,10 @@ func (c *Component) startSD(ctx context.Context, k string, sd *promk8s.SDConfig)
 	opts := component.Options{
 		ID:     c.opts.ID + "/sd/" + k,
 		Logger: c.opts.Logger.With("discovery", k),
+		// A registry of its own: the shared discoverers would clash in
+		// the component's, and their metrics are read by the discovery
+		// package's probe, not by users.
+		Registerer: prometheus.NewRegistry(),
 		OnStateChange: func(e component.Exports) {
 			ex, ok := e.(discovery.Exports)
 			if !ok {
