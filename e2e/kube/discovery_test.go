@@ -116,7 +116,7 @@ func TestDiscoveryEndpointsRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	eps := server.Client.CoreV1().Endpoints(ns) //nolint:staticcheck // the endpoints role reads this API
-	e := &corev1.Endpoints{                       //nolint:staticcheck
+	e := &corev1.Endpoints{                     //nolint:staticcheck
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"},
 		Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck
 			Addresses: []corev1.EndpointAddress{{IP: "192.0.2.20"}},
