@@ -26,6 +26,8 @@ require (
 
 require github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring v0.95.2
 
+require k8s.io/apiextensions-apiserver v0.37.2 // indirect
+
 require (
 	github.com/gomodule/redigo v1.9.3 // indirect
 	github.com/mna/redisc v1.4.0 // indirect

@@ -38,6 +38,7 @@ func Registry() *component.Registry {
 		operator.ServiceMonitorsRegistration,
 		operator.PodMonitorsRegistration,
 		operator.ProbesRegistration,
+		operator.ScrapeConfigsRegistration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	promdiscovery "github.com/prometheus/prometheus/discovery"
@@ -448,6 +449,12 @@ func (c *Component) generate(ctx context.Context, gen *Generator, u *unstructure
 			return nil, err
 		}
 		return gen.Probe(gctx, &m)
+	case KindScrapeConfig:
+		var m monitoringv1alpha1.ScrapeConfig
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &m); err != nil {
+			return nil, err
+		}
+		return gen.ScrapeConfig(gctx, &m)
 	}
 	return nil, fmt.Errorf("kind %s is not supported", c.kind)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alecthomas/units"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	promk8s "github.com/prometheus/prometheus/discovery/kubernetes"
@@ -836,3 +837,88 @@ func (g *Generator) probeJob(ctx context.Context, m *monitoringv1.Probe, name st
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// ScrapeConfig generates the job of a ScrapeConfig (monitoring.coreos.com
+// v1alpha1). Of its discoveries, static configs are supported; Alloy
+// implements static and HTTP discovery, and shoal does not implement HTTP
+// discovery here yet: a resource that uses it is refused with an error in
+// the debug info.
+func (g *Generator) ScrapeConfig(ctx context.Context, m *monitoringv1alpha1.ScrapeConfig) ([]Job, error) {
+	name := fmt.Sprintf("scrapeConfig/%s/%s", m.Namespace, m.Name)
+	job, err := g.scrapeConfigJob(ctx, m, name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return []Job{job}, nil
+}
+
+func (g *Generator) scrapeConfigJob(ctx context.Context, m *monitoringv1alpha1.ScrapeConfig, name string) (Job, error) {
+	job := Job{Name: name}
+	s := m.Spec
+	if len(s.HTTPSDConfigs) > 0 {
+		return job, errors.New("httpSDConfigs are not supported by shoal yet; only staticConfigs are")
+	}
+	if n := len(s.FileSDConfigs) + len(s.KubernetesSDConfigs) + len(s.ConsulSDConfigs) + len(s.DNSSDConfigs) +
+		len(s.EC2SDConfigs) + len(s.AzureSDConfigs) + len(s.GCESDConfigs) + len(s.OpenStackSDConfigs) +
+		len(s.DigitalOceanSDConfigs) + len(s.KumaSDConfigs) + len(s.EurekaSDConfigs) + len(s.DockerSDConfigs) +
+		len(s.LinodeSDConfigs) + len(s.HetznerSDConfigs) + len(s.NomadSDConfigs) + len(s.DockerSwarmSDConfigs) +
+		len(s.PuppetDBSDConfigs) + len(s.LightSailSDConfigs) + len(s.OVHCloudSDConfigs) + len(s.ScalewaySDConfigs) +
+		len(s.IonosSDConfigs); n > 0 {
+		return job, errors.New("only staticConfigs are supported (as in Alloy, which supports static and HTTP discovery)")
+	}
+	var err error
+	if job.Scrape, err = g.baseConfig(name); err != nil {
+		return job, err
+	}
+	ep := endpointSettings{
+		params: s.Params, scheme: s.Scheme, honorTimestamps: s.HonorTimestamps, trackStaleness: s.TrackTimestampsStaleness,
+		safeTLS: s.TLSConfig, proxy: s.ProxyConfig,
+		http: monitoringv1.HTTPConfigWithoutTLS{Authorization: s.Authorization, BasicAuth: s.BasicAuth, OAuth2: s.OAuth2, EnableHTTP2: s.EnableHTTP2},
+	}
+	if s.ScrapeInterval != nil {
+		ep.interval = *s.ScrapeInterval
+	}
+	if s.ScrapeTimeout != nil {
+		ep.timeout = *s.ScrapeTimeout
+	}
+	if s.MetricsPath != nil {
+		ep.path = *s.MetricsPath
+	}
+	if s.HonorLabels != nil {
+		ep.honorLabels = *s.HonorLabels
+	}
+	job.KeepDroppedTargets, err = g.apply(ctx, m.Namespace, &job.Scrape, ep, limits{
+		sampleLimit: s.SampleLimit, targetLimit: s.TargetLimit, labelLimit: s.LabelLimit,
+		labelNameLengthLimit: s.LabelNameLengthLimit, labelValueLengthLimit: s.LabelValueLengthLimit,
+		keepDroppedTargets: s.KeepDroppedTargets, nh: s.NativeHistogramConfig, protocols: s.ScrapeProtocols,
+		fallback: s.FallbackScrapeProtocol, bodySizeLimit: s.BodySizeLimit, extraMetrics: s.ExtraScrapeMetrics,
+	})
+	if err != nil {
+		return job, err
+	}
+	if s.EnableCompression != nil {
+		job.Scrape.EnableCompression = *s.EnableCompression
+	}
+	for _, sc := range s.StaticConfigs {
+		for _, t := range sc.Targets {
+			tl := discovery.Target{model.AddressLabel: string(t)}
+			for k, v := range sc.Labels {
+				tl[k] = v
+			}
+			job.Static = append(job.Static, tl)
+		}
+	}
+	rs := g.initRules()
+	if s.JobName != nil && *s.JobName != "" {
+		rs.add(rule{target: "job", replacement: str(*s.JobName)})
+	}
+	rs.addCRD("relabelings", s.RelabelConfigs)
+	if rs.err != nil {
+		return job, rs.err
+	}
+	job.Relabel = rs.out
+	if job.Scrape.MetricRelabel, err = metricRules(s.MetricRelabelConfigs); err != nil {
+		return job, err
+	}
+	return job, job.Scrape.Validate()
+}

@@ -38,4 +38,14 @@ var (
 			return New(opts, KindProbe, args.(Arguments), false)
 		},
 	}
+	// ScrapeConfigsRegistration registers prometheus.operator.scrapeconfigs,
+	// experimental as in Alloy.
+	ScrapeConfigsRegistration = component.Registration{
+		Name:      "prometheus.operator.scrapeconfigs",
+		Stability: stability.Experimental,
+		Args:      Arguments{},
+		Build: func(opts component.Options, args component.Arguments) (component.Component, error) {
+			return New(opts, KindScrapeConfig, args.(Arguments), false)
+		},
+	}
 )
