@@ -145,9 +145,9 @@ func (rs *rules) add(r rule) {
 
 func (rs *rules) addCRD(what string, in []monitoringv1.RelabelConfig) {
 	for i, c := range in {
-		src := make([]string, len(c.SourceLabels))
-		for j, l := range c.SourceLabels {
-			src[j] = string(l)
+		var src []string // nil when empty: some actions refuse any source_labels
+		for _, l := range c.SourceLabels {
+			src = append(src, string(l))
 		}
 		before := rs.err
 		rs.add(rule{action: c.Action, source: src, separator: c.Separator, regex: c.Regex,
