@@ -5,6 +5,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 )
 
@@ -84,4 +85,12 @@ func ingressObject(ns, name, host string) *networkingv1.Ingress {
 			}},
 		}}},
 	}
+}
+
+func unstructuredSlice(obj map[string]any, fields ...string) ([]any, bool, error) {
+	return unstructured.NestedSlice(obj, fields...)
+}
+
+func setUnstructuredSlice(obj map[string]any, v []any, fields ...string) error {
+	return unstructured.SetNestedSlice(obj, v, fields...)
 }
