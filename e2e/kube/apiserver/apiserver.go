@@ -5,7 +5,9 @@
 // No controllers run beside it: tests write EndpointSlices and pod status
 // themselves. The API server refuses loopback addresses in Endpoints and
 // EndpointSlices, so targets that it must point at live in network
-// namespaces that the tests create (see package netns).
+// namespaces that the tests create (internal/lab's Network), or carry
+// documentation addresses that nothing dials. Package kube's TestMain is
+// the user and the test of Start.
 package apiserver
 
 import (
