@@ -98,11 +98,16 @@ type Component struct {
 	jobs       map[string]*jobRunner
 	clustered  bool
 	runCtx     context.Context
+	// gen counts watch sessions: resources not seen again by a new
+	// session's initial list are dropped once it has synced.
+	gen int
 
 	ready atomic.Bool
 }
 
 type crdState struct {
+	// gen is the watch session that last saw the resource.
+	gen             int
 	namespace, name string
 	jobs            []Job
 	err             error
@@ -255,12 +260,16 @@ func (c *Component) stopAll() {
 type event struct {
 	obj     *unstructured.Unstructured
 	deleted bool
+	// sweep, when set, drops the resources that session sweep has not seen.
+	sweep int
 }
 
 // session watches with the current arguments until ctx ends.
 func (c *Component) session(ctx context.Context) {
 	c.mu.Lock()
 	a, allowFiles := c.args, c.allowFiles
+	c.gen++
+	gen := c.gen
 	c.mu.Unlock()
 	fail := func(err error) {
 		c.mu.Lock()
@@ -286,7 +295,7 @@ func (c *Component) session(ctx context.Context) {
 	}
 	sel, _ := a.Selector.Selector()
 	rules, _ := relabel.Rules(a.Rules).Prometheus()
-	gen := &Generator{
+	g := &Generator{
 		Secrets:                  secretGetter{core},
 		Rules:                    rules,
 		Scrape:                   a.Scrape,
@@ -294,7 +303,7 @@ func (c *Component) session(ctx context.Context) {
 		AllowArbitraryFileAccess: allowFiles,
 		Clustering:               a.Clustering,
 	}
-	gen.Client.KubeConfig = a.Client.KubeConfig
+	g.Client.KubeConfig = a.Client.KubeConfig
 	if a.Client.APIServer != "" {
 		hc, err := a.Client.HTTPClientConfig.Prometheus()
 		if err != nil {
@@ -302,7 +311,7 @@ func (c *Component) session(ctx context.Context) {
 			return
 		}
 		u, _ := parseURL(a.Client.APIServer)
-		gen.Client.APIServer, gen.Client.HTTP = u, hc
+		g.Client.APIServer, g.Client.HTTP = u, hc
 	}
 
 	var (
@@ -364,6 +373,10 @@ func (c *Component) session(ctx context.Context) {
 			ok = cache.WaitForCacheSync(ctx.Done(), synced...)
 		}
 		if ok {
+			// The initial list has been queued; once it is handled, the
+			// resources of an earlier session that it did not list are
+			// gone.
+			push(event{sweep: gen})
 			c.mu.Lock()
 			c.synced, c.syncErr = true, ""
 			c.mu.Unlock()
@@ -381,7 +394,7 @@ func (c *Component) session(ctx context.Context) {
 			queue = nil
 			qmu.Unlock()
 			for _, e := range evs {
-				c.handle(ctx, gen, e)
+				c.handle(ctx, g, e)
 			}
 			c.sync()
 		case <-c.dirty:
@@ -397,6 +410,16 @@ func asUnstructured(o any) *unstructured.Unstructured {
 
 // handle regenerates the jobs of one resource.
 func (c *Component) handle(ctx context.Context, gen *Generator, e event) {
+	if e.sweep > 0 {
+		c.mu.Lock()
+		for k, st := range c.crds {
+			if st.gen < e.sweep {
+				delete(c.crds, k)
+			}
+		}
+		c.mu.Unlock()
+		return
+	}
 	if e.obj == nil {
 		return
 	}
@@ -414,7 +437,7 @@ func (c *Component) handle(ctx context.Context, gen *Generator, e event) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := &crdState{namespace: e.obj.GetNamespace(), name: e.obj.GetName(), err: err, reconciled: time.Now()}
+	st := &crdState{gen: c.gen, namespace: e.obj.GetNamespace(), name: e.obj.GetName(), err: err, reconciled: time.Now()}
 	if err != nil {
 		// Keep the jobs of the last good version, as a Prometheus server
 		// keeps its configuration when a reload fails.
