@@ -11,7 +11,7 @@ FUZZTIME  ?= 3m
 # Hetzner, AWS and Kuma discoveries): tested and vetted with the tag too.
 LEAN_PKGS := ./cmd/shoal ./internal/remotewrite/... ./internal/component/prometheus/remotewrite/... ./internal/component/prometheus/exporter/unix/... ./internal/component/all/...
 
-.PHONY: all build build-lean test vet race fuzz demo bench bench-scale fmt-check clean
+.PHONY: all build build-lean test test-kube vet race fuzz demo bench bench-scale fmt-check clean
 
 all: build
 
@@ -28,13 +28,24 @@ build-lean:
 # (a starved node is a slow node, and the figures would measure the machine).
 FLEET_PKGS := ./e2e/... ./internal/demo/...
 
+# The Kubernetes tests are a Go module of their own (e2e/kube), so that
+# k8s.io/kubernetes, which they start an API server from, never enters
+# shoal's go.mod. Its first build takes several minutes.
+KUBE_MOD := e2e/kube
+
 # make test: formatting, vet, every unit test (fuzz seeds included), the
-# end-to-end fleets, then the race detector on the concurrent packages.
+# end-to-end fleets, the tests against a real API server, then the race
+# detector on the concurrent packages.
 test: fmt-check vet
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v -e /e2e -e /internal/demo)
 	$(GO) test -count=1 -timeout 10m -tags shoal_lean $(LEAN_PKGS)
 	$(GO) test -count=1 -p 1 -timeout 30m $(FLEET_PKGS)
+	cd $(KUBE_MOD) && $(GO) test -count=1 -p 1 -timeout 20m ./...
 	$(GO) test -count=1 -race -short -timeout 15m $(RACE_PKGS)
+
+# make test-kube: only the tests against a real API server.
+test-kube:
+	cd $(KUBE_MOD) && $(GO) test -count=1 -p 1 -timeout 20m ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -42,6 +53,7 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+	cd $(KUBE_MOD) && $(GO) vet ./...
 	$(GO) vet -tags shoal_lean $(LEAN_PKGS)
 
 # make fuzz: run every fuzz target for FUZZTIME each.

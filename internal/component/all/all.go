@@ -19,6 +19,7 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/prometheus/enrich"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/operator"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
@@ -42,6 +43,10 @@ func Registry() *component.Registry {
 		otelprocessorbatch.Registration,
 		otelreceiverotlp.Registration,
 		enrich.Registration,
+		operator.ServiceMonitorsRegistration,
+		operator.PodMonitorsRegistration,
+		operator.ProbesRegistration,
+		operator.ScrapeConfigsRegistration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,
