@@ -343,6 +343,14 @@ func fakeKubernetes(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1" {
 		w.WriteHeader(http.StatusOK)
+		if r.URL.Query().Get("sendInitialEvents") == "true" {
+			// A streaming list (client-go's WatchList): the initial
+			// state, here nothing, ends with a bookmark saying so.
+			_ = json.NewEncoder(w).Encode(map[string]any{"type": "BOOKMARK", "object": map[string]any{
+				"metadata": map[string]any{"resourceVersion": "1",
+					"annotations": map[string]string{"k8s.io/initial-events-end": "true"}},
+			}})
+		}
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
@@ -367,6 +375,10 @@ func fakeKubernetes(w http.ResponseWriter, r *http.Request) {
 		"pods": "Pod", "services": "Service", "endpoints": "Endpoints", "nodes": "Node",
 		"endpointslices": "EndpointSlice", "ingresses": "Ingress", "secrets": "Secret",
 		"configmaps": "ConfigMap", "namespaces": "Namespace",
+		// The Prometheus Operator's resources, for the
+		// prometheus.operator.* components.
+		"servicemonitors": "ServiceMonitor", "podmonitors": "PodMonitor",
+		"probes": "Probe", "scrapeconfigs": "ScrapeConfig",
 	}
 	kind, ok := kinds[resource]
 	if !ok {

@@ -57,7 +57,7 @@ func (k Kind) resource() schema.GroupVersionResource {
 	case KindPodMonitor:
 		return monitoringv1.SchemeGroupVersion.WithResource(monitoringv1.PodMonitorName)
 	case KindProbe:
-		return monitoringv1.SchemeGroupVersion.WithResource(monitoringv1.ProbesKind)
+		return monitoringv1.SchemeGroupVersion.WithResource(monitoringv1.ProbeName)
 	case KindScrapeConfig:
 		return schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1alpha1", Resource: "scrapeconfigs"}
 	}
