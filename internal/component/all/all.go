@@ -13,13 +13,9 @@ import (
 	discoveryrelabel "github.com/shoal-dev/shoal/internal/component/discovery/relabel"
 	localfile "github.com/shoal-dev/shoal/internal/component/local/file"
 	"github.com/shoal-dev/shoal/internal/component/local/filematch"
-	otelexporterprometheus "github.com/shoal-dev/shoal/internal/component/otelcol/exporter/prometheus"
-	otelprocessorbatch "github.com/shoal-dev/shoal/internal/component/otelcol/processor/batch"
-	otelreceiverotlp "github.com/shoal-dev/shoal/internal/component/otelcol/receiver/otlp"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/enrich"
 	exporterself "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/self"
 	exporterunix "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/unix"
-	"github.com/shoal-dev/shoal/internal/component/prometheus/operator"
 	prometheusrelabel "github.com/shoal-dev/shoal/internal/component/prometheus/relabel"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/remotewrite"
 	"github.com/shoal-dev/shoal/internal/component/prometheus/scrape"
@@ -39,14 +35,7 @@ func Registry() *component.Registry {
 		exporterself.Registration,
 		exporterunix.Registration,
 		filematch.Registration,
-		otelexporterprometheus.Registration,
-		otelprocessorbatch.Registration,
-		otelreceiverotlp.Registration,
 		enrich.Registration,
-		operator.ServiceMonitorsRegistration,
-		operator.PodMonitorsRegistration,
-		operator.ProbesRegistration,
-		operator.ScrapeConfigsRegistration,
 		prometheusrelabel.Registration,
 		remotewrite.Registration,
 		scrape.Registration,

@@ -14,9 +14,7 @@ func TestRegistryHoldsRoundOne(t *testing.T) {
 	want := []string{
 		"discovery.dns", "discovery.file", "discovery.http", "discovery.kubernetes", "discovery.relabel",
 		"local.file", "local.file_match",
-		"otelcol.exporter.prometheus", "otelcol.processor.batch", "otelcol.receiver.otlp",
 		"prometheus.enrich", "prometheus.exporter.self", "prometheus.exporter.unix",
-		"prometheus.operator.podmonitors", "prometheus.operator.probes", "prometheus.operator.scrapeconfigs", "prometheus.operator.servicemonitors",
 		"prometheus.relabel", "prometheus.remote_write", "prometheus.scrape",
 		"remote.http", "remote.kubernetes.configmap", "remote.kubernetes.secret",
 	}

@@ -18,6 +18,9 @@ import (
 	"github.com/shoal-dev/shoal/internal/component/discovery/ovhcloud"
 	"github.com/shoal-dev/shoal/internal/component/discovery/scaleway"
 	"github.com/shoal-dev/shoal/internal/component/discovery/uyuni"
+	otelexporterprometheus "github.com/shoal-dev/shoal/internal/component/otelcol/exporter/prometheus"
+	otelprocessorbatch "github.com/shoal-dev/shoal/internal/component/otelcol/processor/batch"
+	otelreceiverotlp "github.com/shoal-dev/shoal/internal/component/otelcol/receiver/otlp"
 	exporterblackbox "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/blackbox"
 	exportercadvisor "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/cadvisor"
 	exportermysql "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/mysql"
@@ -25,6 +28,7 @@ import (
 	exporterprocess "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/process"
 	exporterredis "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/redis"
 	exporterstatsd "github.com/shoal-dev/shoal/internal/component/prometheus/exporter/statsd"
+	"github.com/shoal-dev/shoal/internal/component/prometheus/operator"
 )
 
 // heavy holds the components whose libraries' start-up costs every node
@@ -63,4 +67,11 @@ var heavy = []component.Registration{
 	exportermysql.Registration,
 	exporterpostgres.Registration,
 	exporterstatsd.Registration,
+	otelexporterprometheus.Registration,
+	otelprocessorbatch.Registration,
+	otelreceiverotlp.Registration,
+	operator.ServiceMonitorsRegistration,
+	operator.PodMonitorsRegistration,
+	operator.ProbesRegistration,
+	operator.ScrapeConfigsRegistration,
 }

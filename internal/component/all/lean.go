@@ -17,6 +17,9 @@ var leftOut = []string{
 	"prometheus.exporter.blackbox", "prometheus.exporter.process", "prometheus.exporter.redis",
 	"prometheus.exporter.cadvisor", "prometheus.exporter.mysql", "prometheus.exporter.postgres",
 	"prometheus.exporter.statsd",
+	"otelcol.exporter.prometheus", "otelcol.processor.batch", "otelcol.receiver.otlp",
+	"prometheus.operator.podmonitors", "prometheus.operator.probes",
+	"prometheus.operator.scrapeconfigs", "prometheus.operator.servicemonitors",
 }
 
 const leanWhy = "it was built with -tags shoal_lean, which leaves it out to save memory; use the default build (see docs/deploy.md, \"The lean build\")"
