@@ -17,7 +17,13 @@ const wait = 15 * time.Second
 func write(t *testing.T, path, content string) {
 	t.Helper()
 	// Write then rename, so the watcher never sees a half-written file.
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	// The temporary file is made outside the watched directory: its own
+	// events would start scans that still read the old content, and a
+	// burst that mixes old and new content can leave the health probe,
+	// which reads scans and failures from file SD's metrics, counting the
+	// last scan of the burst as the good one: a known limit, documented in
+	// docs/operations.md, that this test is not about.
+	tmp := filepath.Join(t.TempDir(), filepath.Base(path)+".tmp")
 	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
